@@ -1,0 +1,164 @@
+// The kafkajs consumer loop shared by the Fargate service and the local runner. Offsets are resolved and
+// committed only after a chunk's documents are indexed (at-least-once, idempotent writes: exactly-once
+// effect). Infrastructure failures are retried in place with heartbeats, then the partition is paused and
+// resumed later; anything else crashes the consumer and `done` rejects so the process exits non-zero.
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { PipelineError, RetriableError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { BatchSummary } from './process-batch.js';
+import { backoffMs, sleep } from './retry.js';
+import type { SourceRecord } from './source-record.js';
+
+export interface BatchInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lastOffset: string;
+  /** Records left in this partition after this chunk, per the last fetch's high watermark. */
+  readonly offsetLag: number;
+}
+
+export interface RunConsumerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topic: string;
+  /** Where a group without committed offsets starts. @default true (replay history) */
+  readonly fromBeginning?: boolean;
+  readonly process: (records: SourceRecord[]) => Promise<BatchSummary>;
+  readonly logger: Logger;
+  readonly onBatch?: (summary: BatchSummary, info: BatchInfo) => void;
+  /** Records handed to `process` at once (one users query, one _bulk). @default 2000 */
+  readonly chunkSize?: number;
+  /** Retries of a failing chunk before its partition is paused. @default 3 */
+  readonly retriesBeforePause?: number;
+  /** @default 500 ms */
+  readonly retryBaseDelayMs?: number;
+  /** @default 3 */
+  readonly partitionsConsumedConcurrently?: number;
+}
+
+export interface RunningConsumer {
+  readonly consumer: Consumer;
+  /** Stops fetching, finishes the chunk in flight, commits, leaves the group. */
+  stop(): Promise<void>;
+  /** Resolves after stop(); rejects when the consumer crashed for good. */
+  readonly done: Promise<void>;
+}
+
+export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestampMs: Number(message.timestamp),
+    key: message.key ?? null,
+    value: message.value ?? null,
+  };
+}
+
+/** Errors worth restarting the consumer for; the rest are bugs or permanent rejections. */
+export function isRecoverable(error: unknown): boolean {
+  if (error instanceof RetriableError) return true;
+  if (error instanceof PipelineError) return false;
+  const name = (error as Error | undefined)?.name ?? '';
+  return name.startsWith('KafkaJS');
+}
+
+export async function runConsumer(options: RunConsumerOptions): Promise<RunningConsumer> {
+  const { logger } = options;
+  const chunkSize = options.chunkSize ?? 2000;
+  const retriesBeforePause = options.retriesBeforePause ?? 3;
+  const baseDelayMs = options.retryBaseDelayMs ?? 500;
+  const pausedAttempts = new Map<number, number>();
+  let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    retry: { restartOnFailure: async (error) => isRecoverable(error) },
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) {
+      logger.warn('consumer crashed, restarting', { error: payload.error });
+      return;
+    }
+    logger.error('consumer crashed for good', { error: payload.error });
+    settle?.reject(payload.error);
+  });
+
+  const processChunk = async (payload: EachBatchPayload, batch: Batch, messages: KafkaMessage[]) => {
+    const records = messages.map((m) => toSourceRecord(batch.topic, batch.partition, m));
+    // Heartbeat while a long chunk runs so the group does not evict us; errors surface on the next call.
+    const timer = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => logger.debug('heartbeat during chunk failed', { error }));
+    }, 3_000);
+    try {
+      return await options.process(records);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+
+  const eachBatch = async (payload: EachBatchPayload) => {
+    const { batch } = payload;
+    const log = logger.child({ topic: batch.topic, partition: batch.partition });
+    for (let i = 0; i < batch.messages.length; i += chunkSize) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const messages = batch.messages.slice(i, i + chunkSize);
+      const range = { firstOffset: messages[0].offset, lastOffset: messages[messages.length - 1].offset };
+      let summary: BatchSummary | undefined;
+      for (let attempt = 1; summary === undefined; attempt++) {
+        try {
+          summary = await processChunk(payload, batch, messages);
+        } catch (error) {
+          if (!(error instanceof RetriableError)) throw error;
+          if (attempt > retriesBeforePause) {
+            // Pause this partition and come back later: the unresolved records are fetched again.
+            const pauses = (pausedAttempts.get(batch.partition) ?? 0) + 1;
+            pausedAttempts.set(batch.partition, pauses);
+            const delay = backoffMs(pauses, baseDelayMs * 4, 60_000);
+            log.warn('pausing partition: infrastructure unavailable', { ...range, delayMs: delay, error });
+            const resume = payload.pause();
+            setTimeout(resume, delay).unref();
+            return;
+          }
+          log.warn('chunk failed, retrying', { ...range, attempt, error });
+          await sleep(backoffMs(attempt, baseDelayMs));
+          await payload.heartbeat();
+          if (!payload.isRunning() || payload.isStale()) return;
+        }
+      }
+      pausedAttempts.delete(batch.partition);
+      payload.resolveOffset(range.lastOffset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+      const offsetLag = Math.max(0, Number(batch.highWatermark) - Number(range.lastOffset) - 1);
+      options.onBatch?.(summary, {
+        topic: batch.topic,
+        partition: batch.partition,
+        lastOffset: range.lastOffset,
+        offsetLag,
+      });
+    }
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommit: true,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+    eachBatch,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    consumer,
+    done,
+    stop: () => {
+      stopping ??= consumer.disconnect().then(() => settle?.resolve());
+      return stopping;
+    },
+  };
+}

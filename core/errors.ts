@@ -1,0 +1,24 @@
+// Typed errors of the pipeline. Callers branch on the class: a RetriableError means "infrastructure is
+// down, try the same batch again later" (writes are idempotent); anything else is a bug or bad config.
+
+export class PipelineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The batch can be retried as a whole: nothing was committed, every write is idempotent. */
+export class RetriableError extends PipelineError {}
+
+/** The users database did not answer; classifying without it would be blind, so the batch waits. */
+export class DatabaseUnavailableError extends RetriableError {}
+
+/** OpenSearch refused or failed the writes (HTTP 429/5xx, connection errors) after bounded retries. */
+export class SinkUnavailableError extends RetriableError {}
+
+/** OpenSearch permanently rejected a document even in the bad index: stop rather than lose it. */
+export class PermanentIndexError extends PipelineError {}
+
+/** A required setting is missing or invalid. */
+export class ConfigError extends PipelineError {}

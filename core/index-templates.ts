@@ -1,0 +1,107 @@
+// Index templates (explicit mappings per category) and the ISM retention policy. Applied by the local
+// stack, the tests and the AWS search-setup custom resource alike.
+import type { Client } from '@opensearch-project/opensearch';
+import { CATEGORIES, type Category, categoryAlias, indexPattern } from './documents.js';
+
+export interface IndexTemplateOptions {
+  /** @default 1 */
+  readonly shards?: number;
+  /** @default 1; use 0 on a single local node, which would otherwise stay yellow. */
+  readonly replicas?: number;
+  /** @default '5s': bulk throughput over freshness; dashboards don't need sub-second. */
+  readonly refreshInterval?: string;
+}
+
+export interface IndexTemplate {
+  readonly name: string;
+  readonly body: Record<string, unknown>;
+}
+
+const keyword = { type: 'keyword', ignore_above: 256 };
+
+export const DOCUMENT_MAPPINGS = {
+  // Fields we did not declare are kept in _source but not indexed: a stray field never fails a write.
+  dynamic: false,
+  properties: {
+    category: keyword,
+    reasons: {
+      properties: { code: keyword, field: keyword, message: { type: 'text' } },
+    },
+    event_id: keyword,
+    account_id: { type: 'long' },
+    event_type: keyword,
+    device: keyword,
+    default_device: keyword,
+    location_country: keyword,
+    event_time: { type: 'date' },
+    raw: { type: 'text', index: false },
+    raw_base64: { type: 'binary' },
+    source: {
+      properties: { topic: keyword, partition: { type: 'integer' }, offset: { type: 'long' } },
+    },
+    kafka_time: { type: 'date' },
+    ingested_at: { type: 'date' },
+  },
+} as const;
+
+export function templateName(prefix: string, category: Category): string {
+  return `${prefix}-${category}`;
+}
+
+export function indexTemplates(prefix: string, options: IndexTemplateOptions = {}): IndexTemplate[] {
+  return CATEGORIES.map((category) => ({
+    name: templateName(prefix, category),
+    body: {
+      index_patterns: [indexPattern(prefix, category)],
+      priority: 100,
+      template: {
+        settings: {
+          number_of_shards: options.shards ?? 1,
+          number_of_replicas: options.replicas ?? 1,
+          refresh_interval: options.refreshInterval ?? '5s',
+        },
+        mappings: DOCUMENT_MAPPINGS,
+        aliases: { [categoryAlias(prefix, category)]: {} },
+      },
+      _meta: { managed_by: 'log-pipeline' },
+    },
+  }));
+}
+
+export async function applyIndexTemplates(
+  client: Client,
+  prefix: string,
+  options: IndexTemplateOptions = {},
+): Promise<void> {
+  for (const template of indexTemplates(prefix, options)) {
+    await client.indices.putIndexTemplate({ name: template.name, body: template.body });
+  }
+}
+
+/** An ISM policy deleting a prefix's daily indices once they are older than `retentionDays`. */
+export function ismRetentionPolicy(
+  prefix: string,
+  retentionDays: number,
+): { policyId: string; body: object } {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new RangeError(`retentionDays must be a positive integer, got ${retentionDays}`);
+  }
+  return {
+    policyId: `${prefix}-retention`,
+    body: {
+      policy: {
+        description: `Delete ${prefix} indices after ${retentionDays} days`,
+        default_state: 'hot',
+        states: [
+          {
+            name: 'hot',
+            actions: [],
+            transitions: [{ state_name: 'delete', conditions: { min_index_age: `${retentionDays}d` } }],
+          },
+          { name: 'delete', actions: [{ delete: {} }], transitions: [] },
+        ],
+        ism_template: [{ index_patterns: [`${prefix}-*`], priority: 100 }],
+      },
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// The one function every consumer calls: decode, look up users (one query per batch), classify, index.
+// It returns only once every document is durably indexed, so the caller may then commit the offsets.
+import { accountIdsOf, classify, decodeAll } from './classify.js';
+import type { Category } from './documents.js';
+import type { BulkIndexer } from './indexer.js';
+import type { Logger } from './logger.js';
+import type { SourceRecord } from './source-record.js';
+import type { UsersLookup } from './users.js';
+
+export interface BatchSummary {
+  readonly total: number;
+  /** Documents written per category (a document its index rejected counts as bad). */
+  readonly counts: Record<Category, number>;
+  /** Documents that their own index rejected and that went to the bad index instead. */
+  readonly rerouted: number;
+}
+
+export interface ProcessBatchDeps {
+  readonly users: UsersLookup;
+  readonly indexer: BulkIndexer;
+  readonly indexPrefix: string;
+  readonly logger?: Logger;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export async function processBatch(
+  records: readonly SourceRecord[],
+  deps: ProcessBatchDeps,
+): Promise<BatchSummary> {
+  if (records.length === 0) return { total: 0, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0 };
+  const decoded = decodeAll(records);
+  const defaults = await deps.users.lookup(accountIdsOf(decoded));
+  const ingestedAt = (deps.now?.() ?? new Date()).toISOString();
+  const docs = classify(decoded, defaults, deps.indexPrefix, ingestedAt);
+  const report = await deps.indexer.index(docs);
+  deps.logger?.debug('batch indexed', { total: records.length, ...report.counts, retries: report.retries });
+  return { total: records.length, counts: report.counts, rerouted: report.rerouted };
+}

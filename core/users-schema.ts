@@ -1,0 +1,49 @@
+// The users table: its schema and its seed. Shared by the local stack, the generator, the tests and the
+// RDS custom resource, so every place agrees on which device is each account's default.
+import type { Connection, Pool, PoolConnection } from 'mysql2/promise';
+import { DEVICES, type Device } from './event.js';
+
+export type SqlClient = Pool | PoolConnection | Connection;
+
+export const DEFAULT_SEEDED_ACCOUNTS = 10_000;
+
+export const USERS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS users (
+  account_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  default_device VARCHAR(16) NOT NULL,
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+/**
+ * The seeded default device of an account: a fixed hash, so a generator on EC2 (no database access) and
+ * the seeder agree without talking to each other.
+ */
+export function defaultDeviceFor(accountId: number): Device {
+  const low = accountId % 0x1_0000_0000;
+  const high = Math.floor(accountId / 0x1_0000_0000);
+  let h = Math.imul(low ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(high, 0xc2b2ae35);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 16;
+  return DEVICES[(h >>> 0) % DEVICES.length];
+}
+
+export async function ensureUsersSchema(sql: SqlClient): Promise<void> {
+  await sql.query(USERS_TABLE_DDL);
+}
+
+/** Upserts accounts 1..accounts with their default device; idempotent, in batches of `batchSize` rows. */
+export async function seedUsers(
+  sql: SqlClient,
+  { accounts, batchSize = 2_000 }: { accounts: number; batchSize?: number },
+): Promise<number> {
+  for (let first = 1; first <= accounts; first += batchSize) {
+    const rows: [number, Device][] = [];
+    for (let id = first; id < first + batchSize && id <= accounts; id++)
+      rows.push([id, defaultDeviceFor(id)]);
+    await sql.query(
+      'INSERT INTO users (account_id, default_device) VALUES ? ON DUPLICATE KEY UPDATE default_device = VALUES(default_device)',
+      [rows],
+    );
+  }
+  return accounts;
+}
