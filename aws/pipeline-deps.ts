@@ -1,0 +1,66 @@
+// Builds the runtime core's dependencies (users lookup over RDS, bulk indexer over a SigV4 OpenSearch client)
+// from the environment. Shared by the Lambda MSK consumer and the Fargate consumer so both run the same
+// configuration surface.
+
+import { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
+import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
+import { BulkIndexer } from '../core/indexer.js';
+import { UsersLookup } from '../core/users.js';
+import { DbSecretReader } from './db-secret.js';
+import { createOpenSearchClient } from './opensearch-client.js';
+import { RdsUsersSource } from './rds-users-source.js';
+import { RotatingPool } from './rotating-pool.js';
+
+export interface PipelineConfig {
+  readonly region: string;
+  readonly indexPrefix: string;
+  readonly opensearchEndpoint: string;
+  readonly dbSecretArn: string;
+  /** Optional override of the secret's dbname. */
+  readonly databaseName?: string;
+  readonly usersCacheTtlSeconds: number;
+  readonly secretTtlSeconds: number;
+  readonly metricsNamespace: string;
+}
+
+/** Reads and validates every variable up front, so a misconfigured function fails on its first event. */
+export function pipelineConfigFromEnv(): PipelineConfig {
+  const databaseName = optionalEnv('DB_NAME', '');
+  return {
+    region: requireEnv('AWS_REGION'),
+    indexPrefix: optionalEnv('INDEX_PREFIX', DEFAULT_INDEX_PREFIX),
+    opensearchEndpoint: requireEnv('OPENSEARCH_ENDPOINT'),
+    dbSecretArn: requireEnv('DB_SECRET_ARN'),
+    databaseName: databaseName === '' ? undefined : databaseName,
+    usersCacheTtlSeconds: intEnv('USERS_CACHE_TTL_SECONDS', 60),
+    secretTtlSeconds: intEnv('DB_SECRET_TTL_SECONDS', 300),
+    metricsNamespace: optionalEnv('METRICS_NAMESPACE', 'LogPipeline'),
+  };
+}
+
+export interface PipelineDeps {
+  readonly users: UsersLookup;
+  readonly indexer: BulkIndexer;
+  readonly indexPrefix: string;
+  /** Closes the database pool (Fargate shutdown; Lambda never calls it). */
+  close(): Promise<void>;
+}
+
+export function createPipelineDeps(config: PipelineConfig): PipelineDeps {
+  const pools = new RotatingPool(
+    new DbSecretReader({ secretArn: config.dbSecretArn, ttlSeconds: config.secretTtlSeconds }),
+    {
+      database: config.databaseName,
+    },
+  );
+  const client = createOpenSearchClient({ endpoint: config.opensearchEndpoint, region: config.region });
+  return {
+    users: new UsersLookup(new RdsUsersSource(pools), { ttlMs: config.usersCacheTtlSeconds * 1000 }),
+    indexer: new BulkIndexer(client),
+    indexPrefix: config.indexPrefix,
+    close: async () => {
+      await pools.end();
+      await client.close();
+    },
+  };
+}

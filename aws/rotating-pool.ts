@@ -1,0 +1,35 @@
+// A mysql2 pool that follows Secrets Manager rotation: each `get()` checks the (TTL-cached) secret version and
+// replaces the pool when it changed, so long-lived consumers keep working after the password rotates.
+import mysql, { type Pool, type PoolOptions } from 'mysql2/promise';
+import { type DbSecretReader, type PoolConfigOptions, rdsPoolConfig } from './db-secret.js';
+
+export type PoolFactory = (config: PoolOptions) => Pool;
+
+export class RotatingPool {
+  private current?: { pool: Pool; version?: string; password: string };
+
+  constructor(
+    private readonly reader: DbSecretReader,
+    private readonly options: PoolConfigOptions = {},
+    private readonly createPool: PoolFactory = (config) => mysql.createPool(config),
+  ) {}
+
+  async get(): Promise<Pool> {
+    const { secret, version } = await this.reader.read();
+    if (this.current && this.current.version === version && this.current.password === secret.password) {
+      return this.current.pool;
+    }
+    const previous = this.current?.pool;
+    const pool = this.createPool(rdsPoolConfig(secret, this.options));
+    this.current = { pool, version, password: secret.password };
+    // In-flight queries on the old pool finish; end() only refuses new ones.
+    previous?.end().catch(() => undefined);
+    return pool;
+  }
+
+  async end(): Promise<void> {
+    const pool = this.current?.pool;
+    this.current = undefined;
+    await pool?.end();
+  }
+}
