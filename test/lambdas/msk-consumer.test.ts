@@ -5,6 +5,7 @@ import { SinkUnavailableError } from '../../core/errors.js';
 import { decodeEvent } from '../../core/event.js';
 import { silentLogger } from '../../core/logger.js';
 import type { BatchSummary } from '../../core/process-batch.js';
+import type { SourceRecord } from '../../core/source-record.js';
 import { createMskHandler, mskEventToRecords } from '../../lambdas/msk-consumer.js';
 
 const fixture: MSKEvent = JSON.parse(
@@ -65,7 +66,7 @@ describe('msk-consumer handler', () => {
   const fakeDeps = () => ({ users: {} as never, indexer: {} as never, indexPrefix: 'logs' });
 
   it('processes the whole event as one batch and emits its metrics', async () => {
-    const process = vi.fn(async () => summary);
+    const process = vi.fn(async (_records: readonly SourceRecord[]) => summary);
     const emitMetrics = vi.fn();
     const handler = createMskHandler({ deps: fakeDeps, process, emitMetrics, logger: silentLogger });
 
