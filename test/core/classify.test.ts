@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { accountIdsOf, classify, decodeAll } from '../../core/classify.js';
+import type { SourceRecord } from '../../core/source-record.js';
+
+const at = Date.parse('2026-11-23T10:00:00Z');
+const record = (offset: number, value: unknown): SourceRecord => ({
+  topic: 'server-logs',
+  partition: 2,
+  offset: String(offset),
+  timestampMs: at,
+  key: null,
+  value:
+    value === null
+      ? null
+      : new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)),
+});
+const event = (account_id: number, device: string) => ({
+  event_id: `${String(account_id).padStart(4, '0')}${'a'.repeat(28)}`,
+  account_id,
+  event_type: 'click',
+  device,
+  location_country: 'FR',
+  event_timestamp: 1_763_900_000,
+});
+
+describe('classify', () => {
+  const decoded = decodeAll([
+    record(10, event(1, 'IOS')),
+    record(11, event(1, 'WEB')),
+    record(12, event(7, 'IOS')),
+    record(13, 'nope'),
+  ]);
+  const docs = classify(
+    decoded,
+    new Map([
+      [1, 'IOS'],
+      [7, null],
+    ]),
+    'logs',
+    '2026-11-23T10:00:01.000Z',
+  );
+
+  it('looks up only the distinct account ids of valid events', () => {
+    expect(accountIdsOf(decoded)).toEqual([1, 7]);
+  });
+
+  it('classifies an event on the default device as good, with no reasons', () => {
+    expect(docs[0]).toMatchObject({
+      index: 'logs-good-2026.11.23',
+      id: `0001${'a'.repeat(28)}`,
+      body: { category: 'good', reasons: [], device: 'IOS', default_device: 'IOS' },
+    });
+  });
+
+  it('classifies another device as suspicious with a device_mismatch reason', () => {
+    expect(docs[1].body).toMatchObject({
+      category: 'suspicious',
+      reasons: [{ code: 'device_mismatch', field: 'device' }],
+    });
+    expect(docs[1].index).toBe('logs-suspicious-2026.11.23');
+  });
+
+  it('classifies an unknown account as suspicious with an unknown_account reason', () => {
+    expect(docs[2].body).toMatchObject({
+      category: 'suspicious',
+      reasons: [{ code: 'unknown_account' }],
+      default_device: null,
+    });
+  });
+
+  it('keeps a bad record with its raw payload, reason and offset-based id', () => {
+    expect(docs[3]).toMatchObject({
+      index: 'logs-bad-2026.11.23',
+      id: 'server-logs-2-13',
+      body: {
+        category: 'bad',
+        raw: 'nope',
+        raw_base64: Buffer.from('nope').toString('base64'),
+        reasons: [{ code: 'not_json' }],
+        source: { topic: 'server-logs', partition: 2, offset: '13' },
+      },
+    });
+  });
+
+  it('refuses to classify an account that was not looked up, rather than guessing', () => {
+    expect(() => classify(decoded, new Map(), 'logs', '')).toThrow(/not looked up/);
+  });
+});

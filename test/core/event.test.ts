@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { type DecodeResult, decodeEvent, type ReasonCode } from '../../core/event.js';
+
+const valid = {
+  event_id: '0123456789abcdef0123456789ABCDEF',
+  account_id: 42,
+  event_type: 'page_view',
+  device: 'IOS',
+  location_country: 'DE',
+  event_timestamp: 1_763_900_000,
+};
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const decodeJson = (value: unknown) => decodeEvent(bytes(JSON.stringify(value)));
+const codes = (result: DecodeResult) =>
+  result.ok ? [] : result.reasons.map((r) => `${r.code}:${r.field ?? ''}`);
+
+function expectBad(result: DecodeResult, code: ReasonCode, field?: string) {
+  expect(result.ok).toBe(false);
+  expect(codes(result)).toEqual([`${code}:${field ?? ''}`]);
+}
+
+describe('decodeEvent', () => {
+  it('accepts a valid event and normalises the event id to lower case', () => {
+    const result = decodeJson(valid);
+    expect(result).toEqual({ ok: true, event: { ...valid, event_id: valid.event_id.toLowerCase() } });
+  });
+
+  it('accepts a numeric-string account id and an ISO-8601 timestamp with a zone', () => {
+    const result = decodeJson({ ...valid, account_id: '42', event_timestamp: '2025-11-23T12:13:20+01:00' });
+    expect(result.ok && result.event.account_id).toBe(42);
+    expect(result.ok && result.event.event_timestamp).toBe(Date.parse('2025-11-23T11:13:20Z') / 1000);
+  });
+
+  it('ignores unknown extra fields', () => {
+    expect(decodeJson({ ...valid, referrer: 'x' }).ok).toBe(true);
+  });
+
+  it('classifies a null value (tombstone) and an empty value as empty_payload', () => {
+    expectBad(decodeEvent(null), 'empty_payload');
+    expectBad(decodeEvent(new Uint8Array()), 'empty_payload');
+  });
+
+  it('classifies invalid UTF-8 as invalid_utf8 rather than decoding it lossily', () => {
+    expectBad(decodeEvent(Uint8Array.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 'invalid_utf8');
+  });
+
+  it.each([
+    ['truncated JSON', '{"event_id": "abc"'],
+    ['plain text', 'GET /index.html 200'],
+    ['a trailing comma', '{"a": 1,}'],
+  ])('classifies %s as not_json', (_, text) => {
+    expectBad(decodeEvent(bytes(text)), 'not_json');
+  });
+
+  it.each([
+    ['an array', [valid]],
+    ['a number', 42],
+    ['a string', 'hello'],
+    ['null', null],
+    ['a boolean', true],
+  ])('classifies %s as not_object', (_, value) => {
+    expectBad(decodeJson(value), 'not_object');
+  });
+
+  it.each(Object.keys(valid))('classifies a missing %s as missing_field', (field) => {
+    const event: Record<string, unknown> = { ...valid };
+    delete event[field];
+    expectBad(decodeJson(event), 'missing_field', field);
+  });
+
+  it.each(Object.keys(valid))('classifies a null %s as null_field', (field) => {
+    expectBad(decodeJson({ ...valid, [field]: null }), 'null_field', field);
+  });
+
+  it('reports every broken field, not only the first', () => {
+    const result = decodeJson({ ...valid, device: 'TV', location_country: 'XX', event_id: null });
+    expect(codes(result)).toEqual([
+      'null_field:event_id',
+      'unknown_device:device',
+      'bad_country:location_country',
+    ]);
+  });
+
+  it.each([
+    ['event_id', 123],
+    ['account_id', { id: 1 }],
+    ['account_id', true],
+    ['event_type', 5],
+    ['device', 1],
+    ['location_country', ['DE']],
+    ['event_timestamp', false],
+  ])('classifies %s of the wrong type (%j) as wrong_type', (field, value) => {
+    expectBad(decodeJson({ ...valid, [field]: value }), 'wrong_type', field);
+  });
+
+  it.each([
+    ['event_id', 'not-hex-0123456789abcdef01234567'],
+    ['event_id', '0123456789abcdef'],
+    ['event_id', '0123456789abcdef0123456789abcdef0'],
+    ['account_id', 0],
+    ['account_id', -5],
+    ['account_id', 1.5],
+    ['account_id', '12a'],
+    ['account_id', '-3'],
+    ['account_id', 2 ** 53],
+    ['account_id', '9007199254740993'],
+    ['event_type', ''],
+    ['event_type', '   '],
+  ])('classifies %s = %j as bad_format', (field, value) => {
+    expectBad(decodeJson({ ...valid, [field]: value }), 'bad_format', field);
+  });
+
+  it('rejects account ids above 2^53 written as JSON numbers, which JSON.parse would round', () => {
+    expectBad(
+      decodeEvent(
+        bytes(
+          `{"event_id":"${valid.event_id}","account_id":9007199254740993,"event_type":"x","device":"IOS","location_country":"DE","event_timestamp":1763900000}`,
+        ),
+      ),
+      'bad_format',
+      'account_id',
+    );
+  });
+
+  it.each(['android', 'TV', 'Ios', ''])('classifies device %j as unknown_device', (device) => {
+    expectBad(decodeJson({ ...valid, device }), 'unknown_device', 'device');
+  });
+
+  it.each(['XX', 'usa', 'de', 'u1', 'EU', ''])('classifies country %j as bad_country', (country) => {
+    expectBad(decodeJson({ ...valid, location_country: country }), 'bad_country', 'location_country');
+  });
+
+  it.each([
+    ['a millisecond epoch', 1_763_900_000_000],
+    ['a fractional epoch', 1_763_900_000.5],
+    ['an epoch before 2000', 100],
+    ['a negative epoch', -1],
+    ['a word', 'yesterday'],
+    ['a date without time', '2025-11-23'],
+    ['a date-time without zone', '2025-11-23T10:00:00'],
+    ['an impossible date', '2025-13-45T10:00:00Z'],
+    ['a numeric string', '1763900000'],
+  ])('classifies %s as bad_timestamp', (_, value) => {
+    expectBad(decodeJson({ ...valid, event_timestamp: value }), 'bad_timestamp', 'event_timestamp');
+  });
+
+  it('accepts the boundaries of the epoch range', () => {
+    expect(decodeJson({ ...valid, event_timestamp: 946_684_800 }).ok).toBe(true);
+    expect(decodeJson({ ...valid, event_timestamp: 4_102_444_799 }).ok).toBe(true);
+    expectBad(decodeJson({ ...valid, event_timestamp: 4_102_444_800 }), 'bad_timestamp', 'event_timestamp');
+  });
+
+  it('gives a human-readable message with every reason', () => {
+    const result = decodeJson({ ...valid, device: 'TV' });
+    expect(result.ok ? '' : result.reasons[0].message).toBe(
+      "device 'TV' is not one of ANDROID, IOS, WEB, DESKTOP",
+    );
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { DatabaseUnavailableError } from '../../core/errors.js';
+import { DEVICES } from '../../core/event.js';
+import { UsersLookup, type UsersSource } from '../../core/users.js';
+import { defaultDeviceFor } from '../../core/users-schema.js';
+
+class FakeSource implements UsersSource {
+  calls: number[][] = [];
+  failing = false;
+  constructor(private readonly table: Map<number, string>) {}
+  async defaultDevices(ids: readonly number[]) {
+    this.calls.push([...ids]);
+    if (this.failing) throw new DatabaseUnavailableError('down');
+    return new Map([...this.table].filter(([id]) => ids.includes(id)));
+  }
+}
+
+describe('UsersLookup', () => {
+  it('asks the source once per lookup, for the distinct uncached ids only', async () => {
+    const source = new FakeSource(
+      new Map([
+        [1, 'IOS'],
+        [2, 'WEB'],
+      ]),
+    );
+    const users = new UsersLookup(source);
+    const first = await users.lookup([1, 2, 2, 1, 3]);
+    const second = await users.lookup([2, 3, 4]);
+    expect(source.calls).toEqual([[1, 2, 3], [4]]);
+    expect([...first]).toEqual([
+      [1, 'IOS'],
+      [2, 'WEB'],
+      [3, null],
+    ]);
+    expect([...second]).toEqual([
+      [2, 'WEB'],
+      [3, null],
+      [4, null],
+    ]);
+    expect(users.queries).toBe(2);
+  });
+
+  it('sends no query when every id is cached', async () => {
+    const source = new FakeSource(new Map([[1, 'IOS']]));
+    const users = new UsersLookup(source);
+    await users.lookup([1]);
+    await users.lookup([1]);
+    expect(source.calls).toHaveLength(1);
+  });
+
+  it('asks again once an entry is older than the TTL', async () => {
+    let now = 1_000;
+    const source = new FakeSource(new Map([[1, 'IOS']]));
+    const users = new UsersLookup(source, { ttlMs: 100, now: () => now });
+    await users.lookup([1]);
+    now += 99;
+    await users.lookup([1]);
+    now += 1;
+    await users.lookup([1]);
+    expect(source.calls).toEqual([[1], [1]]);
+  });
+
+  it('evicts the oldest entries beyond maxEntries', async () => {
+    const source = new FakeSource(new Map());
+    const users = new UsersLookup(source, { maxEntries: 2 });
+    await users.lookup([1, 2, 3]);
+    expect(users.size).toBe(2);
+    await users.lookup([2, 3]);
+    expect(source.calls).toHaveLength(1);
+    await users.lookup([1]);
+    expect(source.calls).toEqual([[1, 2, 3], [1]]);
+  });
+
+  it('propagates a database failure instead of answering unknown, and caches nothing', async () => {
+    const source = new FakeSource(new Map([[1, 'IOS']]));
+    const users = new UsersLookup(source);
+    source.failing = true;
+    await expect(users.lookup([1])).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    source.failing = false;
+    expect([...(await users.lookup([1]))]).toEqual([[1, 'IOS']]);
+  });
+});
+
+describe('defaultDeviceFor', () => {
+  it('is deterministic and spreads accounts over every device', () => {
+    const counts = new Map<string, number>();
+    for (let id = 1; id <= 10_000; id++)
+      counts.set(defaultDeviceFor(id), (counts.get(defaultDeviceFor(id)) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual([...DEVICES].sort());
+    for (const n of counts.values()) expect(n).toBeGreaterThan(2_000);
+    expect(defaultDeviceFor(123_456_789_012)).toBe(defaultDeviceFor(123_456_789_012));
+  });
+});
