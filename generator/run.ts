@@ -1,0 +1,316 @@
+// Produces generated events to Kafka and returns the ground truth of what was acknowledged: how many
+// events of each expected category the brokers accepted. The CLI, the demo and the EC2 fleet all call
+// this; it takes either broker addresses or a ready kafkajs client (e.g. one with MSK IAM auth).
+import type { ConnectionOptions } from 'node:tls';
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import { createConnection } from 'mysql2/promise';
+import { ConfigError, PipelineError } from '../core/errors.js';
+import { ensureUsersSchema, seedUsers } from '../core/users-schema.js';
+import {
+  BAD_KINDS,
+  type BadKind,
+  createEventSource,
+  type ExpectedCategory,
+  type SuspiciousKind,
+} from './events.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface GeneratorOptions {
+  readonly topic: string;
+  /** Number of events to send; exactly one of `count` and `durationSeconds` must be given. */
+  readonly count?: number;
+  /** Send for this many seconds instead of a fixed count. */
+  readonly durationSeconds?: number;
+  /** Target events per second; 0 sends as fast as the brokers acknowledge. */
+  readonly rate: number;
+  readonly badRatio: number;
+  readonly suspiciousRatio: number;
+  readonly seed: number | string;
+  /** Accounts 1..accounts are (or will be) in the users table. */
+  readonly accounts: number;
+  /** @default 0.1 */
+  readonly unknownAccountShare?: number;
+  /** Broker addresses; ignored when `kafka` is given. */
+  readonly brokers?: readonly string[];
+  /** @default - plaintext */
+  readonly ssl?: boolean | ConnectionOptions;
+  /** @default - no SASL */
+  readonly sasl?: SASLOptions;
+  /** A ready client (e.g. MSK IAM); takes precedence over `brokers`/`ssl`/`sasl`. */
+  readonly kafka?: Kafka;
+  /** When set, the users table is created and seeded with accounts 1..accounts before producing. */
+  readonly mysqlUrl?: string;
+  /** When set, the topic is created with this many partitions if it does not exist. */
+  readonly partitions?: number;
+  /** @default 'none' */
+  readonly compression?: 'none' | 'gzip';
+  /** Messages per produce request. @default 500 */
+  readonly chunkSize?: number;
+  /** Produce requests awaiting acknowledgement at once. @default 4 */
+  readonly maxInFlight?: number;
+  /** @default 'log-generator' */
+  readonly clientId?: string;
+}
+
+export type CategoryCounts = Record<ExpectedCategory, number>;
+
+export interface Progress {
+  /** Events acknowledged by the brokers so far. */
+  readonly sent: number;
+  readonly elapsedMs: number;
+  /** The target count, when running by count. */
+  readonly total?: number;
+  /** The run's length, when running by duration. */
+  readonly durationMs?: number;
+}
+
+export interface GroundTruth {
+  readonly topic: string;
+  readonly seed: number | string;
+  readonly accounts: number;
+  /** Accounts written to the users table, or null when seeding was skipped. */
+  readonly usersSeeded: number | null;
+  readonly sent: number;
+  readonly byCategory: CategoryCounts;
+  readonly byBadKind: Record<BadKind, number>;
+  readonly bySuspiciousKind: Record<SuspiciousKind, number>;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+  /** True when the run was stopped early through the abort signal. */
+  readonly aborted: boolean;
+}
+
+export interface RunHooks {
+  readonly onProgress?: (progress: Progress) => void;
+  /** Called once seeding is done or skipped, before the first event is produced. */
+  readonly onUsersSeeded?: (accounts: number | null) => void;
+  /** Stops producing; events already sent are awaited and counted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Producing failed; `groundTruth` holds what the brokers acknowledged before the failure. */
+export class GeneratorError extends PipelineError {
+  constructor(
+    message: string,
+    readonly groundTruth: GroundTruth,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const DEFAULT_CHUNK_SIZE = 500;
+const DEFAULT_MAX_IN_FLIGHT = 4;
+
+function validate(options: GeneratorOptions): void {
+  const { count, durationSeconds } = options;
+  if ((count === undefined) === (durationSeconds === undefined)) {
+    throw new ConfigError('give exactly one of count and durationSeconds');
+  }
+  if (count !== undefined && (!Number.isSafeInteger(count) || count < 1)) {
+    throw new ConfigError(`count must be a positive integer, got ${count}`);
+  }
+  if (durationSeconds !== undefined && !(Number.isFinite(durationSeconds) && durationSeconds > 0)) {
+    throw new ConfigError(`durationSeconds must be a positive number, got ${durationSeconds}`);
+  }
+  if (!(Number.isFinite(options.rate) && options.rate >= 0)) {
+    throw new ConfigError(`rate must be a number >= 0 (0 = as fast as possible), got ${options.rate}`);
+  }
+  if (options.topic.trim() === '') throw new ConfigError('topic must not be empty');
+  if (options.kafka === undefined && (options.brokers === undefined || options.brokers.length === 0)) {
+    throw new ConfigError('give brokers or a kafka client');
+  }
+  for (const [name, value] of [
+    ['chunkSize', options.chunkSize],
+    ['maxInFlight', options.maxInFlight],
+    ['partitions', options.partitions],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+      throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+    }
+  }
+}
+
+/** The users table could not be created or seeded. */
+export class UsersSeedError extends PipelineError {}
+
+/** The URL without its password, fit for an error message. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/** Creates the users table and upserts accounts 1..accounts, so events and table agree. */
+export async function seedUsersTable(mysqlUrl: string, accounts: number): Promise<number> {
+  try {
+    const connection = await createConnection(mysqlUrl);
+    try {
+      await ensureUsersSchema(connection);
+      return await seedUsers(connection, { accounts });
+    } finally {
+      await connection.end();
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsersSeedError(`seeding the users table at ${redactUrl(mysqlUrl)} failed: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // Resolves false (no error) when the topic already exists.
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
+}
+
+/** Produces events until `count` are acknowledged or `durationSeconds` have passed. */
+export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = {}): Promise<GroundTruth> {
+  validate(options);
+  const { topic, count, rate } = options;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const durationMs = options.durationSeconds === undefined ? undefined : options.durationSeconds * 1000;
+  const kafka =
+    options.kafka ??
+    new Kafka({
+      clientId: options.clientId ?? 'log-generator',
+      brokers: [...(options.brokers ?? [])],
+      ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+      ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+      logLevel: logLevel.WARN,
+    });
+
+  let usersSeeded: number | null = null;
+  if (options.mysqlUrl !== undefined) usersSeeded = await seedUsersTable(options.mysqlUrl, options.accounts);
+  hooks.onUsersSeeded?.(usersSeeded);
+  if (options.partitions !== undefined) await ensureTopic(kafka, topic, options.partitions);
+
+  const source = createEventSource({
+    seed: options.seed,
+    badRatio: options.badRatio,
+    suspiciousRatio: options.suspiciousRatio,
+    accounts: options.accounts,
+    ...(options.unknownAccountShare === undefined
+      ? {}
+      : { unknownAccountShare: options.unknownAccountShare }),
+  });
+  // Small chunks at low rates so the stream is smooth (about ten requests a second), full ones otherwise.
+  const requestSize = rate > 0 ? Math.min(chunkSize, Math.max(1, Math.ceil(rate / 10))) : chunkSize;
+  const bucket = rate > 0 ? new TokenBucket(rate, requestSize) : undefined;
+  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+
+  const byCategory = zeroCounts<ExpectedCategory>(['good', 'suspicious', 'bad']);
+  const byBadKind = zeroCounts<BadKind>(BAD_KINDS);
+  const bySuspiciousKind = zeroCounts<SuspiciousKind>(['device_mismatch', 'unknown_account']);
+  let sent = 0;
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const snapshot = (): GroundTruth => {
+    const elapsedMs = elapsed();
+    return {
+      topic,
+      seed: options.seed,
+      accounts: options.accounts,
+      usersSeeded,
+      sent,
+      byCategory: { ...byCategory },
+      byBadKind: { ...byBadKind },
+      bySuspiciousKind: { ...bySuspiciousKind },
+      elapsedMs: Math.round(elapsedMs),
+      eventsPerSecond: elapsedMs > 0 ? Math.round((sent * 1000) / elapsedMs) : 0,
+      aborted: hooks.signal?.aborted ?? false,
+    };
+  };
+  const progress = () =>
+    hooks.onProgress?.({
+      sent,
+      elapsedMs: elapsed(),
+      ...(count === undefined ? {} : { total: count }),
+      ...(durationMs === undefined ? {} : { durationMs }),
+    });
+
+  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let generated = 0;
+  const shouldStop = () =>
+    failure !== undefined ||
+    hooks.signal?.aborted === true ||
+    (count !== undefined && generated >= count) ||
+    (durationMs !== undefined && elapsed() >= durationMs);
+  try {
+    while (!shouldStop()) {
+      const size = count === undefined ? requestSize : Math.min(requestSize, count - generated);
+      if (bucket !== undefined) {
+        await bucket.take(size);
+        if (shouldStop()) break;
+      }
+      const messages: Message[] = [];
+      const chunk = {
+        byCategory: zeroCounts<ExpectedCategory>(['good', 'suspicious', 'bad']),
+        kinds: [] as string[],
+      };
+      for (let i = 0; i < size; i++) {
+        const event = source.next();
+        messages.push({ key: event.key, value: event.value });
+        chunk.byCategory[event.expected]++;
+        const kind = event.badKind ?? event.suspiciousKind;
+        if (kind !== undefined) chunk.kinds.push(kind);
+      }
+      generated += size;
+      // Counted only once acknowledged: the ground truth must be what is really in the topic.
+      const request: Promise<void> = producer
+        .send({ topic, acks: -1, compression, messages })
+        .then(
+          () => {
+            sent += size;
+            for (const category of ['good', 'suspicious', 'bad'] as const) {
+              byCategory[category] += chunk.byCategory[category];
+            }
+            for (const kind of chunk.kinds) {
+              if (kind in byBadKind) byBadKind[kind as BadKind]++;
+              else bySuspiciousKind[kind as SuspiciousKind]++;
+            }
+            progress();
+          },
+          (error: unknown) => {
+            failure ??= error;
+          },
+        )
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await producer.disconnect();
+  }
+  const truth = snapshot();
+  if (failure !== undefined) {
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new GeneratorError(
+      `producing to topic '${topic}' failed after ${truth.sent} acknowledged events: ${reason}`,
+      truth,
+      { cause: failure },
+    );
+  }
+  return truth;
+}
