@@ -1,7 +1,8 @@
 // Bulk indexing with per-item status handling. OpenSearch answers a bulk with HTTP 200 even when items
 // fail: 429/5xx items are retried with backoff; items rejected for good (4xx, e.g. a mapping conflict) are
 // rerouted to the bad index with the rejection as reason, so nothing is lost; a bad document rejected
-// too is a PermanentIndexError. Every write is an `index` with a deterministic _id: retries overwrite.
+// too, or any other 4xx (403 denied, 404 no index, 413 too large: configuration, not data) is a
+// PermanentIndexError. Every write is an `index` with a deterministic _id: retries overwrite.
 import type { Client } from '@opensearch-project/opensearch';
 import { badDocument, type Category, emptyCounts, type PipelineDocument } from './documents.js';
 import { PermanentIndexError, SinkUnavailableError } from './errors.js';
@@ -67,7 +68,8 @@ export class BulkIndexer {
           indexed++;
           counts[doc.body.category]++;
         } else if (item.status === 429 || item.status >= 500) retry.push(doc);
-        else fallback.push(this.reroute(doc, item));
+        else if (item.status === 400) fallback.push(this.reroute(doc, item));
+        else throw new PermanentIndexError(`document ${doc.id} refused by ${doc.index}: ${describe(item)}`);
       });
       retries += retry.length;
       rerouted += fallback.length;
@@ -122,7 +124,7 @@ export class BulkIndexer {
   }
 
   private reroute(doc: PipelineDocument, item: BulkItemResult): PipelineDocument {
-    const why = `${item.error?.type ?? `HTTP ${item.status}`}: ${item.error?.reason ?? 'rejected'}`;
+    const why = describe(item);
     if (doc.body.category === 'bad') {
       throw new PermanentIndexError(`the bad index rejected document ${doc.id} (${doc.index}): ${why}`);
     }
@@ -134,4 +136,8 @@ export class BulkIndexer {
       doc.body.ingested_at,
     );
   }
+}
+
+function describe(item: BulkItemResult): string {
+  return `${item.error?.type ?? `HTTP ${item.status}`}: ${item.error?.reason ?? 'rejected'}`;
 }

@@ -114,6 +114,12 @@ describe('BulkIndexer', () => {
     expect(report).toMatchObject({ indexed: 3, rerouted: 1, counts: { good: 1, suspicious: 0, bad: 2 } });
   });
 
+  it('fails with PermanentIndexError on a 403, which no other index would accept either', async () => {
+    const denied = { status: 403, error: { type: 'security_exception', reason: 'no permissions' } };
+    const { client } = scriptedClient([[ok, denied, ok]]);
+    await expect(new BulkIndexer(client).index(docs)).rejects.toBeInstanceOf(PermanentIndexError);
+  });
+
   it('fails with PermanentIndexError when the bad index rejects a document too', async () => {
     const rejected = { status: 400, error: { type: 'x', reason: 'y' } };
     const { client } = scriptedClient([[ok, ok, rejected]]);

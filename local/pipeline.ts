@@ -1,0 +1,128 @@
+// Wiring of the runtime core to the local stack: the same processBatch, users lookup and indexer the AWS
+// consumers use, with plain clients (PLAINTEXT Kafka, HTTP OpenSearch, a MariaDB URL).
+import { Client } from '@opensearch-project/opensearch';
+import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { createPool, type Pool } from 'mysql2/promise';
+import { CATEGORIES, type Category, categoryAlias, emptyCounts } from '../core/documents.js';
+import { applyIndexTemplates } from '../core/index-templates.js';
+import { BulkIndexer } from '../core/indexer.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { type BatchSummary, processBatch } from '../core/process-batch.js';
+import type { SourceRecord } from '../core/source-record.js';
+import { MysqlUsersSource, UsersLookup } from '../core/users.js';
+
+export interface LocalPipelineOptions {
+  readonly brokers: readonly string[];
+  readonly opensearchUrl: string;
+  readonly mysqlUrl: string;
+  readonly indexPrefix: string;
+  readonly clientId?: string;
+  readonly logger?: Logger;
+}
+
+export interface LocalPipeline {
+  readonly kafka: Kafka;
+  readonly pool: Pool;
+  readonly search: Client;
+  readonly users: UsersLookup;
+  readonly indexer: BulkIndexer;
+  readonly process: (records: SourceRecord[]) => Promise<BatchSummary>;
+  close(): Promise<void>;
+}
+
+/** kafkajs logs through our logger, warnings and up only: its info lines are connection chatter. */
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  logger: Logger = createLogger(),
+): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...fields } = entry;
+        if (level <= logLevel.ERROR) log.error(message, fields);
+        else log.warn(message, fields);
+      },
+  });
+}
+
+export function createLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
+  const logger = options.logger ?? createLogger();
+  const kafka = createKafka(options.brokers, options.clientId ?? 'log-pipeline-local', logger);
+  const pool = createPool({ uri: options.mysqlUrl, connectionLimit: 4 });
+  const search = new Client({ node: options.opensearchUrl });
+  const users = new UsersLookup(new MysqlUsersSource(pool));
+  const indexer = new BulkIndexer(search, { logger });
+  return {
+    kafka,
+    pool,
+    search,
+    users,
+    indexer,
+    process: (records) => processBatch(records, { users, indexer, indexPrefix: options.indexPrefix, logger }),
+    close: async () => {
+      await pool.end();
+      await search.close();
+    },
+  };
+}
+
+/** Local indices: the same templates as AWS, with 0 replicas so a single node stays green. */
+export async function prepareIndices(search: Client, prefix: string): Promise<void> {
+  await applyIndexTemplates(search, prefix, { replicas: 0, refreshInterval: '1s' });
+}
+
+export async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Documents per category (refreshing first, so the answer includes everything acknowledged). */
+export async function countIndexed(search: Client, prefix: string): Promise<Record<Category, number>> {
+  const counts = emptyCounts();
+  for (const category of CATEGORIES) {
+    const alias = categoryAlias(prefix, category);
+    const response = await search.count({ index: alias, ignore_unavailable: true, allow_no_indices: true });
+    counts[category] = response.body.count;
+  }
+  return counts;
+}
+
+export async function refreshIndices(search: Client, prefix: string): Promise<void> {
+  await search.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+}
+
+/** Sum over partitions of (end offset - committed offset) for a group on a topic. */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const committedBy = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+    return ends.reduce((lag, p) => {
+      const done = committedBy.get(p.partition) ?? -1;
+      return lag + Number(p.high) - (done < 0 ? Number(p.low) : done);
+    }, 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

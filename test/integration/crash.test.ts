@@ -1,0 +1,123 @@
+// Crash safety: SIGKILL the consumer process mid-stream, start it again, and every produced event is
+// indexed exactly once (per category count equals the generator's ground truth, no extra documents).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.js';
+import { type GroundTruth, runGenerator } from '../../generator/run.js';
+import {
+  countIndexed,
+  createLocalPipeline,
+  groupLag,
+  type LocalPipeline,
+  refreshIndices,
+} from '../../local/pipeline.js';
+import {
+  createTestDatabase,
+  deleteIndices,
+  endpoints,
+  requireStack,
+  type TestDatabase,
+  uniqueName,
+  waitFor,
+} from './support.js';
+
+const EVENTS = 30_000;
+
+describe('a consumer killed mid-stream', () => {
+  const topic = uniqueName('it-crash-');
+  const prefix = uniqueName('it-crash-');
+  const group = uniqueName('it-crash-group-');
+  let db: TestDatabase;
+  let pipeline: LocalPipeline;
+  let truth: GroundTruth;
+  const children: ChildProcess[] = [];
+
+  function startConsumer(): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'local/consume.ts',
+        '--topic',
+        topic,
+        '--group',
+        group,
+        '--index-prefix',
+        prefix,
+        '--chunk-size',
+        '500',
+        '--quiet',
+      ],
+      {
+        env: { ...process.env, MYSQL_URL: db.url, LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    children.push(child);
+    return child;
+  }
+
+  const indexedTotal = async () => {
+    await refreshIndices(pipeline.search, prefix);
+    const counts = await countIndexed(pipeline.search, prefix);
+    return counts.good + counts.suspicious + counts.bad;
+  };
+
+  beforeAll(async () => {
+    await requireStack();
+    db = await createTestDatabase(uniqueName('it_crash_'));
+    pipeline = createLocalPipeline({
+      ...endpoints,
+      mysqlUrl: db.url,
+      indexPrefix: prefix,
+      logger: silentLogger,
+    });
+    truth = await runGenerator({
+      topic,
+      brokers: endpoints.brokers,
+      count: EVENTS,
+      rate: 0,
+      badRatio: 0.2,
+      suspiciousRatio: 0.2,
+      seed: 'crash-test',
+      accounts: 1_000,
+      mysqlUrl: db.url,
+      partitions: 3,
+    });
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await deleteIndices(pipeline.search, prefix);
+    const admin = pipeline.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    await pipeline.close();
+    await db.drop();
+  });
+
+  it('indexes every event exactly once after a SIGKILL and a restart', async () => {
+    expect(truth.sent).toBe(EVENTS);
+    const first = startConsumer();
+    await waitFor('the first consumer to index some events', async () => (await indexedTotal()) >= 3_000);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const atKill = await indexedTotal();
+    expect(atKill).toBeLessThan(EVENTS); // it really died mid-stream
+
+    const second = startConsumer();
+    await waitFor(
+      'the restarted consumer to commit every offset',
+      async () => (await groupLag(pipeline.kafka, group, topic)) === 0,
+      180_000,
+    );
+    second.kill('SIGTERM');
+    const code = await new Promise((resolve) => second.once('exit', resolve));
+    expect(code).toBe(0);
+
+    await refreshIndices(pipeline.search, prefix);
+    expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
+  });
+});

@@ -1,0 +1,200 @@
+// End to end on the real stack: known events through real Kafka, MariaDB and OpenSearch, asserting the
+// exact documents (category, reasons, _id) and the counts per index; then a redelivery that changes nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConsumer } from '../../core/consumer.js';
+import { DEVICES } from '../../core/event.js';
+import { silentLogger } from '../../core/logger.js';
+import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
+import {
+  countIndexed,
+  createLocalPipeline,
+  ensureTopic,
+  groupLag,
+  type LocalPipeline,
+  prepareIndices,
+  refreshIndices,
+} from '../../local/pipeline.js';
+import {
+  createTestDatabase,
+  deleteIndices,
+  endpoints,
+  requireStack,
+  type TestDatabase,
+  uniqueName,
+  waitFor,
+} from './support.js';
+
+const accounts = 50;
+
+interface StoredDocument {
+  category: string;
+  reasons: Array<{ code: string }>;
+  raw?: string | null;
+  raw_base64?: string;
+  source: { topic: string; partition: number; offset: string };
+}
+const otherDevice = (id: number) => DEVICES.find((d) => d !== defaultDeviceFor(id)) as string;
+const hex = (n: number) => n.toString(16).padStart(32, '0');
+const event = (n: number, account: number, device: string) =>
+  JSON.stringify({
+    event_id: hex(n),
+    account_id: account,
+    event_type: 'click',
+    device,
+    location_country: 'NL',
+    event_timestamp: 1_763_900_000,
+  });
+
+// key = partition choice is left to the partitioner; expectations are per event, not per offset.
+const cases: Array<{ value: Buffer | null; category: string; codes: string[]; id?: string }> = [
+  { value: Buffer.from(event(1, 1, defaultDeviceFor(1))), category: 'good', codes: [], id: hex(1) },
+  { value: Buffer.from(event(2, 2, defaultDeviceFor(2))), category: 'good', codes: [], id: hex(2) },
+  {
+    value: Buffer.from(event(3, 3, otherDevice(3))),
+    category: 'suspicious',
+    codes: ['device_mismatch'],
+    id: hex(3),
+  },
+  {
+    value: Buffer.from(event(4, accounts + 1, 'WEB')),
+    category: 'suspicious',
+    codes: ['unknown_account'],
+    id: hex(4),
+  },
+  { value: Buffer.from('{"event_id": '), category: 'bad', codes: ['not_json'] },
+  { value: null, category: 'bad', codes: ['empty_payload'] },
+  { value: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), category: 'bad', codes: ['invalid_utf8'] },
+  {
+    value: Buffer.from(JSON.stringify({ event_id: hex(8), account_id: 1 })),
+    category: 'bad',
+    codes: ['missing_field', 'missing_field', 'missing_field', 'missing_field'],
+  },
+  { value: Buffer.from(event(9, 1, 'TV')), category: 'bad', codes: ['unknown_device'] },
+];
+
+describe('the pipeline on the real local stack', () => {
+  const topic = uniqueName('it-pipeline-');
+  const prefix = uniqueName('it-pipeline-');
+  let db: TestDatabase;
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    await requireStack();
+    db = await createTestDatabase(uniqueName('it_pipeline_'));
+    pipeline = createLocalPipeline({
+      ...endpoints,
+      mysqlUrl: db.url,
+      indexPrefix: prefix,
+      logger: silentLogger,
+    });
+    await ensureUsersSchema(pipeline.pool);
+    await seedUsers(pipeline.pool, { accounts });
+    await prepareIndices(pipeline.search, prefix);
+    await ensureTopic(pipeline.kafka, topic, 3);
+    const producer = pipeline.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: cases.map((c, i) => ({ key: String(i), value: c.value })),
+    });
+    await producer.disconnect();
+  });
+
+  afterAll(async () => {
+    await deleteIndices(pipeline.search, prefix);
+    const admin = pipeline.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    await pipeline.close();
+    await db.drop();
+  });
+
+  async function consumeAll(groupId: string): Promise<void> {
+    const running = await runConsumer({
+      kafka: pipeline.kafka,
+      groupId,
+      topic,
+      process: pipeline.process,
+      logger: silentLogger,
+    });
+    try {
+      await waitFor(
+        `group ${groupId} to commit every offset`,
+        async () => (await groupLag(pipeline.kafka, groupId, topic)) === 0,
+      );
+    } finally {
+      await running.stop();
+    }
+    await refreshIndices(pipeline.search, prefix);
+  }
+
+  async function allDocuments() {
+    const response = await pipeline.search.search({
+      index: `${prefix}-*`,
+      body: { size: 100, query: { match_all: {} } },
+    });
+    return response.body.hits.hits.map((hit) => ({
+      index: hit._index ?? '',
+      id: hit._id,
+      source: hit._source as StoredDocument,
+    }));
+  }
+
+  it('indexes every event once, in the index of its category, with its reasons', async () => {
+    await consumeAll(uniqueName('it-group-'));
+    const docs = await allDocuments();
+    expect(docs).toHaveLength(cases.length);
+    for (const c of cases.filter((c) => c.id !== undefined)) {
+      const doc = docs.find((d) => d.id === c.id);
+      expect(doc?.source.category, `event ${c.id}`).toBe(c.category);
+      expect(doc?.index.startsWith(`${prefix}-${c.category}-`)).toBe(true);
+      expect(doc?.source.reasons.map((r) => r.code)).toEqual(c.codes);
+    }
+    const bad = docs.filter((d) => d.source.category === 'bad');
+    expect(bad.map((d) => d.source.reasons.map((r) => r.code)).sort()).toEqual(
+      cases
+        .filter((c) => c.category === 'bad')
+        .map((c) => c.codes)
+        .sort(),
+    );
+    for (const d of bad) {
+      const { topic: t, partition, offset } = d.source.source;
+      expect(d.id).toBe(`${t}-${partition}-${offset}`);
+    }
+  });
+
+  it('keeps the raw payload of bad events, exact bytes included', async () => {
+    const docs = await allDocuments();
+    const notJson = docs.find((d) => d.source.reasons[0]?.code === 'not_json');
+    expect(notJson?.source.raw).toBe('{"event_id": ');
+    const invalid = docs.find((d) => d.source.reasons[0]?.code === 'invalid_utf8');
+    expect(Buffer.from(invalid?.source.raw_base64 ?? '', 'base64')).toEqual(
+      Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+    );
+    const tombstone = docs.find((d) => d.source.reasons[0]?.code === 'empty_payload');
+    expect(tombstone?.source.raw).toBeNull();
+  });
+
+  it('counts per category index match the cases', async () => {
+    expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 2, suspicious: 2, bad: 5 });
+  });
+
+  it('changes no count when a new group replays the same offsets', async () => {
+    const before = await allDocuments();
+    await consumeAll(uniqueName('it-replay-'));
+    expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 2, suspicious: 2, bad: 5 });
+    const after = await allDocuments();
+    expect(after.map((d) => d.id).sort()).toEqual(before.map((d) => d.id).sort());
+  });
+
+  it('seeds the default device of every account the generator assumes', async () => {
+    const [rows] = await pipeline.pool.query(
+      'SELECT account_id, default_device FROM users ORDER BY account_id',
+    );
+    const table = rows as Array<{ account_id: number; default_device: string }>;
+    expect(table).toHaveLength(accounts);
+    expect(table.every((r) => r.default_device === defaultDeviceFor(Number(r.account_id)))).toBe(true);
+  });
+});

@@ -1,0 +1,72 @@
+// Shared set-up of the integration tests: they run against the real local stack (started by
+// `npm run stack:start` or `.ci/run`) with names unique to the run, and clean up after themselves.
+import { randomBytes } from 'node:crypto';
+import { Client } from '@opensearch-project/opensearch';
+import { createConnection } from 'mysql2/promise';
+import { localEndpoints } from '../../local/endpoints.js';
+
+export const endpoints = localEndpoints();
+
+/** Lower-case, unique per call: usable as topic, index prefix, group and database name. */
+export function uniqueName(label: string): string {
+  return `${label}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/** Fails with instructions when the local stack is not up, instead of timing out obscurely. */
+export async function requireStack(): Promise<void> {
+  const search = new Client({ node: endpoints.opensearchUrl, requestTimeout: 5_000 });
+  try {
+    await search.cluster.health({});
+    const db = await createConnection({ uri: endpoints.mysqlUrl, connectTimeout: 5_000 });
+    await db.end();
+  } catch (error) {
+    throw new Error(
+      `the local stack is not up (${(error as Error).message}): run \`npm run stack:start\` first`,
+    );
+  } finally {
+    await search.close();
+  }
+}
+
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the local server, for one test file. */
+export async function createTestDatabase(name: string): Promise<TestDatabase> {
+  const admin = await createConnection({ uri: endpoints.mysqlUrl });
+  await admin.query(`CREATE DATABASE ${admin.escapeId(name)}`);
+  await admin.end();
+  const url = new URL(endpoints.mysqlUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const conn = await createConnection({ uri: endpoints.mysqlUrl });
+      await conn.query(`DROP DATABASE IF EXISTS ${conn.escapeId(name)}`);
+      await conn.end();
+    },
+  };
+}
+
+export async function deleteIndices(search: Client, prefix: string): Promise<void> {
+  await search.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+  for (const category of ['good', 'suspicious', 'bad']) {
+    await search.indices.deleteIndexTemplate({ name: `${prefix}-${category}` }).catch(() => undefined);
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes; the error names what was awaited. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
