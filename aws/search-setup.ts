@@ -1,0 +1,176 @@
+// Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
+// retention policy, the consumers' FGAC write-only role and its mapping, and the Dashboards saved objects.
+// Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
+// and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
+// security or Dashboards plugin, so only the template step can run against it.
+import type { Client } from '@opensearch-project/opensearch';
+import { savedObjectsNdjson } from '../core/dashboards.js';
+import {
+  applyIndexTemplates,
+  type IndexTemplateOptions,
+  ismRetentionPolicy,
+} from '../core/index-templates.js';
+import { type SecurityResource, writerRole, writerRoleMapping } from '../core/search-security.js';
+
+export class SearchSetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SearchSetupError';
+  }
+}
+
+export interface PlannedRequest {
+  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly path: string;
+  readonly querystring?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Record<string, unknown> | object;
+}
+
+/** What GET _plugins/_ism/policies/<id> returns for an existing policy (the fields we need). */
+export interface ExistingIsmPolicy {
+  readonly _seq_no: number;
+  readonly _primary_term: number;
+}
+
+export function ismPolicyPath(policyId: string): string {
+  return `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`;
+}
+
+/**
+ * ISM refuses a plain PUT over an existing policy: an update must name the sequence number and primary term
+ * it replaces (optimistic concurrency), so the caller reads the policy first.
+ */
+export function ismPolicyRequest(
+  policy: { policyId: string; body: object },
+  existing?: ExistingIsmPolicy,
+): PlannedRequest {
+  return {
+    method: 'PUT',
+    path: ismPolicyPath(policy.policyId),
+    querystring:
+      existing === undefined
+        ? undefined
+        : { if_seq_no: String(existing._seq_no), if_primary_term: String(existing._primary_term) },
+    body: policy.body,
+  };
+}
+
+export function securityResourceRequest(resource: SecurityResource): PlannedRequest {
+  return { method: 'PUT', path: `/${resource.path}`, body: resource.body };
+}
+
+export const DASHBOARDS_IMPORT_PATH = '/_dashboards/api/saved_objects/_import';
+
+/**
+ * Dashboards' import API takes a multipart upload of an NDJSON file. `osd-xsrf` is its CSRF guard for non-browser
+ * clients; `securitytenant: global` puts the objects in the tenant every user sees when FGAC multi-tenancy is on.
+ */
+export function savedObjectsImportRequest(
+  ndjson: string,
+  boundary = 'log-pipeline-saved-objects',
+): PlannedRequest {
+  const body = [
+    `--${boundary}`,
+    'Content-Disposition: form-data; name="file"; filename="saved-objects.ndjson"',
+    'Content-Type: application/ndjson',
+    '',
+    ndjson,
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  return {
+    method: 'POST',
+    path: DASHBOARDS_IMPORT_PATH,
+    querystring: { overwrite: 'true' },
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'osd-xsrf': 'true',
+      securitytenant: 'global',
+    },
+    body,
+  };
+}
+
+async function send(client: Client, request: PlannedRequest, ignore: number[] = []) {
+  try {
+    return await client.transport.request(
+      {
+        method: request.method,
+        path: request.path,
+        querystring: request.querystring,
+        body: request.body as Record<string, unknown> | string | undefined,
+      },
+      { headers: request.headers, ignore },
+    );
+  } catch (error) {
+    throw new SearchSetupError(`${request.method} ${request.path} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+export async function putIsmPolicy(client: Client, prefix: string, retentionDays: number): Promise<string> {
+  const policy = ismRetentionPolicy(prefix, retentionDays);
+  const current = await send(client, { method: 'GET', path: ismPolicyPath(policy.policyId) }, [404]);
+  const existing = current.statusCode === 404 ? undefined : (current.body as ExistingIsmPolicy);
+  await send(client, ismPolicyRequest(policy, existing));
+  return policy.policyId;
+}
+
+export async function putWriterRole(
+  client: Client,
+  prefix: string,
+  backendRoleArns: readonly string[],
+): Promise<void> {
+  await send(client, securityResourceRequest(writerRole(prefix)));
+  await send(client, securityResourceRequest(writerRoleMapping(prefix, backendRoleArns)));
+}
+
+interface ImportResponse {
+  success?: boolean;
+  successCount?: number;
+  errors?: { id: string; type: string; error?: { type?: string } }[];
+}
+
+/** Imports (overwriting) the saved objects; fails when Dashboards reports any object as not imported. */
+export async function importSavedObjects(client: Client, ndjson: string): Promise<number> {
+  const response = await send(client, savedObjectsImportRequest(ndjson));
+  const body = response.body as ImportResponse;
+  if (body.success !== true) {
+    const errors = (body.errors ?? [])
+      .map((e) => `${e.type}/${e.id}: ${e.error?.type ?? 'unknown'}`)
+      .join(', ');
+    throw new SearchSetupError(`saved objects import failed: ${errors || JSON.stringify(body)}`);
+  }
+  return body.successCount ?? 0;
+}
+
+export interface SearchSetupOptions {
+  readonly indexPrefix: string;
+  readonly retentionDays: number;
+  readonly writerRoleArns: readonly string[];
+  readonly templates?: IndexTemplateOptions;
+}
+
+export interface SearchSetupResult {
+  readonly templates: number;
+  readonly ismPolicyId: string;
+  readonly savedObjects: number;
+}
+
+export async function applySearchSetup(
+  client: Client,
+  options: SearchSetupOptions,
+): Promise<SearchSetupResult> {
+  // Templates first: from here on, an index the consumers auto-create gets the right mappings.
+  try {
+    await applyIndexTemplates(client, options.indexPrefix, options.templates);
+  } catch (error) {
+    throw new SearchSetupError(`cannot apply index templates: ${(error as Error).message}`, { cause: error });
+  }
+  const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
+  await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
+  const savedObjects = await importSavedObjects(client, savedObjectsNdjson(options.indexPrefix));
+  return { templates: indexTemplates(options.indexPrefix, options.templates).length, ismPolicyId, savedObjects };
+}
