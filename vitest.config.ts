@@ -1,12 +1,28 @@
-// Unit tests run in parallel; integration tests share one local stack and run one file at a time.
+// Two projects: `unit` (no services, parallel) and `stack` (real Kafka, MariaDB and OpenSearch; one file
+// at a time, after test/stack-setup.ts has made sure the local stack is up). `npm test` runs both.
 import { defineConfig } from 'vitest/config';
+
+const stackTests = ['test/integration/**/*.test.ts', 'test/local/**/*.test.ts', 'test/**/*.stack.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-    pool: 'forks',
+    hookTimeout: 180_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: stackTests },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'stack',
+          include: stackTests,
+          globalSetup: ['test/stack-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

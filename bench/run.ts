@@ -1,0 +1,128 @@
+// `npm run bench`: throughput and memory figures of the runtime core. Prints numbers; asserts nothing.
+//  1. decode + classify in memory (no I/O): events/s and heap per 100k events;
+//  2. with `--stack` (the local stack must be up): processBatch against real MariaDB and OpenSearch in
+//     chunks of 2,000, i.e. the consumer's hot path without Kafka.
+import { parseArgs } from 'node:util';
+import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
+import { silentLogger } from '../core/logger.js';
+import type { SourceRecord } from '../core/source-record.js';
+import {
+  DEFAULT_SEEDED_ACCOUNTS,
+  defaultDeviceFor,
+  ensureUsersSchema,
+  seedUsers,
+} from '../core/users-schema.js';
+import { createEventSource } from '../generator/events.js';
+import { localEndpoints } from '../local/endpoints.js';
+import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
+
+const HELP = `Usage: npm run bench -- [--events <n>] [--stack]
+
+  --events <n>  events per run (default: 200000)
+  --stack       also measure processBatch against the local stack (npm run stack:start first)`;
+
+const fmt = new Intl.NumberFormat('en-US');
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+function makeRecords(n: number): SourceRecord[] {
+  const source = createEventSource({
+    seed: 'bench',
+    badRatio: 0.1,
+    suspiciousRatio: 0.15,
+    accounts: DEFAULT_SEEDED_ACCOUNTS,
+    nowSeconds: 1_763_900_000,
+  });
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => {
+    const event = source.next();
+    return {
+      topic: 'bench',
+      partition: 0,
+      offset: String(i),
+      timestampMs: now,
+      key: Buffer.from(event.key),
+      value: event.value,
+    };
+  });
+}
+
+function benchClassify(records: SourceRecord[]): void {
+  const defaults = new Map<number, string | null>();
+  const run = () => {
+    const decoded = decodeAll(records);
+    for (const id of accountIdsOf(decoded))
+      defaults.set(id, id <= DEFAULT_SEEDED_ACCOUNTS ? defaultDeviceFor(id) : null);
+    return classify(decoded, defaults, 'bench', new Date().toISOString());
+  };
+  run(); // warm-up
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const start = performance.now();
+  const docs = run();
+  const seconds = (performance.now() - start) / 1000;
+  const heapAfter = process.memoryUsage().heapUsed;
+  console.log(
+    `classify (in memory)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${records.length} events in ${seconds.toFixed(2)} s   heap +${mb(heapAfter - heapBefore)} holding ${fmt.format(docs.length)} documents   rss ${mb(process.memoryUsage().rss)}`,
+  );
+}
+
+async function benchStack(records: SourceRecord[]): Promise<void> {
+  const prefix = `bench-${Date.now().toString(36)}`;
+  const pipeline = createLocalPipeline({ ...localEndpoints(), indexPrefix: prefix, logger: silentLogger });
+  try {
+    await ensureUsersSchema(pipeline.pool);
+    await seedUsers(pipeline.pool, { accounts: DEFAULT_SEEDED_ACCOUNTS });
+    await prepareIndices(pipeline.search, prefix);
+    const start = performance.now();
+    for (let i = 0; i < records.length; i += 2_000) {
+      await pipeline.process(records.slice(i, i + 2_000));
+      if ((i / 2_000) % 20 === 0)
+        process.stderr.write(`  ${fmt.format(i)} / ${fmt.format(records.length)}\r`);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    console.log(
+      `processBatch (stack)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${records.length} events in ${seconds.toFixed(2)} s   users queries ${pipeline.users.queries}   rss ${mb(process.memoryUsage().rss)}`,
+    );
+  } finally {
+    await pipeline.search.indices.delete({
+      index: `${prefix}-*`,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    for (const c of ['good', 'suspicious', 'bad'])
+      await pipeline.search.indices.deleteIndexTemplate({ name: `${prefix}-${c}` });
+    await pipeline.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '200000' },
+      stack: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const events = Number(values.events);
+  if (!Number.isInteger(events) || events < 1) {
+    console.error(`--events must be a positive integer, got '${values.events}'`);
+    return 2;
+  }
+  console.log(`generating ${fmt.format(events)} events (10% bad, 15% suspicious)...`);
+  const records = makeRecords(events);
+  benchClassify(records);
+  if (values.stack) await benchStack(records);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);
