@@ -139,6 +139,9 @@ function validate(options: GeneratorOptions): void {
   }
 }
 
+/** The brokers could not be reached (after kafkajs's own connection retries). */
+export class KafkaUnavailableError extends PipelineError {}
+
 /** The users table could not be created or seeded. */
 export class UsersSeedError extends PipelineError {}
 
@@ -197,11 +200,7 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
       logLevel: logLevel.WARN,
     });
 
-  let usersSeeded: number | null = null;
-  if (options.mysqlUrl !== undefined) usersSeeded = await seedUsersTable(options.mysqlUrl, options.accounts);
-  hooks.onUsersSeeded?.(usersSeeded);
-  if (options.partitions !== undefined) await ensureTopic(kafka, topic, options.partitions);
-
+  // Created first: it validates the ratios and accounts before anything touches the network.
   const source = createEventSource({
     seed: options.seed,
     badRatio: options.badRatio,
@@ -211,6 +210,19 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
       ? {}
       : { unknownAccountShare: options.unknownAccountShare }),
   });
+  let usersSeeded: number | null = null;
+  if (options.mysqlUrl !== undefined) usersSeeded = await seedUsersTable(options.mysqlUrl, options.accounts);
+  hooks.onUsersSeeded?.(usersSeeded);
+  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  try {
+    if (options.partitions !== undefined) await ensureTopic(kafka, topic, options.partitions);
+    await producer.connect();
+  } catch (error) {
+    const where = options.brokers === undefined ? 'the given client' : options.brokers.join(',');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new KafkaUnavailableError(`cannot reach Kafka at ${where}: ${reason}`, { cause: error });
+  }
+
   // Small chunks at low rates so the stream is smooth (about ten requests a second), full ones otherwise.
   const requestSize = rate > 0 ? Math.min(chunkSize, Math.max(1, Math.ceil(rate / 10))) : chunkSize;
   const bucket = rate > 0 ? new TokenBucket(rate, requestSize) : undefined;
@@ -246,8 +258,6 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
       ...(durationMs === undefined ? {} : { durationMs }),
     });
 
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let generated = 0;
