@@ -19,6 +19,7 @@ import {
   type BadKind,
   createEventSource,
   type ExpectedCategory,
+  type GeneratedEvent,
   type SuspiciousKind,
 } from './events.js';
 import { TokenBucket } from './token-bucket.js';
@@ -232,6 +233,11 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
   const byBadKind = zeroCounts<BadKind>(BAD_KINDS);
   const bySuspiciousKind = zeroCounts<SuspiciousKind>(['device_mismatch', 'unknown_account']);
   let sent = 0;
+  const tally = (event: GeneratedEvent) => {
+    byCategory[event.expected]++;
+    if (event.badKind !== undefined) byBadKind[event.badKind]++;
+    if (event.suspiciousKind !== undefined) bySuspiciousKind[event.suspiciousKind]++;
+  };
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   const snapshot = (): GroundTruth => {
@@ -273,18 +279,8 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
         await bucket.take(size);
         if (shouldStop()) break;
       }
-      const messages: Message[] = [];
-      const chunk = {
-        byCategory: zeroCounts<ExpectedCategory>(['good', 'suspicious', 'bad']),
-        kinds: [] as string[],
-      };
-      for (let i = 0; i < size; i++) {
-        const event = source.next();
-        messages.push({ key: event.key, value: event.value });
-        chunk.byCategory[event.expected]++;
-        const kind = event.badKind ?? event.suspiciousKind;
-        if (kind !== undefined) chunk.kinds.push(kind);
-      }
+      const events = Array.from({ length: size }, () => source.next());
+      const messages: Message[] = events.map((event) => ({ key: event.key, value: event.value }));
       generated += size;
       // Counted only once acknowledged: the ground truth must be what is really in the topic.
       const request: Promise<void> = producer
@@ -292,13 +288,7 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
         .then(
           () => {
             sent += size;
-            for (const category of ['good', 'suspicious', 'bad'] as const) {
-              byCategory[category] += chunk.byCategory[category];
-            }
-            for (const kind of chunk.kinds) {
-              if (kind in byBadKind) byBadKind[kind as BadKind]++;
-              else bySuspiciousKind[kind as SuspiciousKind]++;
-            }
+            for (const event of events) tally(event);
             progress();
           },
           (error: unknown) => {
