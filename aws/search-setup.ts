@@ -8,6 +8,7 @@ import { savedObjectsNdjson } from '../core/dashboards.js';
 import {
   applyIndexTemplates,
   type IndexTemplateOptions,
+  indexTemplates,
   ismRetentionPolicy,
 } from '../core/index-templates.js';
 import { type SecurityResource, writerRole, writerRoleMapping } from '../core/search-security.js';
@@ -172,5 +173,9 @@ export async function applySearchSetup(
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
   const savedObjects = await importSavedObjects(client, savedObjectsNdjson(options.indexPrefix));
-  return { templates: indexTemplates(options.indexPrefix, options.templates).length, ismPolicyId, savedObjects };
+  return {
+    templates: indexTemplates(options.indexPrefix, options.templates).length,
+    ismPolicyId,
+    savedObjects,
+  };
 }

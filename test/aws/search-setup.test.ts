@@ -1,0 +1,201 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@opensearch-project/opensearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  applySearchSetup,
+  ismPolicyRequest,
+  SearchSetupError,
+  savedObjectsImportRequest,
+} from '../../aws/search-setup.js';
+import { savedObjects, savedObjectsNdjson } from '../../core/dashboards.js';
+import { ismRetentionPolicy } from '../../core/index-templates.js';
+import { writerRole, writerRoleMapping } from '../../core/search-security.js';
+import { parseSearchSetupProps } from '../../lambdas/search-setup-provider.js';
+
+const roleArn = 'arn:aws:iam::123456789012:role/LogPipelineStack-ConsumerRole-ABC';
+
+describe('search setup requests', () => {
+  it('creates the ISM policy with a plain PUT', () => {
+    const request = ismPolicyRequest(ismRetentionPolicy('logs', 14));
+
+    expect(request).toMatchObject({ method: 'PUT', path: '/_plugins/_ism/policies/logs-retention' });
+    expect(request.querystring).toBeUndefined();
+  });
+
+  it('updates an existing ISM policy naming the sequence number and primary term it replaces', () => {
+    const request = ismPolicyRequest(ismRetentionPolicy('logs', 14), { _seq_no: 7, _primary_term: 2 });
+
+    expect(request.querystring).toEqual({ if_seq_no: '7', if_primary_term: '2' });
+  });
+
+  it('posts the NDJSON as a multipart file with the Dashboards CSRF header, overwriting', () => {
+    const request = savedObjectsImportRequest('{"id":"a"}\n', 'B');
+
+    expect(request).toMatchObject({
+      method: 'POST',
+      path: '/_dashboards/api/saved_objects/_import',
+      querystring: { overwrite: 'true' },
+      headers: { 'content-type': 'multipart/form-data; boundary=B', 'osd-xsrf': 'true' },
+    });
+    expect(request.body).toBe(
+      '--B\r\nContent-Disposition: form-data; name="file"; filename="saved-objects.ndjson"\r\n' +
+        'Content-Type: application/ndjson\r\n\r\n{"id":"a"}\n\r\n--B--\r\n',
+    );
+  });
+});
+
+describe('writer role', () => {
+  it('grants only index creation and writes on the prefix, and the bulk action at cluster level', () => {
+    const role = writerRole('logs');
+
+    expect(role.path).toBe('_plugins/_security/api/roles/logs_writer');
+    expect(role.body.cluster_permissions).toEqual(['indices:data/write/bulk']);
+    const [permission] = role.body.index_permissions as {
+      index_patterns: string[];
+      allowed_actions: string[];
+    }[];
+    expect(permission.index_patterns).toEqual(['logs-*']);
+    for (const action of permission.allowed_actions) {
+      expect(action).not.toMatch(
+        /^(\*|all_access|crud|read|indices_all|indices:data\/read.*|indices:admin\/delete)$/,
+      );
+    }
+  });
+
+  it('maps the role to the consumers IAM roles as backend roles', () => {
+    const mapping = writerRoleMapping('logs', [roleArn, roleArn]);
+
+    expect(mapping.path).toBe('_plugins/_security/api/rolesmapping/logs_writer');
+    expect(mapping.body.backend_roles).toEqual([roleArn]);
+  });
+
+  it('refuses a backend role that is not an IAM role ARN', () => {
+    expect(() => writerRoleMapping('logs', ['arn:aws:iam::123456789012:user/alice'])).toThrow(/IAM role ARN/);
+  });
+});
+
+describe('parseSearchSetupProps', () => {
+  it('reads the custom resource properties, numbers as strings included', () => {
+    expect(
+      parseSearchSetupProps({
+        Endpoint: 'vpc-x.eu-west-1.es.amazonaws.com',
+        IndexPrefix: 'logs',
+        RetentionDays: '30',
+        WriterRoleArns: [roleArn],
+        SavedObjectsHash: 'abc',
+        Replicas: '2',
+      }),
+    ).toEqual({
+      endpoint: 'vpc-x.eu-west-1.es.amazonaws.com',
+      indexPrefix: 'logs',
+      retentionDays: 30,
+      writerRoleArns: [roleArn],
+      templates: { shards: 1, replicas: 2 },
+    });
+  });
+});
+
+/** A stand-in for an Amazon OpenSearch domain's plugin APIs, which the local plain node does not have. */
+function fakeDomain() {
+  const requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
+  let ismPolicy: { seqNo: number } | undefined;
+  let importSucceeds = true;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const reply = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      const path = (req.url ?? '').split('?')[0];
+      if (path.startsWith('/_plugins/_ism/policies/') && req.method === 'GET') {
+        if (ismPolicy === undefined) return reply(404, { error: { type: 'status_exception' }, status: 404 });
+        return reply(200, { _id: 'logs-retention', _seq_no: ismPolicy.seqNo, _primary_term: 1, policy: {} });
+      }
+      if (path.startsWith('/_plugins/_ism/policies/') && req.method === 'PUT') {
+        ismPolicy = { seqNo: (ismPolicy?.seqNo ?? -1) + 1 };
+        return reply(201, { _id: 'logs-retention', _seq_no: ismPolicy.seqNo });
+      }
+      if (path === '/_dashboards/api/saved_objects/_import') {
+        return importSucceeds
+          ? reply(200, { success: true, successCount: savedObjects('logs').length })
+          : reply(200, {
+              success: false,
+              errors: [{ id: 'x', type: 'visualization', error: { type: 'missing_references' } }],
+            });
+      }
+      return reply(200, { acknowledged: true });
+    });
+  });
+  return {
+    requests,
+    server,
+    failImports: () => {
+      importSucceeds = false;
+    },
+  };
+}
+
+describe('applySearchSetup against a fake domain', () => {
+  const domain = fakeDomain();
+  let client: Client;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => domain.server.listen(0, '127.0.0.1', resolve));
+    const { port } = domain.server.address() as AddressInfo;
+    client = new Client({ node: `http://127.0.0.1:${port}` });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await new Promise((resolve) => domain.server.close(resolve));
+  });
+
+  const options = { indexPrefix: 'logs', retentionDays: 14, writerRoleArns: [roleArn] };
+
+  it('applies templates, ISM, the role and its mapping, then imports the saved objects', async () => {
+    const result = await applySearchSetup(client, options);
+
+    expect(result).toEqual({
+      templates: 3,
+      ismPolicyId: 'logs-retention',
+      savedObjects: savedObjects('logs').length,
+    });
+    expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /_index_template/logs-good',
+      'POST /_index_template/logs-suspicious',
+      'POST /_index_template/logs-bad',
+      'GET /_plugins/_ism/policies/logs-retention',
+      'PUT /_plugins/_ism/policies/logs-retention',
+      'PUT /_plugins/_security/api/roles/logs_writer',
+      'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+      'POST /_dashboards/api/saved_objects/_import?overwrite=true',
+    ]);
+    const upload = domain.requests[7];
+    expect(upload.headers['osd-xsrf']).toBe('true');
+    expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(upload.body).toContain(savedObjectsNdjson('logs'));
+  });
+
+  it('on Update, replaces the existing ISM policy with optimistic concurrency', async () => {
+    domain.requests.length = 0;
+
+    await applySearchSetup(client, options);
+
+    expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toContain(
+      'PUT /_plugins/_ism/policies/logs-retention?if_seq_no=0&if_primary_term=1',
+    );
+  });
+
+  it('fails when Dashboards does not import every object', async () => {
+    domain.failImports();
+
+    await expect(applySearchSetup(client, options)).rejects.toThrow(SearchSetupError);
+    await expect(applySearchSetup(client, options)).rejects.toThrow(/visualization\/x: missing_references/);
+  });
+});
