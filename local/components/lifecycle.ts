@@ -1,0 +1,187 @@
+// Starting and stopping the local stack: reuse what is up, start the rest in parallel, wait for health,
+// and on stop leave no process of this project behind.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Component } from './component.js';
+import { ComponentStartError, StackError } from './errors.js';
+import { kafka } from './kafka.js';
+import { mariadb } from './mariadb.js';
+import { opensearch } from './opensearch.js';
+import { type ComponentName, logFile } from './paths.js';
+import {
+  isAlive,
+  isOurProcess,
+  isPortOpen,
+  projectProcesses,
+  readPid,
+  removePid,
+  stopProcess,
+  writePid,
+} from './processes.js';
+import { createProgress, type Progress } from './progress.js';
+
+/** OpenSearch first: its boot is the long pole, so it gets the CPU before the others. */
+export const STACK_COMPONENTS: readonly Component[] = [opensearch, kafka, mariadb];
+
+const STOP_TIMEOUT_MS = 30_000;
+
+/** Several components failed to start; each cause is a ComponentStartError with its log path. */
+export class StackStartError extends StackError {
+  readonly failures: readonly ComponentStartError[];
+
+  constructor(failures: readonly ComponentStartError[]) {
+    super(`local stack failed to start: ${failures.map((f) => f.component).join(', ')}`);
+    this.failures = failures;
+  }
+}
+
+export type StartOutcome = 'started' | 'reused' | 'external';
+
+async function waitHealthy(component: Component, pid: number): Promise<void> {
+  const probe = component.startupProbe ?? component.probe;
+  const deadline = Date.now() + component.healthTimeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new ComponentStartError(
+        component.name,
+        `process ${pid} exited during start-up`,
+        logFile(component.name),
+      );
+    }
+    if (await probe.call(component)) return;
+    await sleep(500);
+  }
+  throw new ComponentStartError(
+    component.name,
+    `not healthy after ${component.healthTimeoutMs / 1000}s (pid ${pid} still running)`,
+    logFile(component.name),
+  );
+}
+
+async function startComponent(component: Component, progress: Progress): Promise<StartOutcome> {
+  const { name } = component;
+  const started = Date.now();
+  try {
+    if (component.isExternal()) {
+      if (await component.probe()) {
+        progress(name, 'external (MYSQL_URL): answers, not started');
+        return 'external';
+      }
+      throw new ComponentStartError(name, 'MYSQL_URL is set but does not answer SELECT 1', logFile(name));
+    }
+    const pid = readPid(name);
+    if (pid !== undefined && isOurProcess(pid)) {
+      if (!(await component.probe())) {
+        progress(name, `process ${pid} running but not ready yet: waiting`);
+        await waitHealthy(component, pid);
+        await component.afterHealthy?.(progress);
+      }
+      progress(name, `already up (pid ${pid}), reused`);
+      return 'reused';
+    }
+    if (pid !== undefined) removePid(name);
+    if (await isPortOpen(component.port)) {
+      if (await component.probe()) {
+        progress(name, `already up on port ${component.port} (not started by this stack), reused`);
+        return 'reused';
+      }
+      throw new ComponentStartError(
+        name,
+        `port ${component.port} is in use by another process that is not a healthy ${name}`,
+        logFile(name),
+      );
+    }
+    await component.prepare(progress);
+    progress(name, 'starting');
+    const newPid = component.launch();
+    writePid(name, newPid);
+    await waitHealthy(component, newPid);
+    await component.afterHealthy?.(progress);
+    progress(
+      name,
+      `up on 127.0.0.1:${component.port} (pid ${newPid}) in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
+    return 'started';
+  } catch (error) {
+    if (error instanceof ComponentStartError) throw error;
+    throw new ComponentStartError(
+      name,
+      error instanceof Error ? error.message : String(error),
+      logFile(name),
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Starts every component of the local stack that is not up and reuses those that are. Components start
+ * in parallel; rejects with a StackStartError naming each failed component and its log.
+ */
+export async function ensureStackUp(
+  opts: { quiet?: boolean; progress?: Progress } = {},
+): Promise<Record<ComponentName, StartOutcome>> {
+  const progress = opts.progress ?? createProgress(opts.quiet);
+  const results = await Promise.allSettled(STACK_COMPONENTS.map((c) => startComponent(c, progress)));
+  const failures: ComponentStartError[] = [];
+  const outcomes: Partial<Record<ComponentName, StartOutcome>> = {};
+  results.forEach((result, i) => {
+    const component = STACK_COMPONENTS[i] as Component;
+    if (result.status === 'fulfilled') outcomes[component.name] = result.value;
+    else failures.push(result.reason as ComponentStartError);
+  });
+  if (failures.length > 0) throw new StackStartError(failures);
+  return outcomes as Record<ComponentName, StartOutcome>;
+}
+
+export interface StopReport {
+  /** What happened to each component's pid-file process. */
+  readonly components: Record<ComponentName, 'not-running' | 'terminated' | 'killed'>;
+  /** Processes of this project found without a pid file and stopped. */
+  readonly strays: readonly number[];
+  /** Processes of this project still alive after everything (should be empty). */
+  readonly leftovers: readonly number[];
+  /** Ports of the stack still accepting connections (someone else's process). */
+  readonly busyPorts: readonly number[];
+}
+
+/** Stops every component (SIGTERM, then SIGKILL after a timeout) and checks nothing of ours is left. */
+export async function stopStack(opts: { quiet?: boolean; progress?: Progress } = {}): Promise<StopReport> {
+  const progress = opts.progress ?? createProgress(opts.quiet);
+  const entries = await Promise.all(
+    STACK_COMPONENTS.map(async (component) => {
+      const pid = readPid(component.name);
+      let outcome: 'not-running' | 'terminated' | 'killed' = 'not-running';
+      if (pid !== undefined && isOurProcess(pid)) {
+        progress(component.name, `stopping pid ${pid}`);
+        outcome = await stopProcess(pid, STOP_TIMEOUT_MS);
+        progress(
+          component.name,
+          outcome === 'killed' ? `killed pid ${pid} after ${STOP_TIMEOUT_MS / 1000}s` : 'stopped',
+        );
+      } else {
+        progress(component.name, 'not running');
+      }
+      removePid(component.name);
+      return [component.name, outcome] as const;
+    }),
+  );
+  // Anything of ours still alive was started outside the pid files (a crashed CLI, an older checkout run).
+  const strays = projectProcesses();
+  for (const stray of strays) {
+    progress('stop', `stopping stray process ${stray.pid}: ${stray.command.slice(0, 100)}`);
+    await stopProcess(stray.pid, STOP_TIMEOUT_MS);
+  }
+  const leftovers = projectProcesses().map((p) => p.pid);
+  const busyPorts: number[] = [];
+  for (const component of STACK_COMPONENTS) {
+    if (component.isExternal()) continue;
+    if (await isPortOpen(component.port)) busyPorts.push(component.port);
+  }
+  return {
+    components: Object.fromEntries(entries) as StopReport['components'],
+    strays: strays.map((s) => s.pid),
+    leftovers,
+    busyPorts,
+  };
+}

@@ -1,0 +1,43 @@
+// Where the local stack listens, in one place: the stack scripts start components on these addresses and
+// the demo, consumer, monitor and integration tests connect to them (env overrides point them elsewhere).
+
+/** Fixed loopback ports of the local stack (off the usual defaults so a system Kafka/MySQL can coexist). */
+export const LOCAL_PORTS = {
+  kafka: 19092,
+  kafkaController: 19093,
+  opensearch: 19200,
+  opensearchTransport: 19300,
+  mariadb: 13306,
+} as const;
+
+export const LOCAL_HOST = '127.0.0.1';
+export const DEFAULT_TOPIC = 'server-logs';
+export const DEFAULT_INDEX_PREFIX = 'logs';
+export const LOCAL_DATABASE = 'logpipeline';
+
+export const DEFAULT_MYSQL_URL = `mysql://root@${LOCAL_HOST}:${LOCAL_PORTS.mariadb}/${LOCAL_DATABASE}`;
+
+export interface LocalEndpoints {
+  readonly brokers: string[];
+  readonly opensearchUrl: string;
+  readonly mysqlUrl: string;
+}
+
+/**
+ * Endpoints of the local stack, honouring `KAFKA_BROKERS` (comma-separated), `OPENSEARCH_URL` and
+ * `MYSQL_URL` so the same tools can run against any reachable Kafka, OpenSearch or MySQL.
+ */
+export function localEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
+  const brokers = (env.KAFKA_BROKERS ?? `${LOCAL_HOST}:${LOCAL_PORTS.kafka}`)
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  return {
+    brokers,
+    opensearchUrl: (env.OPENSEARCH_URL ?? `http://${LOCAL_HOST}:${LOCAL_PORTS.opensearch}`).replace(
+      /\/+$/,
+      '',
+    ),
+    mysqlUrl: env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
+  };
+}
