@@ -24,6 +24,7 @@ describe('runGenerator on the local stack', () => {
   });
   const admin = kafka.admin();
   const topics: string[] = [];
+  const groups: string[] = [];
   let db: TestDatabase;
 
   const newTopic = () => {
@@ -38,7 +39,9 @@ describe('runGenerator on the local stack', () => {
   }
 
   async function consumeAll(topic: string, expected: number): Promise<ConsumedEvent[]> {
-    const consumer = kafka.consumer({ groupId: uniqueName('it-gen-group-') });
+    const groupId = uniqueName('it-gen-group-');
+    groups.push(groupId);
+    const consumer = kafka.consumer({ groupId });
     const events: ConsumedEvent[] = [];
     await consumer.connect();
     try {
@@ -69,6 +72,7 @@ describe('runGenerator on the local stack', () => {
   });
 
   afterAll(async () => {
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
     if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
     await db?.drop();
