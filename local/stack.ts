@@ -11,7 +11,14 @@ import { tailFile } from './components/processes.js';
 import { createProgress } from './components/progress.js';
 import { formatStatus, stackStatus } from './components/status.js';
 
-export { ensureStackUp, StackStartError, type StopReport, stopStack } from './components/lifecycle.js';
+export {
+  ensureStackUp,
+  StackStartError,
+  type StackUpResult,
+  type StartOutcome,
+  type StopReport,
+  stopStack,
+} from './components/lifecycle.js';
 export { type StackStatus, stackStatus } from './components/status.js';
 
 const HELP = `Usage: tsx local/stack.ts <command> [options]

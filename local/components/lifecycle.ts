@@ -114,13 +114,19 @@ async function startComponent(component: Component, progress: Progress): Promise
   }
 }
 
+export interface StackUpResult {
+  /** True when this call started at least one component (callers that clean up call stopStack then). */
+  readonly startedHere: boolean;
+  readonly outcomes: Record<ComponentName, StartOutcome>;
+}
+
 /**
  * Starts every component of the local stack that is not up and reuses those that are. Components start
  * in parallel; rejects with a StackStartError naming each failed component and its log.
  */
 export async function ensureStackUp(
   opts: { quiet?: boolean; progress?: Progress } = {},
-): Promise<Record<ComponentName, StartOutcome>> {
+): Promise<StackUpResult> {
   const progress = opts.progress ?? createProgress(opts.quiet);
   const results = await Promise.allSettled(STACK_COMPONENTS.map((c) => startComponent(c, progress)));
   const failures: ComponentStartError[] = [];
@@ -131,7 +137,10 @@ export async function ensureStackUp(
     else failures.push(result.reason as ComponentStartError);
   });
   if (failures.length > 0) throw new StackStartError(failures);
-  return outcomes as Record<ComponentName, StartOutcome>;
+  return {
+    startedHere: Object.values(outcomes).includes('started'),
+    outcomes: outcomes as Record<ComponentName, StartOutcome>,
+  };
 }
 
 export interface StopReport {

@@ -1,0 +1,27 @@
+// The local endpoints default to the stack's loopback ports and honour the documented env overrides.
+import { describe, expect, it } from 'vitest';
+import { localEndpoints } from '../../local/endpoints.js';
+
+describe('localEndpoints', () => {
+  it('points at the local stack by default', () => {
+    expect(localEndpoints({})).toEqual({
+      brokers: ['127.0.0.1:19092'],
+      opensearchUrl: 'http://127.0.0.1:19200',
+      mysqlUrl: 'mysql://root@127.0.0.1:13306/logpipeline',
+    });
+  });
+
+  it('takes KAFKA_BROKERS, OPENSEARCH_URL and MYSQL_URL from the environment', () => {
+    expect(
+      localEndpoints({
+        KAFKA_BROKERS: 'a:9092, b:9092',
+        OPENSEARCH_URL: 'https://search.example:443/',
+        MYSQL_URL: 'mysql://u:p@db:3306/x',
+      }),
+    ).toEqual({
+      brokers: ['a:9092', 'b:9092'],
+      opensearchUrl: 'https://search.example:443',
+      mysqlUrl: 'mysql://u:p@db:3306/x',
+    });
+  });
+});
