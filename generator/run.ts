@@ -226,7 +226,8 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
 
   // Small chunks at low rates so the stream is smooth (about ten requests a second), full ones otherwise.
   const requestSize = rate > 0 ? Math.min(chunkSize, Math.max(1, Math.ceil(rate / 10))) : chunkSize;
-  const bucket = rate > 0 ? new TokenBucket(rate, requestSize) : undefined;
+  // A quarter second of burst lets the pace catch up after a slow acknowledgement instead of losing it.
+  const bucket = rate > 0 ? new TokenBucket(rate, Math.max(requestSize, Math.ceil(rate / 4))) : undefined;
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
 
   const byCategory = zeroCounts<ExpectedCategory>(['good', 'suspicious', 'bad']);
