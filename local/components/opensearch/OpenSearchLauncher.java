@@ -1,7 +1,8 @@
 // Starts one OpenSearch 2.x node in this JVM through codelibs' OpenSearchRunner, for the local stack.
-// Run as a single-file source program (`java -cp 'lib/*' OpenSearchLauncher.java <basePath> <httpPort>
-// <transportPort>`): the runner's own main caps HTTP ports at 9299 and exits silently on failure, so this
-// launcher fixes the ports, applies the single-node settings and prints the cause when start-up fails.
+// Compiled once by local/components/opensearch.ts, run as
+// `java -cp <classes>:<lib>/* OpenSearchLauncher <basePath> <httpPort> <transportPort>`.
+// The runner's own main caps HTTP ports at 9299 and exits silently on failure, so this launcher fixes the
+// ports, applies the single-node settings and prints the cause when start-up fails.
 import org.codelibs.opensearch.runner.OpenSearchRunner;
 
 public class OpenSearchLauncher {
