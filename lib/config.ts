@@ -1,0 +1,338 @@
+// The one typed configuration of LogPipelineStack: read from the `logPipeline` context object (cdk.json or
+// `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
+// validated once at synth so a bad value fails with the key, the value received and the fix.
+
+/** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
+export type ConsumerMode = 'lambda' | 'fargate';
+
+/** MSK enhanced monitoring level (consumer-lag metrics need at least DEFAULT). */
+export type MskMonitoringLevel =
+  | 'DEFAULT'
+  | 'PER_BROKER'
+  | 'PER_TOPIC_PER_BROKER'
+  | 'PER_TOPIC_PER_PARTITION';
+
+export interface PipelineConfig {
+  /** Number of availability zones the VPC spans; MSK brokers are spread evenly over them. */
+  readonly azCount: number;
+  /** Number of NAT gateways (0 leaves the workloads to the VPC endpoints only; the generator needs one). */
+  readonly natGateways: number;
+  /** MSK broker count: a multiple of azCount. */
+  readonly brokerCount: number;
+  readonly brokerInstanceType: string;
+  /** Kafka version of the MSK cluster, on the 3.9.x line. */
+  readonly kafkaVersion: string;
+  /** Initial EBS volume per broker. */
+  readonly brokerVolumeGiB: number;
+  /** Upper bound of broker storage auto-scaling. */
+  readonly brokerMaxVolumeGiB: number;
+  /** Disk utilisation (percent) that broker storage auto-scaling keeps the brokers under. */
+  readonly brokerStorageTargetPercent: number;
+  readonly mskMonitoringLevel: MskMonitoringLevel;
+  readonly topicName: string;
+  readonly deadLetterTopicName: string;
+  readonly topicPartitions: number;
+  readonly replicationFactor: number;
+  readonly consumerGroupId: string;
+  readonly consumerMode: ConsumerMode;
+  /** Records per Lambda invocation (MSK event source mapping BatchSize). */
+  readonly batchSize: number;
+  /** Seconds the event source mapping waits to fill a batch. */
+  readonly batchWindowSeconds: number;
+  /** Retries of a failed batch before it goes to the on-failure destination. */
+  readonly retryAttempts: number;
+  readonly minimumPollers: number;
+  readonly maximumPollers: number;
+  readonly fargateMinTasks: number;
+  readonly fargateMaxTasks: number;
+  /** Consumer lag (records, MaxOffsetLag) above which the Fargate service scales out. */
+  readonly lagScaleOutThreshold: number;
+  readonly indexPrefix: string;
+  readonly indexRetentionDays: number;
+  readonly searchDataNodes: number;
+  readonly searchInstanceType: string;
+  readonly searchVolumeGiB: number;
+  readonly dbInstanceType: string;
+  readonly dbMultiAz: boolean;
+  readonly dbDeletionProtection: boolean;
+  readonly dbBackupRetentionDays: number;
+  readonly seedAccounts: number;
+  readonly usersCacheTtlSeconds: number;
+  readonly generatorInstanceType: string;
+  readonly generatorMinInstances: number;
+  readonly generatorMaxInstances: number;
+  /** Average CPU (percent) the generator fleet's target tracking keeps. */
+  readonly generatorCpuTargetPercent: number;
+  /** Optional address that receives the alarm notifications. */
+  readonly alarmEmail?: string;
+  /** Days the pipeline's CloudWatch log groups keep their events. */
+  readonly logRetentionDays: number;
+}
+
+export const DEFAULT_CONFIG: PipelineConfig = {
+  azCount: 2,
+  natGateways: 1,
+  brokerCount: 2,
+  brokerInstanceType: 'kafka.t3.small',
+  kafkaVersion: '3.9.x',
+  brokerVolumeGiB: 100,
+  brokerMaxVolumeGiB: 1000,
+  brokerStorageTargetPercent: 60,
+  mskMonitoringLevel: 'DEFAULT',
+  topicName: 'server-logs',
+  deadLetterTopicName: 'server-logs-dlq',
+  topicPartitions: 6,
+  replicationFactor: 2,
+  consumerGroupId: 'log-pipeline-consumer',
+  consumerMode: 'lambda',
+  batchSize: 500,
+  batchWindowSeconds: 5,
+  retryAttempts: 3,
+  minimumPollers: 1,
+  maximumPollers: 4,
+  fargateMinTasks: 1,
+  fargateMaxTasks: 6,
+  lagScaleOutThreshold: 10_000,
+  indexPrefix: 'logs',
+  indexRetentionDays: 14,
+  searchDataNodes: 2,
+  searchInstanceType: 't3.medium.search',
+  searchVolumeGiB: 20,
+  dbInstanceType: 't4g.micro',
+  dbMultiAz: false,
+  dbDeletionProtection: true,
+  dbBackupRetentionDays: 7,
+  seedAccounts: 10_000,
+  usersCacheTtlSeconds: 60,
+  generatorInstanceType: 't4g.small',
+  generatorMinInstances: 1,
+  generatorMaxInstances: 3,
+  generatorCpuTargetPercent: 60,
+  logRetentionDays: 30,
+};
+
+/** Kafka versions on the 3.9 line that MSK provisioned clusters accept. */
+export const SUPPORTED_KAFKA_VERSIONS = ['3.9.x', '3.9.x.kraft'] as const;
+
+/** A configuration value that cannot deploy; the message names the key, the value and the fix. */
+export class PipelineConfigError extends Error {
+  override readonly name = 'PipelineConfigError';
+  constructor(
+    readonly key: string,
+    readonly value: unknown,
+    fix: string,
+  ) {
+    super(`logPipeline.${key}: ${fix}, got ${JSON.stringify(value)}`);
+  }
+}
+
+const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG).concat('alarmEmail'));
+
+/**
+ * Merges `overrides` (parsed context and/or props; unknown keys are rejected so a typo never passes silently)
+ * over the defaults and validates the result. Context values may arrive as strings (`-c`), so numeric and
+ * boolean keys accept their string forms.
+ */
+export function resolveConfig(
+  ...overrides: ReadonlyArray<Record<string, unknown> | undefined>
+): PipelineConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const layer of overrides) {
+    for (const [key, value] of Object.entries(layer ?? {})) {
+      if (!KNOWN_KEYS.has(key)) {
+        throw new PipelineConfigError(
+          key,
+          value,
+          `unknown key; use one of ${[...KNOWN_KEYS].sort().join(', ')}`,
+        );
+      }
+      if (value !== undefined) merged[key] = coerce(key, value);
+    }
+  }
+  const config = merged as unknown as PipelineConfig;
+  validate(config);
+  return config;
+}
+
+/** Reads the `logPipeline` context value: an object in cdk.json, or a JSON string from `-c`. */
+export function configFromContext(raw: unknown): Record<string, unknown> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'string') {
+    try {
+      return configFromContext(JSON.parse(raw));
+    } catch (error) {
+      if (error instanceof PipelineConfigError) throw error;
+      throw new PipelineConfigError('(context)', raw, 'pass the logPipeline context as a JSON object');
+    }
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PipelineConfigError('(context)', raw, 'pass the logPipeline context as a JSON object');
+  }
+  return raw as Record<string, unknown>;
+}
+
+function coerce(key: string, value: unknown): unknown {
+  const expected = typeof (DEFAULT_CONFIG as unknown as Record<string, unknown>)[key];
+  if (
+    expected === 'number' &&
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    !Number.isNaN(Number(value))
+  ) {
+    return Number(value);
+  }
+  if (expected === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
+function integer(config: PipelineConfig, key: keyof PipelineConfig, min: number, max: number): void {
+  const value = config[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new PipelineConfigError(key, value, `must be an integer between ${min} and ${max}`);
+  }
+}
+
+function pattern(config: PipelineConfig, key: keyof PipelineConfig, re: RegExp, fix: string): void {
+  const value = config[key];
+  if (typeof value !== 'string' || !re.test(value)) throw new PipelineConfigError(key, value, fix);
+}
+
+function boolean(config: PipelineConfig, key: keyof PipelineConfig): void {
+  if (typeof config[key] !== 'boolean')
+    throw new PipelineConfigError(key, config[key], 'must be true or false');
+}
+
+function validate(c: PipelineConfig): void {
+  integer(c, 'azCount', 2, 3);
+  integer(c, 'natGateways', 0, c.azCount);
+  integer(c, 'brokerCount', c.azCount, 30);
+  if (c.brokerCount % c.azCount !== 0) {
+    throw new PipelineConfigError(
+      'brokerCount',
+      c.brokerCount,
+      `must be a multiple of the AZ count (${c.azCount}); use ${c.azCount * Math.ceil(c.brokerCount / c.azCount)}`,
+    );
+  }
+  pattern(
+    c,
+    'brokerInstanceType',
+    /^kafka\.[a-z0-9]+\.[a-z0-9]+$/,
+    'use an MSK broker type such as kafka.t3.small',
+  );
+  if (!(SUPPORTED_KAFKA_VERSIONS as readonly unknown[]).includes(c.kafkaVersion)) {
+    throw new PipelineConfigError(
+      'kafkaVersion',
+      c.kafkaVersion,
+      `use one of ${SUPPORTED_KAFKA_VERSIONS.join(', ')}`,
+    );
+  }
+  integer(c, 'brokerVolumeGiB', 1, 16_384);
+  integer(c, 'brokerMaxVolumeGiB', c.brokerVolumeGiB, 16_384);
+  integer(c, 'brokerStorageTargetPercent', 10, 80);
+  if (
+    !['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'].includes(
+      c.mskMonitoringLevel,
+    )
+  ) {
+    throw new PipelineConfigError(
+      'mskMonitoringLevel',
+      c.mskMonitoringLevel,
+      'use DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER or PER_TOPIC_PER_PARTITION',
+    );
+  }
+  const topic = /^[a-zA-Z0-9._-]{1,249}$/;
+  pattern(c, 'topicName', topic, 'use 1-249 letters, digits, ".", "_" or "-"');
+  pattern(c, 'deadLetterTopicName', topic, 'use 1-249 letters, digits, ".", "_" or "-"');
+  if (c.deadLetterTopicName === c.topicName) {
+    throw new PipelineConfigError('deadLetterTopicName', c.deadLetterTopicName, 'must differ from topicName');
+  }
+  integer(c, 'topicPartitions', 1, 1000);
+  integer(c, 'replicationFactor', 1, c.brokerCount);
+  if (c.replicationFactor < 2 && c.brokerCount >= 2) {
+    // min.insync.replicas is 2: a topic with one replica could never accept an acks=all write.
+    throw new PipelineConfigError(
+      'replicationFactor',
+      c.replicationFactor,
+      'must be at least 2 (min.insync.replicas)',
+    );
+  }
+  pattern(c, 'consumerGroupId', /^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
+  if (c.consumerMode !== 'lambda' && c.consumerMode !== 'fargate') {
+    throw new PipelineConfigError('consumerMode', c.consumerMode, 'use "lambda" or "fargate"');
+  }
+  integer(c, 'batchSize', 1, 10_000);
+  integer(c, 'batchWindowSeconds', 0, 300);
+  if (c.batchSize > 10 && c.batchWindowSeconds < 1) {
+    throw new PipelineConfigError('batchWindowSeconds', 0, 'must be at least 1 when batchSize is above 10');
+  }
+  integer(c, 'retryAttempts', 0, 10_000);
+  integer(c, 'minimumPollers', 1, 200);
+  integer(c, 'maximumPollers', c.minimumPollers, 2000);
+  integer(c, 'fargateMinTasks', 1, 100);
+  integer(c, 'fargateMaxTasks', c.fargateMinTasks, 100);
+  if (c.consumerMode === 'fargate' && c.fargateMaxTasks > c.topicPartitions) {
+    throw new PipelineConfigError(
+      'fargateMaxTasks',
+      c.fargateMaxTasks,
+      `must not exceed topicPartitions (${c.topicPartitions}): extra group members would sit idle`,
+    );
+  }
+  integer(c, 'lagScaleOutThreshold', 1, 100_000_000);
+  pattern(
+    c,
+    'indexPrefix',
+    /^[a-z][a-z0-9_-]{0,40}$/,
+    'use lower-case letters, digits, "_" or "-", starting with a letter',
+  );
+  integer(c, 'indexRetentionDays', 1, 3650);
+  integer(c, 'searchDataNodes', 1, 20);
+  pattern(
+    c,
+    'searchInstanceType',
+    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
+    'use an OpenSearch type such as t3.medium.search',
+  );
+  if (/^t2\./.test(c.searchInstanceType)) {
+    throw new PipelineConfigError(
+      'searchInstanceType',
+      c.searchInstanceType,
+      'T2 types lack encryption at rest; use t3 or larger',
+    );
+  }
+  integer(c, 'searchVolumeGiB', 10, 16_384);
+  pattern(
+    c,
+    'dbInstanceType',
+    /^[a-z0-9]+\.[a-z0-9]+$/,
+    'use an RDS class without the db. prefix, such as t4g.micro',
+  );
+  boolean(c, 'dbMultiAz');
+  boolean(c, 'dbDeletionProtection');
+  integer(c, 'dbBackupRetentionDays', 1, 35);
+  integer(c, 'seedAccounts', 0, 10_000_000);
+  integer(c, 'usersCacheTtlSeconds', 0, 86_400);
+  pattern(c, 'generatorInstanceType', /^[a-z0-9]+\.[a-z0-9]+$/, 'use an EC2 type such as t4g.small');
+  if (!/^[a-z]+\d+g[a-z]*\./.test(c.generatorInstanceType)) {
+    throw new PipelineConfigError(
+      'generatorInstanceType',
+      c.generatorInstanceType,
+      'use a Graviton (arm64) type such as t4g.small: the fleet runs the arm64 Amazon Linux 2023 image',
+    );
+  }
+  integer(c, 'generatorMinInstances', 0, 100);
+  integer(c, 'generatorMaxInstances', Math.max(1, c.generatorMinInstances), 100);
+  integer(c, 'generatorCpuTargetPercent', 10, 90);
+  if (c.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(c.alarmEmail))) {
+    throw new PipelineConfigError('alarmEmail', c.alarmEmail, 'use an e-mail address, or leave it unset');
+  }
+  const retentions = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+  ];
+  if (!retentions.includes(c.logRetentionDays)) {
+    throw new PipelineConfigError(
+      'logRetentionDays',
+      c.logRetentionDays,
+      `use one of ${retentions.join(', ')}`,
+    );
+  }
+}

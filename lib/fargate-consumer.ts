@@ -1,0 +1,131 @@
+// Consumer mode `fargate`: a Fargate service running the kafkajs consumer group (fargate/main.ts, the same
+// runtime core as the Lambda), its image built from fargate/Dockerfile at deploy time, scaled on consumer lag.
+import * as path from 'node:path';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { REPO_ROOT } from './pipeline-function.js';
+import { ConsumerLagScaling } from './scaling/consumer-lag-scaling.js';
+import type { Search } from './search.js';
+import type { Streaming } from './streaming.js';
+import type { UsersDatabase } from './users-database.js';
+
+/**
+ * Kept out of the image build context: dependencies are installed inside the image, and files that change
+ * without touching the consumer (tests, infrastructure code, the reviewed template) must not change the hash.
+ */
+export const IMAGE_CONTEXT_EXCLUDES = [
+  'node_modules',
+  'cdk.out',
+  '.local',
+  '.git',
+  '.github',
+  'test',
+  'infra',
+  'lib',
+  'bin',
+  'coverage',
+  '*.md',
+];
+
+export interface FargateConsumerProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly streaming: Streaming;
+  readonly search: Search;
+  readonly database: UsersDatabase;
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  readonly consumerGroupId: string;
+  readonly indexPrefix: string;
+  readonly usersCacheTtlSeconds: number;
+  readonly metricsNamespace: string;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly scaleOutLag: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+export class FargateConsumer extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly service: ecs.FargateService;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FargateConsumerProps) {
+    super(scope, id);
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: 512,
+      memoryLimitMiB: 1024,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    taskDefinition.addContainer('consumer', {
+      image: ecs.ContainerImage.fromAsset(REPO_ROOT, {
+        file: path.join('fargate', 'Dockerfile'),
+        platform: Platform.LINUX_ARM64,
+        exclude: IMAGE_CONTEXT_EXCLUDES,
+      }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'consumer', logGroup: this.logGroup }),
+      readonlyRootFilesystem: true,
+      environment: {
+        AWS_REGION: Aws.REGION,
+        CLUSTER_ARN: props.streaming.clusterArn,
+        KAFKA_TOPIC: props.topic,
+        KAFKA_DLQ_TOPIC: props.deadLetterTopic,
+        KAFKA_GROUP_ID: props.consumerGroupId,
+        INDEX_PREFIX: props.indexPrefix,
+        OPENSEARCH_ENDPOINT: props.search.endpointUrl,
+        DB_SECRET_ARN: props.database.secret.secretArn,
+        DB_NAME: props.database.databaseName,
+        USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
+        METRICS_NAMESPACE: props.metricsNamespace,
+      },
+    });
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Fargate consumer of the log pipeline',
+      allowAllOutbound: true,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition,
+      desiredCount: props.minTasks,
+      vpcSubnets: props.subnets,
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+    });
+    this.service.node.addDependency(props.streaming.topics);
+
+    const taskRole = taskDefinition.taskRole;
+    props.streaming.allowClientsFrom(securityGroup, 'Fargate consumer');
+    props.streaming.grantConsume(taskRole, props.topic, props.consumerGroupId);
+    props.streaming.grantProduce(taskRole, props.deadLetterTopic);
+    props.search.addWriter(taskRole, securityGroup);
+    props.database.grantConnect(securityGroup, taskRole);
+
+    new ConsumerLagScaling(this, 'LagScaling', {
+      service: this.service,
+      lagMetric: props.streaming.consumerLagMetric(props.consumerGroupId, props.topic),
+      minTasks: props.minTasks,
+      maxTasks: props.maxTasks,
+      scaleOutLag: props.scaleOutLag,
+    });
+  }
+}

@@ -1,0 +1,110 @@
+// The load-generator fleet: an Auto Scaling group of arm64 Amazon Linux 2023 instances from a launch
+// template (IMDSv2 only, encrypted gp3 root volume, no key pair: access is SSM Session Manager only), with
+// Node.js installed at boot and IAM rights to resolve the MSK brokers and write the one topic it feeds.
+
+import { Tags } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { GeneratorBundle } from './generator-bundle.js';
+import { acknowledgeNag } from './nag.js';
+import type { Streaming } from './streaming.js';
+
+/** Tag the SSM run command targets the fleet by. */
+export const GENERATOR_TAG = { key: 'log-pipeline:role', value: 'generator' } as const;
+
+export interface GeneratorFleetProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly streaming: Streaming;
+  /** Topic the generator may write. */
+  readonly topic: string;
+  readonly instanceType: string;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+}
+
+export class GeneratorFleet extends Construct {
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  readonly role: iam.Role;
+  readonly bundle: GeneratorBundle;
+  readonly launchTemplate: ec2.LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: GeneratorFleetProps) {
+    super(scope, id);
+    this.bundle = new GeneratorBundle(this, 'Bundle');
+    this.role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Log generator instances: SSM managed, produce to the pipeline topic',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    acknowledgeNag(
+      this.role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      "The AWS-maintained minimum for SSM Run Command and Session Manager, the fleet's only access path",
+    );
+    this.bundle.asset.grantRead(this.role);
+    const policy = this.role.node.findChild('DefaultPolicy');
+    for (const finding of [
+      'Action::s3:GetBucket*',
+      'Action::s3:GetObject*',
+      'Action::s3:List*',
+      'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+    ]) {
+      acknowledgeNag(
+        policy,
+        `AwsSolutions-IAM5[${finding}]`,
+        'Read-only access to the CDK asset bucket, from Asset.grantRead, so the fleet can download the generator bundle',
+      );
+    }
+    props.streaming.grantProduce(this.role, props.topic);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Log generator fleet (no inbound)',
+      allowAllOutbound: true,
+    });
+    props.streaming.allowClientsFrom(securityGroup, 'log generator fleet');
+
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('dnf install -y nodejs20 unzip', 'mkdir -p /opt/log-generator');
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      instanceType: new ec2.InstanceType(props.instanceType),
+      role: this.role,
+      securityGroup,
+      userData,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(30, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      launchTemplate: this.launchTemplate,
+      minCapacity: props.minInstances,
+      maxCapacity: props.maxInstances,
+      healthChecks: autoscaling.HealthChecks.ec2(),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate(),
+    });
+    acknowledgeNag(
+      this.autoScalingGroup,
+      'AwsSolutions-AS3',
+      "Load-generator fleet: scaling activity is expected (schedule, CPU) and visible in the group's activity history",
+    );
+    Tags.of(this.autoScalingGroup).add(GENERATOR_TAG.key, GENERATOR_TAG.value, {
+      applyToLaunchedInstances: true,
+    });
+  }
+}

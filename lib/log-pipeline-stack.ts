@@ -1,0 +1,212 @@
+// LogPipelineStack: the whole AWS deployment of the pipeline, composed from the constructs in lib/. The stack
+// only wires constructs together; each construct grants what it needs and holds its own security settings.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
+import { FargateConsumer } from './fargate-consumer.js';
+import { GeneratorCommand } from './generator-command.js';
+import { GeneratorFleet } from './generator-fleet.js';
+import { LambdaConsumer } from './lambda-consumer.js';
+import { Network, retentionDays } from './network.js';
+import { Observability } from './observability.js';
+import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
+import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
+import { Search } from './search.js';
+import { Streaming } from './streaming.js';
+import { UsersDatabase } from './users-database.js';
+
+/** Namespace of the consumers' embedded metrics (core/metrics.ts). */
+export const METRICS_NAMESPACE = 'LogPipeline';
+
+export interface LogPipelineStackProps extends StackProps {
+  /**
+   * Configuration overrides, applied over the `logPipeline` context object and the defaults.
+   * @default - context and defaults only
+   */
+  readonly config?: Partial<PipelineConfig>;
+}
+
+export class LogPipelineStack extends Stack {
+  readonly config: PipelineConfig;
+  readonly network: Network;
+  readonly streaming: Streaming;
+  readonly database: UsersDatabase;
+  readonly search: Search;
+  readonly lambdaConsumer?: LambdaConsumer;
+  readonly fargateConsumer?: FargateConsumer;
+  readonly generatorFleet: GeneratorFleet;
+  readonly generatorCommand: GeneratorCommand;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: LogPipelineStackProps = {}) {
+    super(scope, id, {
+      description: 'Streaming log classification: MSK -> consumer -> OpenSearch, users in RDS MySQL',
+      ...props,
+    });
+    const config = resolveConfig(configFromContext(this.node.tryGetContext('logPipeline')), props.config);
+    this.config = config;
+    const logRetention = retentionDays(config.logRetentionDays);
+
+    this.network = new Network(this, 'Network', {
+      azCount: config.azCount,
+      natGateways: config.natGateways,
+      logRetention,
+      extraInterfaceEndpoints:
+        config.consumerMode === 'fargate'
+          ? {
+              Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
+              EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+            }
+          : {},
+    });
+    const vpc = this.network.vpc;
+    const subnets = this.network.workloadSubnets;
+
+    this.streaming = new Streaming(this, 'Streaming', {
+      vpc,
+      subnets,
+      brokerCount: config.brokerCount,
+      brokerInstanceType: config.brokerInstanceType,
+      kafkaVersion: config.kafkaVersion,
+      brokerVolumeGiB: config.brokerVolumeGiB,
+      monitoringLevel: config.mskMonitoringLevel,
+      topics: [
+        {
+          name: config.topicName,
+          partitions: config.topicPartitions,
+          replicationFactor: config.replicationFactor,
+        },
+        {
+          name: config.deadLetterTopicName,
+          partitions: config.topicPartitions,
+          replicationFactor: config.replicationFactor,
+        },
+      ],
+      logRetention,
+    });
+    new BrokerStorageScaling(this, 'BrokerStorageScaling', {
+      clusterArn: this.streaming.clusterArn,
+      minVolumeGiB: config.brokerVolumeGiB,
+      maxVolumeGiB: config.brokerMaxVolumeGiB,
+      targetUtilizationPercent: config.brokerStorageTargetPercent,
+    });
+
+    this.database = new UsersDatabase(this, 'UsersDatabase', {
+      vpc,
+      subnets,
+      instanceType: config.dbInstanceType,
+      multiAz: config.dbMultiAz,
+      deletionProtection: config.dbDeletionProtection,
+      backupRetention: Duration.days(config.dbBackupRetentionDays),
+      seedAccounts: config.seedAccounts,
+      logRetention,
+    });
+
+    this.search = new Search(this, 'Search', {
+      vpc,
+      subnets,
+      azCount: config.azCount,
+      dataNodes: config.searchDataNodes,
+      instanceType: config.searchInstanceType,
+      volumeGiB: config.searchVolumeGiB,
+      indexPrefix: config.indexPrefix,
+      retentionDays: config.indexRetentionDays,
+      logRetention,
+    });
+
+    const consumerProps = {
+      vpc,
+      subnets,
+      streaming: this.streaming,
+      search: this.search,
+      database: this.database,
+      topic: config.topicName,
+      consumerGroupId: config.consumerGroupId,
+      indexPrefix: config.indexPrefix,
+      usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+      metricsNamespace: METRICS_NAMESPACE,
+      logRetention,
+    };
+    if (config.consumerMode === 'lambda') {
+      this.lambdaConsumer = new LambdaConsumer(this, 'LambdaConsumer', {
+        ...consumerProps,
+        batchSize: config.batchSize,
+        batchWindow: Duration.seconds(config.batchWindowSeconds),
+        retryAttempts: config.retryAttempts,
+        minimumPollers: config.minimumPollers,
+        maximumPollers: config.maximumPollers,
+      });
+    } else {
+      this.fargateConsumer = new FargateConsumer(this, 'FargateConsumer', {
+        ...consumerProps,
+        deadLetterTopic: config.deadLetterTopicName,
+        minTasks: config.fargateMinTasks,
+        maxTasks: config.fargateMaxTasks,
+        scaleOutLag: config.lagScaleOutThreshold,
+      });
+    }
+
+    this.generatorFleet = new GeneratorFleet(this, 'GeneratorFleet', {
+      vpc,
+      subnets,
+      streaming: this.streaming,
+      topic: config.topicName,
+      instanceType: config.generatorInstanceType,
+      minInstances: config.generatorMinInstances,
+      maxInstances: config.generatorMaxInstances,
+    });
+    new GeneratorFleetScaling(this, 'GeneratorFleetScaling', {
+      autoScalingGroup: this.generatorFleet.autoScalingGroup,
+      cpuTargetPercent: config.generatorCpuTargetPercent,
+      minInstances: config.generatorMinInstances,
+      maxInstances: config.generatorMaxInstances,
+    });
+    this.generatorCommand = new GeneratorCommand(this, 'GeneratorCommand', {
+      bundle: this.generatorFleet.bundle.asset,
+      scriptName: this.generatorFleet.bundle.scriptName,
+      clusterArn: this.streaming.clusterArn,
+      defaultTopic: config.topicName,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      streaming: this.streaming,
+      brokerCount: config.brokerCount,
+      topic: config.topicName,
+      consumerGroupId: config.consumerGroupId,
+      search: this.search,
+      database: this.database,
+      consumerMode: config.consumerMode,
+      lambdaConsumer: this.lambdaConsumer,
+      fargateConsumer: this.fargateConsumer,
+      metricsNamespace: METRICS_NAMESPACE,
+      lagAlarmThreshold: config.lagScaleOutThreshold * 10,
+      alarmEmail: config.alarmEmail,
+    });
+
+    this.outputs();
+  }
+
+  /** What the operator scripts (ops/) read from the stack. */
+  private outputs(): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    out('ClusterArn', this.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
+    out('OpenSearchEndpoint', this.search.endpointUrl, 'OpenSearch domain endpoint (VPC only)');
+    out('DashboardsUrl', `${this.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
+    out('DatabaseSecretArn', this.database.secret.secretArn, 'Users database credentials');
+    out('GeneratorDocumentName', this.generatorCommand.documentName, 'SSM document that runs the generator');
+    out(
+      'GeneratorAutoScalingGroup',
+      this.generatorFleet.autoScalingGroup.autoScalingGroupName,
+      'Generator fleet',
+    );
+    out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
+    out(
+      'CloudWatchDashboardUrl',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+      'CloudWatch dashboard of the pipeline',
+    );
+    out('ConsumerMode', this.config.consumerMode, 'Which consumer this deployment runs');
+  }
+}

@@ -1,0 +1,93 @@
+// The network every workload runs in: a VPC whose workloads live in private subnets, with flow logs and the
+// VPC endpoints that keep AWS API traffic (secrets, SSM sessions, logs, STS, MSK control plane, S3) off the
+// NAT gateway.
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from './nag.js';
+
+export interface NetworkProps {
+  /** Availability zones the VPC spans. */
+  readonly azCount: number;
+  /** NAT gateways; with 0 the private subnets are isolated and reach AWS only through the endpoints. */
+  readonly natGateways: number;
+  /** Retention of the flow log group. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Interface endpoints added on top of the always-present ones (for example ECR for Fargate images).
+   * @default - none
+   */
+  readonly extraInterfaceEndpoints?: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>>;
+}
+
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+  /** Where the workloads (brokers, database, domain, functions, tasks, generator) are placed. */
+  readonly workloadSubnets: ec2.SubnetSelection;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const isolated = props.natGateways === 0;
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: props.azCount,
+      natGateways: props.natGateways,
+      restrictDefaultSecurityGroup: false,
+      subnetConfiguration: [
+        ...(isolated ? [] : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
+        {
+          name: 'private',
+          subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+          cidrMask: 20,
+        },
+      ],
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    });
+    this.workloadSubnets = {
+      subnetType: isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+      maxAggregationInterval: ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
+    });
+
+    const endpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+      SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+      SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+      Ec2Messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+      Sts: ec2.InterfaceVpcEndpointAwsService.STS,
+      Kafka: ec2.InterfaceVpcEndpointAwsService.KAFKA,
+      ...props.extraInterfaceEndpoints,
+    };
+    for (const [name, service] of Object.entries(endpoints)) {
+      const endpoint = this.vpc.addInterfaceEndpoint(name, {
+        service,
+        subnets: this.workloadSubnets,
+        privateDnsEnabled: true,
+      });
+      acknowledgeNag(
+        endpoint.node.findChild('SecurityGroup'),
+        'AwsSolutions-EC23',
+        'Ingress is HTTPS from the VPC CIDR only; the rule references the CIDR as an intrinsic cdk-nag cannot resolve',
+      );
+    }
+  }
+
+  /** A security group for one workload; egress stays open inside the VPC's own routing. */
+  securityGroup(id: string, description: string): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, id, { vpc: this.vpc, description, allowAllOutbound: true });
+  }
+}
+
+/** Converts a day count from the configuration into the CloudWatch Logs enum (validated by the config). */
+export function retentionDays(days: number): logs.RetentionDays {
+  return days as logs.RetentionDays;
+}

@@ -1,0 +1,90 @@
+// One way to build the project's Node.js Lambda functions: esbuild local bundling (never Docker) of an entry
+// file in the repository to one ESM file, arm64, the current Node.js runtime, an explicit log group with
+// retention, and placement in the VPC's private subnets.
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from './nag.js';
+
+/** The repository root: asset paths and entry files are resolved against it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Lambda runtime of every function the project owns. */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** CJS dependencies (kafkajs, mysql2) call `require` on Node built-ins; an ESM bundle needs one in scope. */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface PipelineFunctionProps {
+  /** Entry file relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  readonly logRetention: logs.RetentionDays;
+  /** @default - none */
+  readonly environment?: Record<string, string>;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+export class PipelineFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: NODE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        sourceMap: true,
+        minify: true,
+        // The SDK v3 clients the adapters use ship with the runtime, but bundling pins the tested versions.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+    const role = this.function.role;
+    if (role) {
+      acknowledgeNag(
+        role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "AWS-maintained policy limited to writing this function's own CloudWatch log streams",
+      );
+      acknowledgeNag(
+        role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'AWS-maintained policy for the ENI management a VPC function needs; EC2 offers no resource scoping for it',
+      );
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// The search side: an OpenSearch domain in the VPC with fine-grained access control (the setup handler's IAM
+// role is the master user; consumers are mapped to a write-only backend role, not all_access), encryption at
+// rest and node to node, HTTPS with TLS 1.2+, slow and application logs; and the custom resource that applies
+// the index templates, the ISM retention policy and the Dashboards saved objects on every create AND update.
+import { CustomResource, Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import { acknowledgeNag, logicalIdOf } from './nag.js';
+import { PipelineProvider } from './pipeline-provider.js';
+
+export const OPENSEARCH_VERSION = opensearch.EngineVersion.OPENSEARCH_2_19;
+
+export interface SearchProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** Availability zones available to the domain (zone awareness spans them when there are 2+ nodes). */
+  readonly azCount: number;
+  readonly dataNodes: number;
+  readonly instanceType: string;
+  readonly volumeGiB: number;
+  readonly indexPrefix: string;
+  readonly retentionDays: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+export class Search extends Construct {
+  readonly domain: opensearch.Domain;
+  /** `https://<domain endpoint>`, what the runtime clients take. */
+  readonly endpointUrl: string;
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The FGAC master user: the role the setup custom resource runs as. */
+  readonly masterRole: iam.IRole;
+  private readonly writers: iam.IRole[] = [];
+
+  constructor(scope: Construct, id: string, props: SearchProps) {
+    super(scope, id);
+    this.securityGroup = new ec2.SecurityGroup(this, 'DomainSecurityGroup', {
+      vpc: props.vpc,
+      description: 'OpenSearch domain of the log pipeline (HTTPS only)',
+      allowAllOutbound: false,
+    });
+    const setupSecurityGroup = new ec2.SecurityGroup(this, 'SetupProviderSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Search setup custom resource handler of the log pipeline',
+      allowAllOutbound: true,
+    });
+    const setup = new PipelineProvider(this, 'SetupProvider', {
+      entry: 'lambdas/search-setup-provider.ts',
+      description: 'Applies index templates, ISM retention and Dashboards saved objects (custom resource)',
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [setupSecurityGroup],
+      logRetention: props.logRetention,
+    });
+    const setupFunction = setup.handler.function;
+    if (!setupFunction.role) throw new Error('the search setup function has no role');
+    this.masterRole = setupFunction.role;
+
+    const logGroup = (name: string) =>
+      new logs.LogGroup(this, name, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const slowSearchLogs = logGroup('SlowSearchLogs');
+    const slowIndexLogs = logGroup('SlowIndexLogs');
+    const appLogs = logGroup('AppLogs');
+    // Our own resource policy instead of the construct's default one, which deploys an extra SDK-call Lambda.
+    const logsPolicy = new logs.CfnResourcePolicy(this, 'LogsResourcePolicy', {
+      policyName: `${this.node.addr}-opensearch-logs`,
+      policyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'es.amazonaws.com' },
+            Action: ['logs:PutLogEvents', 'logs:CreateLogStream'],
+            Resource: [slowSearchLogs, slowIndexLogs, appLogs].map((g) => g.logGroupArn),
+          },
+        ],
+      }),
+    });
+
+    const zoneAware = props.dataNodes >= 2;
+    const azs = props.vpc.availabilityZones.slice(
+      0,
+      zoneAware ? Math.min(props.azCount, props.dataNodes) : 1,
+    );
+    this.domain = new opensearch.Domain(this, 'Domain', {
+      version: OPENSEARCH_VERSION,
+      vpc: props.vpc,
+      vpcSubnets: [{ ...props.subnets, availabilityZones: azs }],
+      securityGroups: [this.securityGroup],
+      capacity: {
+        dataNodes: props.dataNodes,
+        dataNodeInstanceType: props.instanceType,
+        multiAzWithStandbyEnabled: false,
+      },
+      zoneAwareness: zoneAware ? { enabled: true, availabilityZoneCount: azs.length } : { enabled: false },
+      ebs: { volumeSize: props.volumeGiB, volumeType: ec2.EbsDeviceVolumeType.GP3 },
+      encryptionAtRest: { enabled: true },
+      nodeToNodeEncryption: true,
+      enforceHttps: true,
+      tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2_PFS,
+      fineGrainedAccessControl: { masterUserArn: this.masterRole.roleArn },
+      logging: {
+        slowSearchLogEnabled: true,
+        slowSearchLogGroup: slowSearchLogs,
+        slowIndexLogEnabled: true,
+        slowIndexLogGroup: slowIndexLogs,
+        appLogEnabled: true,
+        appLogGroup: appLogs,
+      },
+      suppressLogsResourcePolicy: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.domain.node.addDependency(logsPolicy);
+    acknowledgeNag(
+      this.domain,
+      'AwsSolutions-OS3',
+      "The domain has no public endpoint: it lives in private subnets and its security group admits only the pipeline roles' security groups",
+    );
+    acknowledgeNag(
+      this.domain,
+      'AwsSolutions-OS4',
+      'Small dev domain: dedicated master nodes would triple its cost; raise searchDataNodes and add masters for production',
+    );
+    acknowledgeNag(
+      this.domain,
+      'AwsSolutions-OS5',
+      'No resource policy is attached; every request must be SigV4-signed by a role granted es:ESHttp* and is then authorised by fine-grained access control',
+    );
+    this.acknowledgeDomainPaths(
+      this.masterRole,
+      'FGAC master (setup custom resource): manages templates, ISM and saved objects',
+    );
+    this.endpointUrl = `https://${this.domain.domainEndpoint}`;
+
+    this.allowClientsFrom(setupSecurityGroup, 'search setup custom resource');
+    this.domain.grantReadWrite(setupFunction);
+    new CustomResource(this, 'Setup', {
+      serviceToken: setup.serviceToken,
+      resourceType: 'Custom::SearchSetup',
+      properties: {
+        Endpoint: this.endpointUrl,
+        IndexPrefix: props.indexPrefix,
+        RetentionDays: props.retentionDays,
+        WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
+        // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
+        // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
+        SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,
+      },
+    });
+  }
+
+  /** Lets `client` reach the domain over HTTPS. */
+  allowClientsFrom(client: ec2.ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(client, ec2.Port.tcp(443), description);
+  }
+
+  /** IAM cannot name OpenSearch REST paths individually; FGAC is what scopes them per role. */
+  private acknowledgeDomainPaths(role: iam.IRole, who: string): void {
+    acknowledgeNag(
+      role.node.tryFindChild('DefaultPolicy') ?? role,
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.domain)}.Arn>/*]`,
+      `${who}; HTTP methods on the domain's paths, further restricted by fine-grained access control`,
+    );
+  }
+
+  /**
+   * Grants `role` HTTP writes (bulk indexing) to the domain and maps it, through the setup custom resource, to
+   * the write-only FGAC backend role.
+   */
+  addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void {
+    this.writers.push(role);
+    this.allowClientsFrom(client, 'bulk indexing');
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['es:ESHttpPost', 'es:ESHttpPut'],
+      resourceArns: [this.domain.domainArn, `${this.domain.domainArn}/*`],
+    });
+    this.acknowledgeDomainPaths(role, 'Consumer: bulk writes only, mapped to the write-only backend role');
+  }
+}

@@ -1,0 +1,146 @@
+// The users table's home: RDS for MySQL (full engine version pinned) in the private subnets, encrypted, TLS
+// required, credentials generated into Secrets Manager and rotated, and a custom resource that creates the
+// `users` schema and seeds it with the same code the local stack uses.
+import { CustomResource, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from './nag.js';
+import { PipelineProvider } from './pipeline-provider.js';
+
+/** Pinned so a minor upgrade is a reviewed template change, not a surprise. */
+const MYSQL_PORT = 3306;
+
+export const MYSQL_ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7;
+
+export interface UsersDatabaseProps {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** RDS instance class without the `db.` prefix, e.g. `t4g.micro`. */
+  readonly instanceType: string;
+  readonly multiAz: boolean;
+  readonly deletionProtection: boolean;
+  readonly backupRetention: Duration;
+  /** Accounts 1..seedAccounts get a users row. */
+  readonly seedAccounts: number;
+  readonly logRetention: logs.RetentionDays;
+  /** @default 'logpipeline' */
+  readonly databaseName?: string;
+}
+
+export class UsersDatabase extends Construct {
+  readonly instance: rds.DatabaseInstance;
+  readonly secret: secretsmanager.ISecret;
+  readonly databaseName: string;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: UsersDatabaseProps) {
+    super(scope, id);
+    this.databaseName = props.databaseName ?? 'logpipeline';
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine: rds.DatabaseInstanceEngine.mysql({ version: MYSQL_ENGINE_VERSION }),
+      description: 'Log pipeline users database: TLS only',
+      parameters: { require_secure_transport: 'ON' },
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Users database of the log pipeline (MySQL over TLS)',
+      allowAllOutbound: false,
+    });
+    // A fixed identifier lets the log groups exist (with retention) before RDS starts exporting to them.
+    const instanceIdentifier = Names.uniqueResourceName(this, {
+      maxLength: 50,
+      separator: '-',
+    }).toLowerCase();
+    const exportedLogs = ['error', 'general', 'slowquery'];
+    const logGroups = exportedLogs.map(
+      (type) =>
+        new logs.LogGroup(this, `${type}Logs`, {
+          logGroupName: `/aws/rds/instance/${instanceIdentifier}/${type}`,
+          retention: props.logRetention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+    );
+    this.instance = new rds.DatabaseInstance(this, 'Instance', {
+      instanceIdentifier,
+      securityGroups: [this.securityGroup],
+      engine: rds.DatabaseInstanceEngine.mysql({ version: MYSQL_ENGINE_VERSION }),
+      instanceType: new ec2.InstanceType(props.instanceType),
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      credentials: rds.Credentials.fromGeneratedSecret('pipeline_admin'),
+      databaseName: this.databaseName,
+      parameterGroup,
+      multiAz: props.multiAz,
+      storageEncrypted: true,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+      storageType: rds.StorageType.GP3,
+      iamAuthentication: true,
+      backupRetention: props.backupRetention,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: exportedLogs,
+      enablePerformanceInsights: false,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+    });
+    for (const group of logGroups) this.instance.node.addDependency(group);
+    acknowledgeNag(
+      this.instance,
+      'AwsSolutions-RDS11',
+      'The default MySQL port is reachable only from the pipeline security groups inside private subnets; a custom port adds no protection',
+    );
+    if (!props.multiAz) {
+      acknowledgeNag(
+        this.instance,
+        'AwsSolutions-RDS3',
+        'dbMultiAz is false for this (dev) deployment: the users table is re-seedable; set dbMultiAz for production',
+      );
+    }
+    if (!props.deletionProtection) {
+      acknowledgeNag(
+        this.instance,
+        'AwsSolutions-RDS10',
+        'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
+      );
+    }
+    if (!this.instance.secret) throw new Error('the generated database secret is missing');
+    this.secret = this.instance.secret;
+    this.instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+
+    const schemaSecurityGroup = new ec2.SecurityGroup(this, 'SchemaProviderSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Users schema custom resource handler of the log pipeline',
+      allowAllOutbound: true,
+    });
+    const provider = new PipelineProvider(this, 'SchemaProvider', {
+      entry: 'lambdas/users-schema-provider.ts',
+      description: 'Creates and seeds the users table (custom resource)',
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [schemaSecurityGroup],
+      logRetention: props.logRetention,
+    });
+    this.grantConnect(schemaSecurityGroup, provider.handler.function);
+    const schema = new CustomResource(this, 'Schema', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::UsersSchema',
+      properties: {
+        SecretArn: this.secret.secretArn,
+        DatabaseName: this.databaseName,
+        SeedAccounts: props.seedAccounts,
+      },
+    });
+    schema.node.addDependency(this.instance);
+  }
+
+  /** Lets `client` reach the database port and read the credentials secret. */
+  grantConnect(client: ec2.ISecurityGroup, grantee: iam.IGrantable): void {
+    this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), 'users lookups');
+    this.secret.grantRead(grantee);
+  }
+}
