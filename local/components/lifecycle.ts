@@ -57,7 +57,8 @@ async function waitHealthy(component: Component, pid: number): Promise<void> {
   );
 }
 
-async function startComponent(component: Component, progress: Progress): Promise<StartOutcome> {
+/** Starts one component unless it is up already (exported for tests with fake components). */
+export async function startComponent(component: Component, progress: Progress): Promise<StartOutcome> {
   const { name } = component;
   const started = Date.now();
   try {

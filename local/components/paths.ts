@@ -22,10 +22,10 @@ export function dataDir(component: ComponentName): string {
   return join(DATA_DIR, component);
 }
 
-export function logFile(component: ComponentName): string {
+export function logFile(component: string): string {
   return join(LOGS_DIR, `${component}.log`);
 }
 
-export function pidFile(component: ComponentName): string {
+export function pidFile(component: string): string {
   return join(RUN_DIR, `${component}.pid`);
 }
