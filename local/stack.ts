@@ -47,7 +47,8 @@ function printStartFailure(error: unknown): void {
     return;
   }
   for (const failure of failures) {
-    console.error(`\n✗ ${failure.component} failed: ${failure.message}`);
+    console.error(`\n✗ ${failure.message}`);
+    if (!failure.logPath) continue;
     console.error(`  log: ${failure.logPath}`);
     const tail = tailFile(failure.logPath, 20);
     if (tail) console.error(tail.replace(/^/gm, '  | '));

@@ -67,7 +67,8 @@ export async function startComponent(component: Component, progress: Progress): 
         progress(name, 'external (MYSQL_URL): answers, not started');
         return 'external';
       }
-      throw new ComponentStartError(name, 'MYSQL_URL is set but does not answer SELECT 1', logFile(name));
+      // Not ours: there is no log of ours to show.
+      throw new ComponentStartError(name, 'MYSQL_URL is set but does not answer SELECT 1', '');
     }
     const pid = readPid(name);
     if (pid !== undefined && isOurProcess(pid)) {
