@@ -4,12 +4,16 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 
+export type CredentialsProvider = ReturnType<typeof defaultProvider>;
+
 export interface OpenSearchClientOptions {
   /** Domain endpoint, with or without scheme (CloudFormation's DomainEndpoint has none). */
   readonly endpoint: string;
   readonly region: string;
   /** @default 30_000 */
   readonly requestTimeoutMs?: number;
+  /** @default - the default provider chain (Lambda/ECS/EC2 role, env, profile) */
+  readonly credentials?: CredentialsProvider;
 }
 
 /** `vpc-xyz.eu-west-1.es.amazonaws.com` -> `https://vpc-xyz.eu-west-1.es.amazonaws.com`. */
@@ -19,7 +23,7 @@ export function normaliseEndpoint(endpoint: string): string {
 }
 
 export function createOpenSearchClient(options: OpenSearchClientOptions): Client {
-  const credentials = defaultProvider();
+  const credentials = options.credentials ?? defaultProvider();
   return new Client({
     ...AwsSigv4Signer({ region: options.region, service: 'es', getCredentials: () => credentials() }),
     node: normaliseEndpoint(options.endpoint),

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpenSearchClient } from '../../aws/opensearch-client.js';
 import {
   applySearchSetup,
+  importSavedObjects,
   ismPolicyRequest,
   SearchSetupError,
   savedObjectsImportRequest,
@@ -197,5 +200,38 @@ describe('applySearchSetup against a fake domain', () => {
 
     await expect(applySearchSetup(client, options)).rejects.toThrow(SearchSetupError);
     await expect(applySearchSetup(client, options)).rejects.toThrow(/visualization\/x: missing_references/);
+  });
+});
+
+describe('SigV4 signing of the Dashboards import', () => {
+  const domain = fakeDomain();
+  let client: Client;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => domain.server.listen(0, '127.0.0.1', resolve));
+    const { port } = domain.server.address() as AddressInfo;
+    client = createOpenSearchClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'eu-west-1',
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+    });
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await new Promise((resolve) => domain.server.close(resolve));
+  });
+
+  it('signs the multipart upload for service es, over the exact bytes sent', async () => {
+    await importSavedObjects(client, savedObjectsNdjson('logs'));
+
+    const [upload] = domain.requests;
+    expect(upload.url).toBe('/_dashboards/api/saved_objects/_import?overwrite=true');
+    expect(upload.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[^,]*osd-xsrf/,
+    );
+    expect(upload.headers['x-amz-content-sha256']).toBe(
+      createHash('sha256').update(upload.body).digest('hex'),
+    );
   });
 });
