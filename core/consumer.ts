@@ -78,13 +78,45 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     groupId: options.groupId,
     retry: { restartOnFailure: async (error) => isRecoverable(error) },
   });
+  // kafkajs restarts by itself only after errors it flags retriable. A broker or coordinator outage can
+  // surface as a non-retriable crash: once we have run, we rejoin with backoff instead of dying, because
+  // the local runner has no supervisor. Our own permanent errors still end the run.
+  let restarts = 0;
+  let stopped = false;
+  const start = async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+      eachBatch,
+    });
+  };
+  const restartLater = () => {
+    restarts++;
+    const delay = backoffMs(restarts, 1_000, 30_000);
+    logger.warn('rejoining the group after a crash', { attempt: restarts, delayMs: delay });
+    setTimeout(() => {
+      if (stopped) return;
+      start().catch((error: unknown) => {
+        logger.warn('rejoin failed', { error: error as Error });
+        restartLater();
+      });
+    }, delay).unref();
+  };
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
-      logger.warn('consumer crashed, restarting', { error: payload.error });
-      return;
+      logger.warn('consumer crashed, kafkajs restarts it', { error: payload.error });
+    } else if (isRecoverable(payload.error) && !stopped) {
+      restartLater();
+    } else {
+      logger.error('consumer crashed for good', { error: payload.error });
+      settle?.reject(payload.error);
     }
-    logger.error('consumer crashed for good', { error: payload.error });
-    settle?.reject(payload.error);
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    restarts = 0;
   });
 
   const processChunk = async (payload: EachBatchPayload, batch: Batch, messages: KafkaMessage[]) => {
@@ -143,20 +175,14 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     }
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    autoCommit: true,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-    eachBatch,
-  });
+  await start();
 
   let stopping: Promise<void> | undefined;
   return {
     consumer,
     done,
     stop: () => {
+      stopped = true;
       stopping ??= consumer.disconnect().then(() => settle?.resolve());
       return stopping;
     },
