@@ -11,7 +11,7 @@ import type { Component } from './component.js';
 import { StackError } from './errors.js';
 import { ensureLibs } from './maven.js';
 import { dataDir, LOGS_DIR, libDir, logFile } from './paths.js';
-import { isPortOpen, spawnDetached } from './processes.js';
+import { commandLine, isPortOpen, spawnDetached } from './processes.js';
 import type { Progress } from './progress.js';
 
 const execFileAsync = promisify(execFile);
@@ -75,13 +75,31 @@ function classpath(): string {
   return `${libDir('kafka')}/*`;
 }
 
-export function kafkaJarVersion(): string | undefined {
-  if (!existsSync(libDir('kafka'))) return undefined;
-  for (const file of readdirSync(libDir('kafka'))) {
+function jarVersionIn(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  for (const file of readdirSync(dir)) {
     const match = /^kafka_2\.13-(.+)\.jar$/.exec(file);
     if (match) return match[1];
   }
   return undefined;
+}
+
+/** The lib folder of the running broker (it may be another checkout's stack that this one reuses). */
+function runningBrokerLibDir(): string | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = commandLine(Number(entry))?.split(' ') ?? [];
+    if (!args.includes('kafka.Kafka')) continue;
+    const classpath = args[args.indexOf('-cp') + 1];
+    if (args.includes('-cp') && classpath?.endsWith('/*')) return classpath.slice(0, -2);
+  }
+  return undefined;
+}
+
+/** Kafka version from the server jar's name (kafka_2.13-<version>.jar) of the running broker or our cache. */
+export function kafkaJarVersion(): string | undefined {
+  const running = runningBrokerLibDir();
+  return (running ? jarVersionIn(running) : undefined) ?? jarVersionIn(libDir('kafka'));
 }
 
 async function format(progress: Progress): Promise<void> {
