@@ -22,7 +22,8 @@ export class RotatingPool {
     const previous = this.current?.pool;
     const pool = this.createPool(rdsPoolConfig(secret, this.options));
     this.current = { pool, version, password: secret.password };
-    // In-flight queries on the old pool finish; end() only refuses new ones.
+    // In-flight queries on the old pool finish; end() only refuses new ones. Its outcome cannot affect the new
+    // pool (the old credentials may already be revoked), so it is not awaited.
     previous?.end().catch(() => undefined);
     return pool;
   }

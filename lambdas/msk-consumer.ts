@@ -53,10 +53,10 @@ export function createMskHandler(options: MskHandlerOptions): (event: MSKEvent) 
   const logger = options.logger ?? createLogger({ handler: 'msk-consumer' });
   let deps: Omit<ProcessBatchDeps, 'logger'> | undefined;
   return async (event) => {
-    deps ??= options.deps();
     const records = mskEventToRecords(event);
     const batchLogger = logger.child({ eventSourceArn: event.eventSourceArn, ...offsetRanges(records) });
     try {
+      deps ??= options.deps();
       const summary = await process(records, { ...deps, logger: batchLogger });
       options.emitMetrics?.(summary);
       batchLogger.info('batch indexed', {
@@ -89,15 +89,20 @@ function offsetRanges(records: readonly SourceRecord[]): {
   return { records: records.length, partitions };
 }
 
-let pipeline: PipelineDeps | undefined;
-let namespace = 'LogPipeline';
+/** Read once per execution environment, on the first event (not at import: tests import this module). */
+let runtime: { readonly deps: PipelineDeps; readonly namespace: string } | undefined;
+
+function runtimeFromEnv(): { readonly deps: PipelineDeps; readonly namespace: string } {
+  if (runtime === undefined) {
+    const config = pipelineConfigFromEnv();
+    runtime = { deps: createPipelineDeps(config), namespace: config.metricsNamespace };
+  }
+  return runtime;
+}
 
 export const handler = createMskHandler({
-  deps: () => {
-    const config = pipelineConfigFromEnv();
-    namespace = config.metricsNamespace;
-    pipeline = createPipelineDeps(config);
-    return pipeline;
-  },
-  emitMetrics: (summary) => emitBatchMetrics(summary, { namespace, dimensions: { Consumer: 'lambda' } }),
+  deps: () => runtimeFromEnv().deps,
+  // The dimension the CloudWatch dashboard and alarms select on.
+  emitMetrics: (summary) =>
+    emitBatchMetrics(summary, { namespace: runtimeFromEnv().namespace, dimensions: { Consumer: 'lambda' } }),
 });
