@@ -286,6 +286,14 @@ function validate(c: PipelineConfig): void {
   );
   integer(c, 'indexRetentionDays', 1, 3650);
   integer(c, 'searchDataNodes', 1, 20);
+  const searchAzs = Math.min(c.azCount, c.searchDataNodes);
+  if (c.searchDataNodes > 1 && c.searchDataNodes % searchAzs !== 0) {
+    throw new PipelineConfigError(
+      'searchDataNodes',
+      c.searchDataNodes,
+      `must be 1 or a multiple of the zones it spans (${searchAzs}) for zone awareness`,
+    );
+  }
   pattern(
     c,
     'searchInstanceType',

@@ -1,0 +1,66 @@
+// Builds LogPipelineStack the way `cdk synth` does (cdk.json feature flags, cdk-nag registered) so each test
+// file can synthesize once in beforeAll and assert on the template, the annotations and the validation report.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { PipelineConfig } from '../../lib/config.js';
+import { LogPipelineStack } from '../../lib/log-pipeline-stack.js';
+import { REPO_ROOT } from '../../lib/pipeline-function.js';
+
+export interface StackFixture {
+  readonly app: App;
+  readonly stack: LogPipelineStack;
+  readonly template: Template;
+  readonly outdir: string;
+}
+
+export interface FixtureOptions {
+  readonly config?: Partial<PipelineConfig>;
+  /** Register cdk-nag like bin/log-pipeline.ts. */
+  readonly nag?: boolean;
+}
+
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+export function buildStack(options: FixtureOptions = {}): StackFixture {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
+  const app = new App({
+    outdir,
+    context: cdkJsonContext(),
+  });
+  const stack = new LogPipelineStack(app, 'LogPipelineStack', { config: options.config });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+  return { app, stack, template, outdir };
+}
+
+/** An empty stack with a VPC, under the same feature flags, for testing one construct on its own. */
+export function constructStack(): { app: App; stack: Stack; vpc: ec2.Vpc; outdir: string } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
+  const app = new App({ outdir, context: cdkJsonContext() });
+  const stack = new Stack(app, 'TestStack');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  return { app, stack, vpc, outdir };
+}
+
+export function removeOutdir(fixture: { outdir: string } | undefined): void {
+  if (fixture) fs.rmSync(fixture.outdir, { recursive: true, force: true });
+}
+
+/** The one resource of `type` in the template, with its logical id. */
+export function onlyResource(template: Template, type: string): { id: string; props: Record<string, any> } {
+  const found = template.findResources(type);
+  const ids = Object.keys(found);
+  if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
+  const id = ids[0] as string;
+  return { id, props: (found[id] as { Properties: Record<string, any> }).Properties };
+}
