@@ -1,15 +1,15 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Network } from '../../lib/network.js';
-import { cdkJsonContext } from './stack-fixture.js';
+import { testApp } from './stack-fixture.js';
 
 describe('Network', () => {
   let template: Template;
 
   beforeAll(() => {
-    const stack = new Stack(new App({ context: cdkJsonContext() }), 'TestStack');
+    const stack = new Stack(testApp(), 'TestStack');
     new Network(stack, 'Network', { azCount: 2, natGateways: 1, logRetention: logs.RetentionDays.ONE_MONTH });
     template = Template.fromStack(stack);
   });

@@ -20,8 +20,8 @@ export interface StackFixture {
 
 export interface FixtureOptions {
   readonly config?: Partial<PipelineConfig>;
-  /** Register cdk-nag like bin/log-pipeline.ts. */
-  readonly nag?: boolean;
+  /** Register cdk-nag and keep the built-in CloudFormation validation, like `cdk synth` (slower). */
+  readonly validate?: boolean;
 }
 
 export function cdkJsonContext(): Record<string, unknown> {
@@ -36,17 +36,26 @@ export function buildStack(options: FixtureOptions = {}): StackFixture {
   const app = new App({
     outdir,
     context: cdkJsonContext(),
+    builtinCloudFormationValidation: options.validate === true,
   });
   const stack = new LogPipelineStack(app, 'LogPipelineStack', { config: options.config });
-  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.validate) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   return { app, stack, template, outdir };
+}
+
+/**
+ * An app for construct-level tests: the cdk.json feature flags, without the built-in CloudFormation validation
+ * (it costs seconds per synth; the stack-level test runs it once on the whole template).
+ */
+export function testApp(outdir?: string): App {
+  return new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
 }
 
 /** An empty stack with a VPC, under the same feature flags, for testing one construct on its own. */
 export function constructStack(): { app: App; stack: Stack; vpc: ec2.Vpc; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
-  const app = new App({ outdir, context: cdkJsonContext() });
+  const app = testApp(outdir);
   const stack = new Stack(app, 'TestStack');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   return { app, stack, vpc, outdir };

@@ -1,0 +1,46 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { EsmPollerScaling } from '../../../lib/scaling/esm-poller-scaling.js';
+import { testApp } from '../stack-fixture.js';
+
+function mapping(stack: Stack): lambda.EventSourceMapping {
+  const fn = new lambda.Function(stack, 'Fn', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {};'),
+  });
+  return new lambda.EventSourceMapping(stack, 'Mapping', {
+    target: fn,
+    eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
+    kafkaTopic: 'server-logs',
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+  });
+}
+
+describe('EsmPollerScaling', () => {
+  it('puts the event source mapping in provisioned mode with the poller bounds', () => {
+    const stack = new Stack(testApp(), 'TestStack');
+    new EsmPollerScaling(stack, 'Pollers', {
+      eventSourceMapping: mapping(stack),
+      minimumPollers: 2,
+      maximumPollers: 8,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 8 },
+    });
+  });
+
+  it('fails when the minimum exceeds the maximum', () => {
+    const stack = new Stack(testApp(), 'TestStack');
+    expect(
+      () =>
+        new EsmPollerScaling(stack, 'Pollers', {
+          eventSourceMapping: mapping(stack),
+          minimumPollers: 5,
+          maximumPollers: 2,
+        }),
+    ).toThrow('maximumPollers must be an integer between minimumPollers and 2000, got 2');
+  });
+});

@@ -1,0 +1,65 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { describe, expect, it } from 'vitest';
+import { GeneratorFleetScaling } from '../../../lib/scaling/generator-fleet-scaling.js';
+import { testApp } from '../stack-fixture.js';
+
+function group(stack: Stack): autoscaling.AutoScalingGroup {
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+  return new autoscaling.AutoScalingGroup(stack, 'Group', {
+    vpc,
+    instanceType: new ec2.InstanceType('t4g.small'),
+    machineImage: new ec2.GenericLinuxImage({ 'eu-west-1': 'ami-12345678' }),
+    minCapacity: 1,
+    maxCapacity: 3,
+  });
+}
+
+describe('GeneratorFleetScaling', () => {
+  it('tracks average CPU and empties the fleet in the evening, restoring it on weekday mornings', () => {
+    const stack = new Stack(testApp(), 'TestStack', {
+      env: { region: 'eu-west-1', account: '123456789012' },
+    });
+    new GeneratorFleetScaling(stack, 'Scaling', {
+      autoScalingGroup: group(stack),
+      cpuTargetPercent: 60,
+      minInstances: 1,
+      maxInstances: 3,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+        TargetValue: 60,
+      },
+    });
+    template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {
+      Recurrence: '0 20 * * *',
+      MinSize: 0,
+      DesiredCapacity: 0,
+    });
+    template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {
+      Recurrence: '0 7 * * MON-FRI',
+      MinSize: 1,
+      MaxSize: 3,
+    });
+  });
+
+  it('fails on a CPU target outside 10-90%', () => {
+    const stack = new Stack(testApp(), 'TestStack', {
+      env: { region: 'eu-west-1', account: '123456789012' },
+    });
+    expect(
+      () =>
+        new GeneratorFleetScaling(stack, 'Scaling', {
+          autoScalingGroup: group(stack),
+          cpuTargetPercent: 95,
+          minInstances: 1,
+          maxInstances: 3,
+        }),
+    ).toThrow('cpuTargetPercent must be between 10 and 90, got 95');
+  });
+});
