@@ -1,0 +1,97 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENERATOR_TAG, GeneratorFleet } from '../../lib/generator-fleet.js';
+import { Streaming } from '../../lib/streaming.js';
+import { constructStack, removeOutdir } from './stack-fixture.js';
+
+describe('GeneratorFleet', () => {
+  let fixture: ReturnType<typeof constructStack>;
+  let template: Template;
+
+  beforeAll(() => {
+    fixture = constructStack();
+    const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const streaming = new Streaming(fixture.stack, 'Streaming', {
+      vpc: fixture.vpc,
+      subnets,
+      brokerCount: 2,
+      brokerInstanceType: 'kafka.t3.small',
+      kafkaVersion: '3.9.x',
+      brokerVolumeGiB: 100,
+      monitoringLevel: 'DEFAULT',
+      topics: [{ name: 'server-logs', partitions: 6, replicationFactor: 2 }],
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    new GeneratorFleet(fixture.stack, 'Fleet', {
+      vpc: fixture.vpc,
+      subnets,
+      streaming,
+      topic: 'server-logs',
+      instanceType: 't4g.small',
+      minInstances: 1,
+      maxInstances: 3,
+    });
+    template = Template.fromStack(fixture.stack);
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('launches instances with IMDSv2 required, an encrypted root volume and no key pair', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 30, DeleteOnTermination: true },
+          },
+        ],
+        InstanceType: 't4g.small',
+        Monitoring: { Enabled: true },
+      }),
+    });
+    const data = (
+      Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0] as {
+        Properties: { LaunchTemplateData: Record<string, unknown> };
+      }
+    ).Properties.LaunchTemplateData;
+    expect(data.KeyName).toBeUndefined();
+    expect(JSON.stringify(data.UserData)).toContain('dnf install -y nodejs20');
+  });
+
+  it('manages instances through SSM only and lets them write just the pipeline topic', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: [
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore'],
+          ],
+        },
+      ],
+    });
+    const policy = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^FleetInstanceRole') }] },
+      }),
+    );
+    expect(policy).toContain('kafka-cluster:WriteData');
+    expect(policy).toContain('/server-logs');
+    expect(policy).not.toContain('kafka-cluster:ReadData');
+    expect(policy).toContain('kafka:GetBootstrapBrokers');
+  });
+
+  it('runs an Auto Scaling group within the configured bounds, tagged for SSM targeting', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '1',
+      MaxSize: '3',
+      Tags: Match.arrayWith([
+        { Key: GENERATOR_TAG.key, Value: GENERATOR_TAG.value, PropagateAtLaunch: true },
+      ]),
+    });
+  });
+});
