@@ -1,9 +1,11 @@
 // The kafkajs consumer loop shared by the Fargate service and the local runner. Offsets are resolved and
 // committed only after a chunk's documents are indexed (at-least-once, idempotent writes: exactly-once
 // effect). Infrastructure failures are retried in place with heartbeats, then the partition is paused and
-// resumed later; anything else crashes the consumer and `done` rejects so the process exits non-zero.
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { PipelineError, RetriableError } from './errors.js';
+// resumed later. A record that even the bad index refuses is isolated by bisecting its chunk and sent to
+// the dead-letter sink when one is configured; anything else crashes the consumer and `done` rejects so
+// the process exits non-zero.
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BatchSummary } from './process-batch.js';
 import { backoffMs, sleep } from './retry.js';
@@ -34,6 +36,64 @@ export interface RunConsumerOptions {
   readonly retryBaseDelayMs?: number;
   /** @default 3 */
   readonly partitionsConsumedConcurrently?: number;
+  /** Where records that no index accepts go. @default - none: such a record stops the consumer */
+  readonly deadLetter?: DeadLetterSink;
+}
+
+/** Receives records that cannot be indexed anywhere, with the reason; must be durable before it resolves. */
+export type DeadLetterSink = (records: readonly SourceRecord[], error: Error) => Promise<void>;
+
+/** A dead-letter sink producing to a Kafka topic, with the source coordinates and the error as headers. */
+export function kafkaDeadLetter(producer: Producer, topic: string): DeadLetterSink {
+  return async (records, error) => {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({
+        key: r.key === null ? null : Buffer.from(r.key),
+        value: r.value === null ? null : Buffer.from(r.value),
+        headers: {
+          'x-source-topic': r.topic,
+          'x-source-partition': String(r.partition),
+          'x-source-offset': r.offset,
+          'x-error': error.message.slice(0, 1000),
+        },
+      })),
+    });
+  };
+}
+
+/**
+ * Processes records; when the bad index refuses a document, bisects to find the records responsible and
+ * dead-letters exactly those, so one poisonous record neither blocks its partition nor takes others along.
+ */
+export async function processOrDeadLetter(
+  records: SourceRecord[],
+  process: (records: SourceRecord[]) => Promise<BatchSummary>,
+  deadLetter: DeadLetterSink | undefined,
+): Promise<BatchSummary> {
+  try {
+    return await process(records);
+  } catch (error) {
+    if (deadLetter === undefined || !(error instanceof DocumentRejectedError)) throw error;
+    if (records.length === 1) {
+      await deadLetter(records, error);
+      return { total: 1, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0, deadLettered: 1 };
+    }
+    const middle = Math.ceil(records.length / 2);
+    const left = await processOrDeadLetter(records.slice(0, middle), process, deadLetter);
+    const right = await processOrDeadLetter(records.slice(middle), process, deadLetter);
+    return {
+      total: left.total + right.total,
+      counts: {
+        good: left.counts.good + right.counts.good,
+        suspicious: left.counts.suspicious + right.counts.suspicious,
+        bad: left.counts.bad + right.counts.bad,
+      },
+      rerouted: left.rerouted + right.rerouted,
+      deadLettered: (left.deadLettered ?? 0) + (right.deadLettered ?? 0),
+    };
+  }
 }
 
 export interface RunningConsumer {
@@ -126,7 +186,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
       payload.heartbeat().catch((error: unknown) => logger.debug('heartbeat during chunk failed', { error }));
     }, 3_000);
     try {
-      return await options.process(records);
+      return await processOrDeadLetter(records, options.process, options.deadLetter);
     } finally {
       clearInterval(timer);
     }

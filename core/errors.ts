@@ -22,3 +22,6 @@ export class PermanentIndexError extends PipelineError {}
 
 /** A required setting is missing or invalid. */
 export class ConfigError extends PipelineError {}
+
+/** The bad index itself refused one document (HTTP 400): that record, and only it, cannot be stored. */
+export class DocumentRejectedError extends PermanentIndexError {}

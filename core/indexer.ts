@@ -5,7 +5,7 @@
 // PermanentIndexError. Every write is an `index` with a deterministic _id: retries overwrite.
 import type { Client } from '@opensearch-project/opensearch';
 import { badDocument, type Category, emptyCounts, type PipelineDocument } from './documents.js';
-import { PermanentIndexError, SinkUnavailableError } from './errors.js';
+import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { backoffMs, sleep } from './retry.js';
 
@@ -126,7 +126,7 @@ export class BulkIndexer {
   private reroute(doc: PipelineDocument, item: BulkItemResult): PipelineDocument {
     const why = describe(item);
     if (doc.body.category === 'bad') {
-      throw new PermanentIndexError(`the bad index rejected document ${doc.id} (${doc.index}): ${why}`);
+      throw new DocumentRejectedError(`the bad index rejected document ${doc.id} (${doc.index}): ${why}`);
     }
     const prefix = doc.index.slice(0, doc.index.lastIndexOf(`-${doc.body.category}-`));
     return badDocument(

@@ -13,6 +13,8 @@ export interface BatchSummary {
   readonly counts: Record<Category, number>;
   /** Documents that their own index rejected and that went to the bad index instead. */
   readonly rerouted: number;
+  /** Records no index would take, sent to the dead-letter destination (consumer loop only). */
+  readonly deadLettered?: number;
 }
 
 export interface ProcessBatchDeps {

@@ -6,7 +6,7 @@
 import { resolveIamBrokers } from '../aws/msk-brokers.js';
 import { createMskKafka } from '../aws/msk-iam.js';
 import { createPipelineDeps, pipelineConfigFromEnv } from '../aws/pipeline-deps.js';
-import { runConsumer } from '../core/consumer.js';
+import { kafkaDeadLetter, runConsumer } from '../core/consumer.js';
 import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
 import { createLogger } from '../core/logger.js';
 import { emitBatchMetrics } from '../core/metrics.js';
@@ -20,6 +20,7 @@ async function main(): Promise<number> {
   const groupId = requireEnv('KAFKA_GROUP_ID');
   const chunkSize = intEnv('CHUNK_SIZE', 2000);
   const fromBeginning = optionalEnv('FROM_BEGINNING', 'true') !== 'false';
+  const deadLetterTopic = requireEnv('KAFKA_DLQ_TOPIC');
 
   const logger = createLogger({ service: 'fargate-consumer', topic, groupId });
   const brokers = await resolveIamBrokers(clusterArn);
@@ -29,6 +30,8 @@ async function main(): Promise<number> {
     clientId: `log-pipeline-${groupId}`,
   });
   const deps = createPipelineDeps(pipelineConfig);
+  const deadLetterProducer = kafka.producer();
+  await deadLetterProducer.connect();
 
   const running = await runConsumer({
     kafka,
@@ -38,6 +41,7 @@ async function main(): Promise<number> {
     chunkSize,
     logger,
     process: (records) => processBatch(records, { ...deps, logger }),
+    deadLetter: kafkaDeadLetter(deadLetterProducer, deadLetterTopic),
     onBatch: (summary) =>
       emitBatchMetrics(summary, {
         namespace: pipelineConfig.metricsNamespace,
@@ -61,6 +65,7 @@ async function main(): Promise<number> {
     logger.error('consumer crashed', { error });
     return 1;
   } finally {
+    await deadLetterProducer.disconnect();
     await deps.close();
   }
 }

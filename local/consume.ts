@@ -1,7 +1,7 @@
 // `npm run consume`: the local consumer process. The same runtime core as the Lambda and Fargate
 // consumers, against the local stack; prints live counts and lag; exits non-zero if the consumer crashes.
 import { parseArgs } from 'node:util';
-import { runConsumer } from '../core/consumer.js';
+import { kafkaDeadLetter, runConsumer } from '../core/consumer.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
 import { localEndpoints } from './endpoints.js';
@@ -18,6 +18,8 @@ Options:
   --index-prefix <p>      index prefix (default: ${DEFAULT_INDEX_PREFIX})
   --from-latest           a new group starts at the end of the topic instead of replaying it
   --chunk-size <n>        records per users query and _bulk request (default: 2000)
+  --dead-letter-topic <t> existing topic for records no index accepts (default: none, such a record
+                          stops the consumer with exit code 1)
   --quiet                 no live status line
   -h, --help              show this help
 
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
       'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
       'from-latest': { type: 'boolean', default: false },
       'chunk-size': { type: 'string', default: '2000' },
+      'dead-letter-topic': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -48,6 +51,9 @@ async function main(): Promise<number> {
   const endpoints = localEndpoints();
   const pipeline = createLocalPipeline({ ...endpoints, indexPrefix: values['index-prefix'], logger });
   await prepareIndices(pipeline.search, values['index-prefix']);
+  const deadLetterTopic = values['dead-letter-topic'];
+  const deadLetterProducer = deadLetterTopic === undefined ? undefined : pipeline.kafka.producer();
+  await deadLetterProducer?.connect();
 
   const totals = emptyCounts();
   let consumed = 0;
@@ -59,6 +65,10 @@ async function main(): Promise<number> {
     fromBeginning: !values['from-latest'],
     chunkSize,
     process: pipeline.process,
+    deadLetter:
+      deadLetterProducer && deadLetterTopic
+        ? kafkaDeadLetter(deadLetterProducer, deadLetterTopic)
+        : undefined,
     logger,
     onBatch: (summary) => {
       consumed += summary.total;
@@ -90,6 +100,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     clearInterval(status);
+    await deadLetterProducer?.disconnect();
     await pipeline.close();
   }
 }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { isRecoverable, processOrDeadLetter } from '../../core/consumer.js';
+import { DatabaseUnavailableError, DocumentRejectedError, PermanentIndexError } from '../../core/errors.js';
+import type { BatchSummary } from '../../core/process-batch.js';
+import type { SourceRecord } from '../../core/source-record.js';
+
+const records: SourceRecord[] = Array.from({ length: 10 }, (_, i) => ({
+  topic: 't',
+  partition: 0,
+  offset: String(i),
+  timestampMs: 0,
+  key: null,
+  value: new Uint8Array([i]),
+}));
+
+/** Indexes everything as bad, except that the "bad index" refuses the given offsets. */
+function processRefusing(poison: string[], error = (o: string) => new DocumentRejectedError(`refused ${o}`)) {
+  const calls: string[][] = [];
+  const process = async (batch: SourceRecord[]): Promise<BatchSummary> => {
+    calls.push(batch.map((r) => r.offset));
+    const hit = batch.find((r) => poison.includes(r.offset));
+    if (hit) throw error(hit.offset);
+    return { total: batch.length, counts: { good: 0, suspicious: 0, bad: batch.length }, rerouted: 0 };
+  };
+  return { process, calls };
+}
+
+describe('processOrDeadLetter', () => {
+  it('dead-letters exactly the refused records and indexes all the others', async () => {
+    const { process } = processRefusing(['3', '8']);
+    const dead: string[] = [];
+    const summary = await processOrDeadLetter(records, process, async (batch) => {
+      dead.push(...batch.map((r) => r.offset));
+    });
+    expect(dead).toEqual(['3', '8']);
+    expect(summary).toEqual({
+      total: 10,
+      counts: { good: 0, suspicious: 0, bad: 8 },
+      rerouted: 0,
+      deadLettered: 2,
+    });
+  });
+
+  it('sends one request when nothing is refused', async () => {
+    const { process, calls } = processRefusing([]);
+    await processOrDeadLetter(records, process, async () => {});
+    expect(calls).toHaveLength(1);
+  });
+
+  it('rethrows when no dead-letter sink is configured', async () => {
+    const { process } = processRefusing(['1']);
+    await expect(processOrDeadLetter(records, process, undefined)).rejects.toBeInstanceOf(
+      DocumentRejectedError,
+    );
+  });
+
+  it('never dead-letters on a configuration error such as a 403, which would refuse every record', async () => {
+    const { process } = processRefusing(['1'], () => new PermanentIndexError('403 security_exception'));
+    let sent = 0;
+    await expect(
+      processOrDeadLetter(records, process, async (batch) => {
+        sent += batch.length;
+      }),
+    ).rejects.toBeInstanceOf(PermanentIndexError);
+    expect(sent).toBe(0);
+  });
+
+  it('never dead-letters on an infrastructure error, which is retried instead', async () => {
+    const { process } = processRefusing(['1'], () => new DatabaseUnavailableError('down'));
+    await expect(processOrDeadLetter(records, process, async () => {})).rejects.toBeInstanceOf(
+      DatabaseUnavailableError,
+    );
+  });
+});
+
+describe('isRecoverable', () => {
+  it('restarts on infrastructure and kafkajs errors, not on permanent ones or bugs', () => {
+    expect(isRecoverable(new DatabaseUnavailableError('x'))).toBe(true);
+    expect(isRecoverable(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(true);
+    expect(isRecoverable(new PermanentIndexError('x'))).toBe(false);
+    expect(isRecoverable(new TypeError('x'))).toBe(false);
+  });
+});
