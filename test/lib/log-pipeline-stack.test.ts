@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStack, removeOutdir, type StackFixture } from './stack-fixture.js';
+
+interface ValidationReport {
+  pluginReports: Array<{
+    pluginName: string;
+    violations: unknown[];
+    suppressedViolations?: Array<{ ruleName: string; reason: string; acknowledgedAt: string }>;
+  }>;
+}
+
+/** Asset hashes change with every handler edit; the snapshot is about the infrastructure. */
+function normaliseHashes(template: unknown): unknown {
+  return JSON.parse(JSON.stringify(template).replace(/[0-9a-f]{64}/g, '[ASSET_HASH]'));
+}
+
+describe('LogPipelineStack', () => {
+  let fixture: StackFixture;
+  let template: Template;
+  let report: ValidationReport;
+
+  beforeAll(() => {
+    // Synthesized like `cdk synth`: cdk-nag AwsSolutions plus the built-in CloudFormation validation.
+    fixture = buildStack({ validate: true });
+    template = fixture.template;
+    fixture.app.synth();
+    report = JSON.parse(fs.readFileSync(path.join(fixture.outdir, 'validation-report.json'), 'utf8'));
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('has no unacknowledged cdk-nag finding and no CloudFormation validation finding', () => {
+    const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
+    expect(nag).toBeDefined();
+    for (const plugin of report.pluginReports) {
+      expect({ plugin: plugin.pluginName, violations: plugin.violations }).toEqual({
+        plugin: plugin.pluginName,
+        violations: [],
+      });
+    }
+  });
+
+  it('acknowledges each nag finding on a specific construct with a specific reason', () => {
+    const acknowledged = report.pluginReports.flatMap((r) => r.suppressedViolations ?? []);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const finding of acknowledged) {
+      expect(finding.acknowledgedAt).not.toBe('LogPipelineStack');
+      expect(finding.reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  it('synthesizes without construct warnings or errors', () => {
+    expect(Annotations.fromStack(fixture.stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(fixture.stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('bundles the generator into one generator.mjs asset without Docker', () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(fixture.outdir, 'LogPipelineStack.assets.json'), 'utf8'),
+    ) as {
+      files: Record<string, { displayName?: string; source: { path: string } }>;
+    };
+    const bundle = Object.values(manifest.files).find((f) => f.displayName === 'GeneratorFleet/Bundle/Asset');
+    expect(bundle).toBeDefined();
+    expect(fs.readdirSync(path.join(fixture.outdir, bundle?.source.path ?? ''))).toEqual(['generator.mjs']);
+  });
+
+  it('starts consuming only after the topics exist', () => {
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      DependsOn: string[];
+    };
+    expect(mapping.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^StreamingTopics[0-9A-F]{8}$/)]),
+    );
+  });
+
+  it('exports what the operator scripts read', () => {
+    for (const output of [
+      'ClusterArn',
+      'OpenSearchEndpoint',
+      'DashboardsUrl',
+      'DatabaseSecretArn',
+      'GeneratorDocumentName',
+      'GeneratorAutoScalingGroup',
+      'AlarmTopicArn',
+      'CloudWatchDashboardUrl',
+      'ConsumerMode',
+    ]) {
+      template.hasOutput(output, Match.anyValue());
+    }
+  });
+
+  it('matches the reviewed template snapshot (asset hashes normalised)', async () => {
+    await expect(`${JSON.stringify(normaliseHashes(template.toJSON()), null, 2)}\n`).toMatchFileSnapshot(
+      '../__snapshots__/log-pipeline-stack.template.json',
+    );
+  });
+});
