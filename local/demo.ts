@@ -7,6 +7,7 @@ import { CATEGORIES, type Category, DEFAULT_INDEX_PREFIX } from '../core/documen
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
+import { componentStatus } from './components/status.js';
 import { localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, groupLag, prepareIndices, refreshIndices } from './pipeline.js';
 import { ensureStackUp, stopStack } from './stack.js';
@@ -206,6 +207,11 @@ async function main(): Promise<number> {
       `pipeline   ${fmt.format(truth.sent)} events produced, classified and indexed in ${pipelineSeconds.toFixed(1)} s (${fmt.format(Math.round(truth.sent / pipelineSeconds))} ev/s end to end)`,
     );
     console.log(`wall time  ${wall.toFixed(1)} s including stack start and reset`);
+    const memory = (await componentStatus()).map(
+      (c) => `${c.name} ${c.rssKiB === undefined ? 'n/a' : `${Math.round(c.rssKiB / 1024)} MiB`}`,
+    );
+    memory.push(`demo process ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`);
+    console.log(`memory     ${memory.join(', ')} (RSS)`);
     const ok = CATEGORIES.every((c) => indexed[c] === truth.byCategory[c]);
     console.log(ok ? '\nall counts match' : '\nCOUNTS DIFFER');
     return ok ? 0 : 1;

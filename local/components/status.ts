@@ -48,7 +48,7 @@ export interface StatusOptions {
   readonly indexPrefix?: string;
 }
 
-async function componentStatus(): Promise<ComponentStatus[]> {
+export async function componentStatus(): Promise<ComponentStatus[]> {
   return Promise.all(
     STACK_COMPONENTS.map(async (component): Promise<ComponentStatus> => {
       const up = await component.probe();
