@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Aws, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -31,6 +32,9 @@ export function imageContextExcludes(): string[] {
     : [];
   return patterns.length > 0 ? patterns : ['node_modules', 'cdk.out', '.local', '.git', 'test', 'infra'];
 }
+
+/** The batch metrics core/metrics.ts writes as embedded-metric lines. */
+const BATCH_METRICS = ['Events', 'Good', 'Suspicious', 'Bad'] as const;
 
 export interface FargateConsumerProps {
   readonly vpc: ec2.IVpc;
@@ -73,6 +77,21 @@ export class FargateConsumer extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Lambda turns the consumer's embedded-metric lines into metrics by itself; the awslogs driver does not
+    // (it sends no EMF header), so metric filters extract the same metrics, dimensions and namespace.
+    for (const metricName of BATCH_METRICS) {
+      this.logGroup.addMetricFilter(`${metricName}Metric`, {
+        filterPattern: logs.FilterPattern.all(
+          logs.FilterPattern.stringValue('$.Consumer', '=', 'fargate'),
+          logs.FilterPattern.numberValue(`$.${metricName}`, '>=', 0),
+        ),
+        metricNamespace: props.metricsNamespace,
+        metricName,
+        metricValue: `$.${metricName}`,
+        dimensions: { Consumer: '$.Consumer' },
+        unit: cloudwatch.Unit.COUNT,
+      });
+    }
     taskDefinition.addContainer('consumer', {
       image: ecs.ContainerImage.fromAsset(REPO_ROOT, {
         file: path.join('fargate', 'Dockerfile'),

@@ -84,8 +84,9 @@ export class GeneratorCommand extends Construct {
           },
           executionTimeout: {
             type: 'String',
-            description: 'Seconds before SSM stops the run (keep it above duration).',
-            default: '3600',
+            description:
+              'Seconds before SSM stops the run; the default outlasts the longest allowed duration.',
+            default: '100800',
             allowedPattern: '^[1-9][0-9]{1,5}$',
           },
         },

@@ -8,7 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GeneratorBundle } from './generator-bundle.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag, nagRendered } from './nag.js';
 import type { Streaming } from './streaming.js';
 
 /** Tag the SSM run command targets the fleet by. */
@@ -50,7 +50,7 @@ export class GeneratorFleet extends Construct {
       'Action::s3:GetBucket*',
       'Action::s3:GetObject*',
       'Action::s3:List*',
-      'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+      `Resource::arn:<AWS::Partition>:s3:::${nagRendered(this, this.bundle.asset.s3BucketName)}/*`,
     ]) {
       acknowledgeNag(
         policy,

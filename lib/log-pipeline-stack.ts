@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
-import { GeneratorFleet } from './generator-fleet.js';
+import { GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
 import { LambdaConsumer } from './lambda-consumer.js';
 import { Network, retentionDays } from './network.js';
 import { Observability } from './observability.js';
@@ -201,6 +201,8 @@ export class LogPipelineStack extends Stack {
       this.generatorFleet.autoScalingGroup.autoScalingGroupName,
       'Generator fleet',
     );
+    out('GeneratorTagKey', GENERATOR_TAG.key, 'Tag key that marks the generator fleet instances');
+    out('GeneratorTagValue', GENERATOR_TAG.value, 'Tag value that marks the generator fleet instances');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
     out(
       'CloudWatchDashboardUrl',

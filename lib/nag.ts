@@ -12,3 +12,15 @@ export function logicalIdOf(resource: IConstruct): string {
   const cfn = (resource.node.defaultChild ?? resource) as CfnElement;
   return Stack.of(resource).resolve(cfn.logicalId) as string;
 }
+
+/**
+ * A string as cdk-nag prints it in finding ids: pseudo parameters of an environment-agnostic stack become
+ * `<AWS::AccountId>`, concrete values stay literal.
+ */
+export function nagRendered(scope: IConstruct, value: string): string {
+  const resolved = Stack.of(scope).resolve(value) as unknown;
+  if (typeof resolved === 'string') return resolved;
+  const sub = (resolved as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, '<$1>');
+  throw new Error(`cannot render ${JSON.stringify(resolved)} as cdk-nag does`);
+}

@@ -105,4 +105,20 @@ describe('FargateConsumer (consumer mode fargate)', () => {
     expect(policy).toContain('es:ESHttpPost');
     expect(policy).toContain('secretsmanager:GetSecretValue');
   });
+
+  it('extracts the per-category batch metrics from the task logs with metric filters', () => {
+    for (const name of ['Events', 'Good', 'Suspicious', 'Bad']) {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: `{ ($.Consumer = "fargate") && ($.${name} >= 0) }`,
+        MetricTransformations: [
+          Match.objectLike({
+            MetricNamespace: 'LogPipeline',
+            MetricName: name,
+            MetricValue: `$.${name}`,
+            Dimensions: [{ Key: 'Consumer', Value: '$.Consumer' }],
+          }),
+        ],
+      });
+    }
+  });
 });

@@ -83,6 +83,8 @@ describe('LogPipelineStack', () => {
       'DashboardsUrl',
       'DatabaseSecretArn',
       'GeneratorDocumentName',
+      'GeneratorTagKey',
+      'GeneratorTagValue',
       'GeneratorAutoScalingGroup',
       'AlarmTopicArn',
       'CloudWatchDashboardUrl',
@@ -96,5 +98,24 @@ describe('LogPipelineStack', () => {
     await expect(`${JSON.stringify(normaliseHashes(template.toJSON()), null, 2)}\n`).toMatchFileSnapshot(
       '../__snapshots__/log-pipeline-stack.template.json',
     );
+  });
+});
+
+describe('LogPipelineStack in consumer mode fargate', () => {
+  let fixture: StackFixture;
+
+  beforeAll(() => {
+    fixture = buildStack({ validate: true, config: { consumerMode: 'fargate' } });
+    fixture.app.synth();
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('is just as nag- and validation-clean', () => {
+    const report = JSON.parse(
+      fs.readFileSync(path.join(fixture.outdir, 'validation-report.json'), 'utf8'),
+    ) as ValidationReport;
+    expect(report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')).toBeDefined();
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+    expect(Annotations.fromStack(fixture.stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });
