@@ -63,12 +63,11 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
   });
 
   it('scopes the function role to the cluster, topic and group ARNs, the domain and the secret', () => {
-    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, r]) =>
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
       JSON.stringify(r).includes('Classifies server-log batches'),
-    );
-    const roleId = (fn?.[1] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }).Properties.Role[
-      'Fn::GetAtt'
-    ][0];
+    ) as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } } | undefined;
+    if (!fn) throw new Error('the consumer function is missing');
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
     const statements = Object.values(policies).flatMap(
       (p) =>

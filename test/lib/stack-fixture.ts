@@ -65,11 +65,15 @@ export function removeOutdir(fixture: { outdir: string } | undefined): void {
   if (fixture) fs.rmSync(fixture.outdir, { recursive: true, force: true });
 }
 
+/** Synthesized resource properties: untyped JSON that tests index freely. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are arbitrary JSON
+export type CfnProperties = Record<string, any>;
+
 /** The one resource of `type` in the template, with its logical id. */
-export function onlyResource(template: Template, type: string): { id: string; props: Record<string, any> } {
+export function onlyResource(template: Template, type: string): { id: string; props: CfnProperties } {
   const found = template.findResources(type);
   const ids = Object.keys(found);
   if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
   const id = ids[0] as string;
-  return { id, props: (found[id] as { Properties: Record<string, any> }).Properties };
+  return { id, props: (found[id] as { Properties: CfnProperties }).Properties };
 }

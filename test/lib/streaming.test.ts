@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Streaming } from '../../lib/streaming.js';
-import { constructStack, removeOutdir } from './stack-fixture.js';
+import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
 
 describe('Streaming', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -102,9 +102,13 @@ describe('Streaming', () => {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Reader') }] },
     });
     const statements = (
-      Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: any[] } } }
+      Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: CfnProperties[] } } }
     ).Properties.PolicyDocument.Statement;
-    const byAction = (action: string) => statements.find((s) => [s.Action].flat().includes(action));
+    const byAction = (action: string): CfnProperties => {
+      const statement = statements.find((s) => [s.Action].flat().includes(action));
+      if (!statement) throw new Error(`no statement allows ${action}`);
+      return statement;
+    };
     const topicArn = JSON.stringify(byAction('kafka-cluster:ReadData').Resource);
     expect(topicArn).toContain(':topic/');
     expect(topicArn).toContain('/server-logs"');
