@@ -130,14 +130,14 @@ export class Search extends Construct {
       'AwsSolutions-OS5',
       'No resource policy is attached; every request must be SigV4-signed by a role granted es:ESHttp* and is then authorised by fine-grained access control',
     );
-    this.acknowledgeDomainPaths(
-      this.masterRole,
-      'FGAC master (setup custom resource): manages templates, ISM and saved objects',
-    );
     this.endpointUrl = `https://${this.domain.domainEndpoint}`;
 
     this.allowClientsFrom(setupSecurityGroup, 'search setup custom resource');
     this.domain.grantReadWrite(setupFunction);
+    this.acknowledgeDomainPaths(
+      this.masterRole,
+      'FGAC master (setup custom resource): manages templates, ISM and saved objects',
+    );
     new CustomResource(this, 'Setup', {
       serviceToken: setup.serviceToken,
       resourceType: 'Custom::SearchSetup',

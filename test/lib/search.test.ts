@@ -90,6 +90,11 @@ describe('Search', () => {
       WriterRoleArns: [{ 'Fn::GetAtt': [expect.stringMatching(/^Writer/), 'Arn'] }],
     });
     expect(setup.Properties.SavedObjectsHash).toMatch(/^[0-9a-f]{64}$/);
+    // It is the hash of the handler bundle that embeds the saved objects: new dashboards, new hash, UPDATE.
+    const handler = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f).includes('Applies index templates'),
+    ) as { Properties: { Code: { S3Key: string } } } | undefined;
+    expect(handler?.Properties.Code.S3Key).toBe(`${setup.Properties.SavedObjectsHash}.zip`);
     expect(JSON.stringify(setup.Properties.Endpoint)).toContain('https://');
   });
 
