@@ -80,11 +80,6 @@ export class Network extends Construct {
       );
     }
   }
-
-  /** A security group for one workload; egress stays open inside the VPC's own routing. */
-  securityGroup(id: string, description: string): ec2.SecurityGroup {
-    return new ec2.SecurityGroup(this, id, { vpc: this.vpc, description, allowAllOutbound: true });
-  }
 }
 
 /** Converts a day count from the configuration into the CloudWatch Logs enum (validated by the config). */
