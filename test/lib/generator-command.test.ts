@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GeneratorCommand } from '../../lib/generator-command.js';
-import { testApp } from './stack-fixture.js';
+import { removeScratchOutdirs, testApp } from './stack-fixture.js';
 
 interface DocumentContent {
   parameters: Record<string, { allowedPattern: string; default: string }>;
@@ -14,6 +14,8 @@ interface DocumentContent {
 }
 
 describe('GeneratorCommand', () => {
+  afterAll(removeScratchOutdirs);
+
   let dir: string;
   let document: { Name: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
 

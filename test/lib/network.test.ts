@@ -1,11 +1,13 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network } from '../../lib/network.js';
-import { testApp } from './stack-fixture.js';
+import { removeScratchOutdirs, testApp } from './stack-fixture.js';
 
 describe('Network', () => {
+  afterAll(removeScratchOutdirs);
+
   let template: Template;
 
   beforeAll(() => {

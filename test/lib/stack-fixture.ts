@@ -49,7 +49,24 @@ export function buildStack(options: FixtureOptions = {}): StackFixture {
  * (it costs seconds per synth; the stack-level test runs it once on the whole template).
  */
 export function testApp(outdir?: string): App {
-  return new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
+  return new App({
+    outdir: outdir ?? scratchOutdir(),
+    context: cdkJsonContext(),
+    builtinCloudFormationValidation: false,
+  });
+}
+
+const scratchDirs: string[] = [];
+
+/** A cloud assembly directory for `testApp()`; `removeScratchOutdirs` (in afterAll) deletes them. */
+function scratchOutdir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+export function removeScratchOutdirs(): void {
+  for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** An empty stack with a VPC, under the same feature flags, for testing one construct on its own. */

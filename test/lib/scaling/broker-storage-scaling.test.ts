@@ -1,12 +1,14 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BrokerStorageScaling } from '../../../lib/scaling/broker-storage-scaling.js';
-import { testApp } from '../stack-fixture.js';
+import { removeScratchOutdirs, testApp } from '../stack-fixture.js';
 
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1';
 
 describe('BrokerStorageScaling', () => {
+  afterAll(removeScratchOutdirs);
+
   it('tracks KafkaBrokerStorageUtilization on the broker volume size without ever scaling in', () => {
     const stack = new Stack(testApp(), 'TestStack');
     new BrokerStorageScaling(stack, 'Storage', {

@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConsumerLagScaling } from '../../../lib/scaling/consumer-lag-scaling.js';
-import { testApp } from '../stack-fixture.js';
+import { removeScratchOutdirs, testApp } from '../stack-fixture.js';
 
 const LAG = new cloudwatch.Metric({
   namespace: 'AWS/Kafka',
@@ -28,6 +28,8 @@ function service(stack: Stack): ecs.FargateService {
 }
 
 describe('ConsumerLagScaling', () => {
+  afterAll(removeScratchOutdirs);
+
   it('steps the task count on MSK MaxOffsetLag within the task bounds', () => {
     const stack = new Stack(testApp(), 'TestStack');
     new ConsumerLagScaling(stack, 'Lag', {

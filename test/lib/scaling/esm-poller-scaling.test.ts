@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EsmPollerScaling } from '../../../lib/scaling/esm-poller-scaling.js';
-import { testApp } from '../stack-fixture.js';
+import { removeScratchOutdirs, testApp } from '../stack-fixture.js';
 
 function mapping(stack: Stack): lambda.EventSourceMapping {
   const fn = new lambda.Function(stack, 'Fn', {
@@ -20,6 +20,8 @@ function mapping(stack: Stack): lambda.EventSourceMapping {
 }
 
 describe('EsmPollerScaling', () => {
+  afterAll(removeScratchOutdirs);
+
   it('puts the event source mapping in provisioned mode with the poller bounds', () => {
     const stack = new Stack(testApp(), 'TestStack');
     new EsmPollerScaling(stack, 'Pollers', {

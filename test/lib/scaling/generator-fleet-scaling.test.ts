@@ -2,9 +2,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GeneratorFleetScaling } from '../../../lib/scaling/generator-fleet-scaling.js';
-import { testApp } from '../stack-fixture.js';
+import { removeScratchOutdirs, testApp } from '../stack-fixture.js';
 
 function group(stack: Stack): autoscaling.AutoScalingGroup {
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
@@ -18,6 +18,8 @@ function group(stack: Stack): autoscaling.AutoScalingGroup {
 }
 
 describe('GeneratorFleetScaling', () => {
+  afterAll(removeScratchOutdirs);
+
   it('tracks average CPU and empties the fleet in the evening, restoring it on weekday mornings', () => {
     const stack = new Stack(testApp(), 'TestStack', {
       env: { region: 'eu-west-1', account: '123456789012' },
