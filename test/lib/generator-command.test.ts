@@ -14,8 +14,6 @@ interface DocumentContent {
 }
 
 describe('GeneratorCommand', () => {
-  afterAll(removeScratchOutdirs);
-
   let dir: string;
   let document: { Name: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
 
@@ -32,7 +30,10 @@ describe('GeneratorCommand', () => {
     const found = Template.fromStack(stack).findResources('AWS::SSM::Document');
     document = (Object.values(found)[0] as { Properties: typeof document }).Properties;
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    removeScratchOutdirs();
+  });
 
   it('is the RunLogGenerator Command document, updated in place by new versions', () => {
     expect(document.Name).toBe('RunLogGenerator');
