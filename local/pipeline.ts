@@ -3,7 +3,7 @@
 import { Client } from '@opensearch-project/opensearch';
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { createPool, type Pool } from 'mysql2/promise';
-import { CATEGORIES, type Category, categoryAlias, emptyCounts } from '../core/documents.js';
+import { CATEGORIES, type Category, emptyCounts, indexPattern } from '../core/documents.js';
 import { applyIndexTemplates } from '../core/index-templates.js';
 import { BulkIndexer } from '../core/indexer.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -97,8 +97,12 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
 export async function countIndexed(search: Client, prefix: string): Promise<Record<Category, number>> {
   const counts = emptyCounts();
   for (const category of CATEGORIES) {
-    const alias = categoryAlias(prefix, category);
-    const response = await search.count({ index: alias, ignore_unavailable: true, allow_no_indices: true });
+    // The index pattern, not the alias: it also counts indices created before the template was applied.
+    const response = await search.count({
+      index: indexPattern(prefix, category),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
     counts[category] = response.body.count;
   }
   return counts;
