@@ -138,7 +138,7 @@ export class Search extends Construct {
       this.masterRole,
       'FGAC master (setup custom resource): manages templates, ISM and saved objects',
     );
-    new CustomResource(this, 'Setup', {
+    const setupResource = new CustomResource(this, 'Setup', {
       serviceToken: setup.serviceToken,
       resourceType: 'Custom::SearchSetup',
       properties: {
@@ -151,6 +151,8 @@ export class Search extends Construct {
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,
       },
     });
+    // The handler connects at once: wait for the domain's ingress rules, not only for the domain.
+    setupResource.node.addDependency(this.securityGroup);
   }
 
   /** Lets `client` reach the domain over HTTPS. */

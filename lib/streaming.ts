@@ -135,6 +135,8 @@ export class Streaming extends Construct {
         })),
       },
     });
+    // The handler connects at once: wait for the brokers' ingress rules, not only for the cluster.
+    this.topics.node.addDependency(this.securityGroup);
   }
 
   /** Lets `client` open TLS connections to the brokers. */

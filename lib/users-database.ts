@@ -135,7 +135,8 @@ export class UsersDatabase extends Construct {
         SeedAccounts: props.seedAccounts,
       },
     });
-    schema.node.addDependency(this.instance);
+    // The handler connects at once: wait for the instance and for the ingress rules of its security group.
+    schema.node.addDependency(this.instance, this.securityGroup);
   }
 
   /** Lets `client` reach the database port and read the credentials secret. */

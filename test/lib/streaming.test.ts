@@ -82,6 +82,15 @@ describe('Streaming', () => {
     });
   });
 
+  it('creates the topics only once the handler may reach the brokers', () => {
+    const topics = Object.values(template.findResources('Custom::KafkaTopics'))[0] as { DependsOn: string[] };
+    expect(topics.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^StreamingBrokerSecurityGroupfrom.*TopicsProviderSecurityGroup/),
+      ]),
+    );
+  });
+
   it('admits clients only on the IAM listener port', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',

@@ -64,6 +64,15 @@ describe('UsersDatabase', () => {
     });
   });
 
+  it('seeds only once the handler may reach the database port', () => {
+    const schema = Object.values(template.findResources('Custom::UsersSchema'))[0] as { DependsOn: string[] };
+    expect(schema.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^UsersDatabaseSecurityGroupfrom.*SchemaProviderSecurityGroup/),
+      ]),
+    );
+  });
+
   it('gives the exported logs a retention instead of never-expiring groups', () => {
     const groups = template.findResources('AWS::Logs::LogGroup', {
       Properties: { LogGroupName: Match.stringLikeRegexp('^/aws/rds/instance/') },
