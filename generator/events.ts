@@ -2,7 +2,7 @@
 // events every time, and each event says which category the classifier must put it in, so a run's
 // "expected" counts can be compared with what lands in OpenSearch.
 import { ConfigError } from '../core/errors.js';
-import { DEVICES, type Device, type ReasonCode } from '../core/event.js';
+import { DEVICES, type Device, REQUIRED_FIELDS, type ReasonCode } from '../core/event.js';
 import { defaultDeviceFor } from '../core/users-schema.js';
 import { createPrng, type Prng } from './prng.js';
 
@@ -25,15 +25,9 @@ export type BadKind = (typeof BAD_KINDS)[number];
 export type SuspiciousKind = Extract<ReasonCode, 'device_mismatch' | 'unknown_account'>;
 export type ExpectedCategory = 'good' | 'suspicious' | 'bad';
 
-export const EVENT_FIELDS = [
-  'event_id',
-  'account_id',
-  'event_type',
-  'device',
-  'location_country',
-  'event_timestamp',
-] as const;
-export type EventField = (typeof EVENT_FIELDS)[number];
+/** The fields the classifier requires: every one of them gets its missing and null defects. */
+export const EVENT_FIELDS = REQUIRED_FIELDS;
+export type EventField = (typeof REQUIRED_FIELDS)[number];
 
 export interface GeneratedEvent {
   /** Kafka record key: the account id as decimal text (keeps an account's events in order). */

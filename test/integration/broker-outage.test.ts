@@ -2,24 +2,22 @@
 // the consumer rejoins by itself and every event is indexed exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
-import { type Logger, silentLogger } from '../../core/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
 import { kafka as kafkaComponent } from '../../local/components/kafka.js';
 import { startComponent } from '../../local/components/lifecycle.js';
 import { readPid, stopProcess } from '../../local/components/processes.js';
 import {
   countIndexed,
-  createLocalPipeline,
   groupLag,
   type LocalPipeline,
   prepareIndices,
   refreshIndices,
 } from '../../local/pipeline.js';
 import {
-  createTestDatabase,
-  deleteIndices,
+  createTestEnvironment,
+  disposeTestEnvironment,
   endpoints,
-  requireStack,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -41,14 +39,7 @@ describe('a Kafka broker outage', () => {
   let truth: GroundTruth;
 
   beforeAll(async () => {
-    await requireStack();
-    db = await createTestDatabase(uniqueName('it_broker_'));
-    pipeline = createLocalPipeline({
-      ...endpoints,
-      mysqlUrl: db.url,
-      indexPrefix: prefix,
-      logger: silentLogger,
-    });
+    ({ db, pipeline } = await createTestEnvironment(topic, prefix, 'broker'));
     truth = await runGenerator({
       topic,
       brokers: endpoints.brokers,
@@ -67,13 +58,7 @@ describe('a Kafka broker outage', () => {
   afterAll(async () => {
     // Whatever happened above, leave Kafka running for the next test file.
     await startComponent(kafkaComponent, () => {});
-    await deleteIndices(pipeline.search, prefix);
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await pipeline.close();
-    await db.drop();
+    await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
   it('rejoins after the broker comes back and indexes every event exactly once', async () => {

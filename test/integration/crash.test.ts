@@ -2,20 +2,12 @@
 // indexed exactly once (per category count equals the generator's ground truth, no extra documents).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../core/logger.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
+import { countIndexed, groupLag, type LocalPipeline, refreshIndices } from '../../local/pipeline.js';
 import {
-  countIndexed,
-  createLocalPipeline,
-  groupLag,
-  type LocalPipeline,
-  refreshIndices,
-} from '../../local/pipeline.js';
-import {
-  createTestDatabase,
-  deleteIndices,
+  createTestEnvironment,
+  disposeTestEnvironment,
   endpoints,
-  requireStack,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -65,14 +57,7 @@ describe('a consumer killed mid-stream', () => {
   };
 
   beforeAll(async () => {
-    await requireStack();
-    db = await createTestDatabase(uniqueName('it_crash_'));
-    pipeline = createLocalPipeline({
-      ...endpoints,
-      mysqlUrl: db.url,
-      indexPrefix: prefix,
-      logger: silentLogger,
-    });
+    ({ db, pipeline } = await createTestEnvironment(topic, prefix, 'crash'));
     truth = await runGenerator({
       topic,
       brokers: endpoints.brokers,
@@ -89,13 +74,7 @@ describe('a consumer killed mid-stream', () => {
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await deleteIndices(pipeline.search, prefix);
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await pipeline.close();
-    await db.drop();
+    await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
   it('indexes every event exactly once after a SIGKILL and a restart', async () => {

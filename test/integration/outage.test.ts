@@ -6,7 +6,6 @@ import { silentLogger } from '../../core/logger.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import {
   countIndexed,
-  createLocalPipeline,
   ensureTopic,
   groupLag,
   type LocalPipeline,
@@ -14,10 +13,8 @@ import {
   refreshIndices,
 } from '../../local/pipeline.js';
 import {
-  createTestDatabase,
-  deleteIndices,
-  endpoints,
-  requireStack,
+  createTestEnvironment,
+  disposeTestEnvironment,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -30,14 +27,7 @@ describe('a users database outage', () => {
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
-    await requireStack();
-    db = await createTestDatabase(uniqueName('it_outage_'));
-    pipeline = createLocalPipeline({
-      ...endpoints,
-      mysqlUrl: db.url,
-      indexPrefix: prefix,
-      logger: silentLogger,
-    });
+    ({ db, pipeline } = await createTestEnvironment(topic, prefix, 'outage'));
     await ensureUsersSchema(pipeline.pool);
     await seedUsers(pipeline.pool, { accounts: 10 });
     await prepareIndices(pipeline.search, prefix);
@@ -45,13 +35,7 @@ describe('a users database outage', () => {
   });
 
   afterAll(async () => {
-    await deleteIndices(pipeline.search, prefix);
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await pipeline.close();
-    await db.drop();
+    await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
   it('holds the batch while the table is unreadable, then indexes all of it without committing early', async () => {

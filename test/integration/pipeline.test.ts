@@ -7,7 +7,6 @@ import { silentLogger } from '../../core/logger.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import {
   countIndexed,
-  createLocalPipeline,
   ensureTopic,
   groupLag,
   type LocalPipeline,
@@ -15,10 +14,8 @@ import {
   refreshIndices,
 } from '../../local/pipeline.js';
 import {
-  createTestDatabase,
-  deleteIndices,
-  endpoints,
-  requireStack,
+  createTestEnvironment,
+  disposeTestEnvironment,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -79,14 +76,7 @@ describe('the pipeline on the real local stack', () => {
   let pipeline: LocalPipeline;
 
   beforeAll(async () => {
-    await requireStack();
-    db = await createTestDatabase(uniqueName('it_pipeline_'));
-    pipeline = createLocalPipeline({
-      ...endpoints,
-      mysqlUrl: db.url,
-      indexPrefix: prefix,
-      logger: silentLogger,
-    });
+    ({ db, pipeline } = await createTestEnvironment(topic, prefix, 'pipeline'));
     await ensureUsersSchema(pipeline.pool);
     await seedUsers(pipeline.pool, { accounts });
     await prepareIndices(pipeline.search, prefix);
@@ -102,13 +92,7 @@ describe('the pipeline on the real local stack', () => {
   });
 
   afterAll(async () => {
-    await deleteIndices(pipeline.search, prefix);
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await pipeline.close();
-    await db.drop();
+    await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
   async function consumeAll(groupId: string): Promise<void> {

@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@opensearch-project/opensearch';
 import { createConnection } from 'mysql2/promise';
+import { silentLogger } from '../../core/logger.js';
 import { localEndpoints } from '../../local/endpoints.js';
+import { createLocalPipeline, type LocalPipeline, prepareIndices } from '../../local/pipeline.js';
 
 export const endpoints = localEndpoints();
 
@@ -69,4 +71,45 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface TestEnvironment {
+  readonly topic: string;
+  readonly prefix: string;
+  readonly db: TestDatabase;
+  readonly pipeline: LocalPipeline;
+}
+
+/** A fresh database, the local pipeline wired to it, and the index templates of `prefix`. */
+export async function createTestEnvironment(
+  topic: string,
+  prefix: string,
+  label: string,
+): Promise<TestEnvironment> {
+  await requireStack();
+  const db = await createTestDatabase(uniqueName(`it_${label}_`));
+  const pipeline = createLocalPipeline({
+    ...endpoints,
+    mysqlUrl: db.url,
+    indexPrefix: prefix,
+    logger: silentLogger,
+  });
+  await prepareIndices(pipeline.search, prefix);
+  return { topic, prefix, db, pipeline };
+}
+
+/** Removes what createTestEnvironment and the test made: indices, templates, topic, database. */
+export async function disposeTestEnvironment({
+  topic,
+  prefix,
+  db,
+  pipeline,
+}: TestEnvironment): Promise<void> {
+  await deleteIndices(pipeline.search, prefix);
+  const admin = pipeline.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  await pipeline.close();
+  await db.drop();
 }
