@@ -2,7 +2,6 @@
 //  1. decode + classify in memory (no I/O): events/s and heap per 100k events;
 //  2. with `--stack` (the local stack must be up): processBatch against real MariaDB and OpenSearch in
 //     chunks of 2,000, i.e. the consumer's hot path without Kafka.
-import { parseArgs } from 'node:util';
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
 import { silentLogger } from '../core/logger.js';
 import type { SourceRecord } from '../core/source-record.js';
@@ -13,6 +12,7 @@ import {
   seedUsers,
 } from '../core/users-schema.js';
 import { createEventSource } from '../generator/events.js';
+import { numberOption, parseCliArgs, runCli } from '../local/cli.js';
 import { localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 
@@ -96,22 +96,16 @@ async function benchStack(records: SourceRecord[]): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '200000' },
-      stack: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseCliArgs({
+    events: { type: 'string', default: '200000' },
+    stack: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const events = Number(values.events);
-  if (!Number.isInteger(events) || events < 1) {
-    console.error(`--events must be a positive integer, got '${values.events}'`);
-    return 2;
-  }
+  const events = numberOption('events', values.events);
   console.log(`generating ${fmt.format(events)} events (10% bad, 15% suspicious)...`);
   const records = makeRecords(events);
   benchClassify(records);
@@ -119,10 +113,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench failed: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+runCli('bench', main);

@@ -1,9 +1,9 @@
 // `npm run consume`: the local consumer process. The same runtime core as the Lambda and Fargate
 // consumers, against the local stack; prints live counts and lag; exits non-zero if the consumer crashes.
-import { parseArgs } from 'node:util';
 import { kafkaDeadLetter, runConsumer } from '../core/consumer.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
+import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { localEndpoints } from './endpoints.js';
 import { createLocalPipeline, groupLag, prepareIndices } from './pipeline.js';
 
@@ -26,27 +26,21 @@ Options:
 Endpoints come from KAFKA_BROKERS, OPENSEARCH_URL and MYSQL_URL, or default to the local stack.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      topic: { type: 'string', default: 'server-logs' },
-      group: { type: 'string', default: 'log-pipeline-local' },
-      'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
-      'from-latest': { type: 'boolean', default: false },
-      'chunk-size': { type: 'string', default: '2000' },
-      'dead-letter-topic': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseCliArgs({
+    topic: { type: 'string', default: 'server-logs' },
+    group: { type: 'string', default: 'log-pipeline-local' },
+    'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
+    'from-latest': { type: 'boolean', default: false },
+    'chunk-size': { type: 'string', default: '2000' },
+    'dead-letter-topic': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const chunkSize = Number(values['chunk-size']);
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    console.error(`--chunk-size must be a positive integer, got '${values['chunk-size']}'`);
-    return 2;
-  }
+  const chunkSize = numberOption('chunk-size', values['chunk-size']);
   const logger = createLogger({ service: 'consumer', group: values.group });
   const endpoints = localEndpoints();
   const pipeline = createLocalPipeline({ ...endpoints, indexPrefix: values['index-prefix'], logger });
@@ -105,10 +99,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`consume failed: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+runCli('consume', main);

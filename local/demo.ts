@@ -1,12 +1,12 @@
 // `npm run demo`: the whole pipeline end to end on the local stack. Starts the stack (reusing it when up),
 // resets the demo topic and indices, seeds users, produces N events with every category while the
 // consumer classifies and indexes them, then compares expected and indexed counts. Exit 1 on any mismatch.
-import { parseArgs } from 'node:util';
 import { runConsumer } from '../core/consumer.js';
 import { CATEGORIES, type Category, DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
+import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { componentStatus } from './components/status.js';
 import { localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, groupLag, prepareIndices, refreshIndices } from './pipeline.js';
@@ -31,19 +31,6 @@ Options:
   -h, --help              show this help`;
 
 const fmt = new Intl.NumberFormat('en-US');
-
-function positive(name: string, raw: string, { integer = true, allowZero = false } = {}): number {
-  const value = Number(raw);
-  const ok =
-    Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (!integer || Number.isInteger(value));
-  if (!ok)
-    throw new UsageError(
-      `--${name} must be a ${integer ? 'whole ' : ''}number ${allowZero ? '>= 0' : '> 0'}, got '${raw}'`,
-    );
-  return value;
-}
-
-class UsageError extends Error {}
 
 async function resetDemoData(
   pipeline: ReturnType<typeof createLocalPipeline>,
@@ -99,32 +86,30 @@ function table(expected: Record<Category, number>, indexed: Record<Category, num
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '100000' },
-      rate: { type: 'string', default: '0' },
-      'bad-ratio': { type: 'string', default: '0.1' },
-      'suspicious-ratio': { type: 'string', default: '0.15' },
-      partitions: { type: 'string', default: '3' },
-      seed: { type: 'string', default: 'demo' },
-      topic: { type: 'string', default: 'server-logs' },
-      'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
-      'keep-stack': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseCliArgs({
+    events: { type: 'string', default: '100000' },
+    rate: { type: 'string', default: '0' },
+    'bad-ratio': { type: 'string', default: '0.1' },
+    'suspicious-ratio': { type: 'string', default: '0.15' },
+    partitions: { type: 'string', default: '3' },
+    seed: { type: 'string', default: 'demo' },
+    topic: { type: 'string', default: 'server-logs' },
+    'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
+    'keep-stack': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const events = positive('events', values.events);
-  const rate = positive('rate', values.rate, { allowZero: true, integer: false });
-  const badRatio = positive('bad-ratio', values['bad-ratio'], { allowZero: true, integer: false });
-  const suspiciousRatio = positive('suspicious-ratio', values['suspicious-ratio'], {
-    allowZero: true,
+  const events = numberOption('events', values.events);
+  const rate = numberOption('rate', values.rate, { integer: false, min: 0 });
+  const badRatio = numberOption('bad-ratio', values['bad-ratio'], { integer: false, min: 0 });
+  const suspiciousRatio = numberOption('suspicious-ratio', values['suspicious-ratio'], {
     integer: false,
+    min: 0,
   });
-  const partitions = positive('partitions', values.partitions);
+  const partitions = numberOption('partitions', values.partitions);
   const { topic, seed } = values;
   const prefix = values['index-prefix'];
   const group = `log-pipeline-demo-${topic}`;
@@ -224,12 +209,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(
-      error instanceof UsageError ? error.message : `demo failed: ${(error as Error).stack ?? error}`,
-    );
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCli('demo', main);

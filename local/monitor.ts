@@ -1,8 +1,8 @@
 // `npm run monitor`: a live read-only view of the pipeline: documents per category index, the consumer
 // group's lag and the indexing rate. Safe to run beside a consumer; `--once` prints one snapshot.
-import { parseArgs } from 'node:util';
 import { CATEGORIES, DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { silentLogger } from '../core/logger.js';
+import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, groupLag } from './pipeline.js';
 
@@ -19,25 +19,19 @@ Options:
   -h, --help            show this help`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      topic: { type: 'string', default: 'server-logs' },
-      group: { type: 'string', default: 'log-pipeline-local' },
-      'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
-      interval: { type: 'string', default: '2' },
-      once: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const values = parseCliArgs({
+    topic: { type: 'string', default: 'server-logs' },
+    group: { type: 'string', default: 'log-pipeline-local' },
+    'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
+    interval: { type: 'string', default: '2' },
+    once: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const interval = Number(values.interval);
-  if (!(interval > 0)) {
-    console.error(`--interval must be a number of seconds > 0, got '${values.interval}'`);
-    return 2;
-  }
+  const interval = numberOption('interval', values.interval, { integer: false, min: 0.1 });
   const prefix = values['index-prefix'];
   const pipeline = createLocalPipeline({ ...localEndpoints(), indexPrefix: prefix, logger: silentLogger });
   let stop = false;
@@ -69,10 +63,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`monitor failed: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+runCli('monitor', main);
