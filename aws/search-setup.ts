@@ -1,5 +1,6 @@
 // Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
-// retention policy, the consumers' FGAC write-only role and its mapping, and the Dashboards saved objects.
+// retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, their
+// mappings, and the Dashboards saved objects.
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
 // security or Dashboards plugin, so only the template step can run against it.
@@ -11,7 +12,13 @@ import {
   indexTemplates,
   ismRetentionPolicy,
 } from '../core/index-templates.js';
-import { type SecurityResource, writerRole, writerRoleMapping } from '../core/search-security.js';
+import {
+  readerRole,
+  readerRoleMapping,
+  type SecurityResource,
+  writerRole,
+  writerRoleMapping,
+} from '../core/search-security.js';
 
 export class SearchSetupError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -128,6 +135,19 @@ export async function putWriterRole(
   await send(client, securityResourceRequest(writerRoleMapping(prefix, backendRoleArns)));
 }
 
+/** The read-only Dashboards role and its mapping (possibly to nobody: it then converges to no readers). */
+export function readerRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
+  return [readerRole(prefix), readerRoleMapping(prefix, backendRoleArns)].map(securityResourceRequest);
+}
+
+export async function putReaderRole(
+  client: Client,
+  prefix: string,
+  backendRoleArns: readonly string[],
+): Promise<void> {
+  for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request);
+}
+
 interface ImportResponse {
   success?: boolean;
   successCount?: number;
@@ -151,6 +171,8 @@ export interface SearchSetupOptions {
   readonly indexPrefix: string;
   readonly retentionDays: number;
   readonly writerRoleArns: readonly string[];
+  /** IAM roles of the people who sign in to Dashboards (the Cognito authenticated role); may be empty. */
+  readonly readerRoleArns?: readonly string[];
   readonly templates?: IndexTemplateOptions;
 }
 
@@ -172,6 +194,7 @@ export async function applySearchSetup(
   }
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
+  await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? []);
   const savedObjects = await importSavedObjects(client, savedObjectsNdjson(options.indexPrefix));
   return {
     templates: indexTemplates(options.indexPrefix, options.templates).length,

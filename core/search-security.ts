@@ -1,6 +1,7 @@
-// OpenSearch fine-grained access control definitions for the consumers: a write-only role on the pipeline's
-// indices, mapped to the consumers' IAM role ARNs as backend roles. Pure data: the search-setup custom
-// resource sends it through the security plugin's REST API.
+// OpenSearch fine-grained access control definitions: a write-only role on the pipeline's indices for the
+// consumers, and a read-only Dashboards role for the people who sign in through Cognito, each mapped to IAM
+// role ARNs as backend roles. Pure data: the search-setup custom resource sends it through the security
+// plugin's REST API.
 
 export interface SecurityResource {
   /** Path under the domain endpoint, e.g. `_plugins/_security/api/roles/logs_writer`. */
@@ -43,15 +44,65 @@ export function writerRole(prefix: string): SecurityResource {
 export function writerRoleMapping(prefix: string, backendRoleArns: readonly string[]): SecurityResource {
   if (backendRoleArns.length === 0)
     throw new RangeError('writerRoleMapping needs at least one backend role ARN');
+  return roleMapping(writerRoleName(prefix), 'IAM roles of the log-pipeline consumers', backendRoleArns);
+}
+
+export function readerRoleName(prefix: string): string {
+  return `${prefix}_dashboards_reader`;
+}
+
+/** Dashboards' own indices (saved objects per tenant), under their legacy and current names. */
+const DASHBOARDS_INDICES = ['.kibana', '.kibana_*', '.opensearch_dashboards', '.opensearch_dashboards_*'];
+
+/**
+ * Least privilege for a person in Dashboards: search and read the pipeline's indices (field capabilities and
+ * mappings included, which index patterns need), read the saved objects, and see the global tenant where the
+ * setup imports the dashboards read-only. No writes to any index, no index or cluster administration.
+ */
+export function readerRole(prefix: string): SecurityResource {
+  return {
+    path: `_plugins/_security/api/roles/${encodeURIComponent(readerRoleName(prefix))}`,
+    body: {
+      description: `log-pipeline Dashboards users: read-only access to ${prefix}-* indices`,
+      cluster_permissions: ['cluster_composite_ops_ro'],
+      index_permissions: [
+        {
+          index_patterns: [`${prefix}-*`],
+          allowed_actions: ['read', 'indices:admin/mappings/get', 'indices:admin/resolve/index'],
+        },
+        { index_patterns: DASHBOARDS_INDICES, allowed_actions: ['read'] },
+      ],
+      tenant_permissions: [{ tenant_patterns: ['global_tenant'], allowed_actions: ['kibana_all_read'] }],
+    },
+  };
+}
+
+/**
+ * Maps the reader role to the IAM roles Dashboards users assume (with Cognito sign-in, the identity pool's
+ * authenticated role). An empty list is valid: it converges the mapping to nobody when sign-in is turned off.
+ */
+export function readerRoleMapping(prefix: string, backendRoleArns: readonly string[]): SecurityResource {
+  return roleMapping(
+    readerRoleName(prefix),
+    'IAM roles of the log-pipeline Dashboards users',
+    backendRoleArns,
+  );
+}
+
+function roleMapping(
+  roleName: string,
+  description: string,
+  backendRoleArns: readonly string[],
+): SecurityResource {
   for (const arn of backendRoleArns) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(arn)) {
       throw new RangeError(`backend role must be an IAM role ARN, got '${arn}'`);
     }
   }
   return {
-    path: `_plugins/_security/api/rolesmapping/${encodeURIComponent(writerRoleName(prefix))}`,
+    path: `_plugins/_security/api/rolesmapping/${encodeURIComponent(roleName)}`,
     body: {
-      description: 'IAM roles of the log-pipeline consumers',
+      description,
       backend_roles: [...new Set(backendRoleArns)].sort(),
       hosts: [],
       users: [],

@@ -1,8 +1,9 @@
 // Custom resource that prepares the OpenSearch domain: index templates, ISM retention, the consumers' FGAC
-// write-only role mapping and the Dashboards saved objects. It runs the same idempotent setup on Create and
-// on Update; SavedObjectsHash is a property only so that a change to core/dashboards.ts changes the resource
-// and CloudFormation sends an Update. Delete leaves everything in place: the indices hold data and the domain
-// itself goes away with the stack. This function's role must be the domain's FGAC master user.
+// write-only role mapping, the Dashboards users' read-only role mapping and the Dashboards saved objects. It
+// runs the same idempotent setup on Create and on Update; SavedObjectsHash is a property only so that a change
+// to core/dashboards.ts changes the resource and CloudFormation sends an Update. Delete leaves everything in
+// place: the indices hold data and the domain itself goes away with the stack. This function's role must be
+// the domain's FGAC master user.
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createOpenSearchClient } from '../aws/opensearch-client.js';
 import { applySearchSetup, type SearchSetupOptions } from '../aws/search-setup.js';
@@ -20,6 +21,8 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
     indexPrefix: stringProp(props, 'IndexPrefix'),
     retentionDays: intProp(props, 'RetentionDays', { min: 1 }),
     writerRoleArns: stringListProp(props, 'WriterRoleArns'),
+    // Absent (a stack without Dashboards sign-in, or one deployed before it existed) means no readers.
+    readerRoleArns: props.ReaderRoleArns === undefined ? [] : stringListProp(props, 'ReaderRoleArns'),
     templates: {
       shards: intProp(props, 'Shards', { min: 1, fallback: 1 }),
       replicas: intProp(props, 'Replicas', { min: 0, fallback: 1 }),

@@ -8,15 +8,17 @@ import {
   applySearchSetup,
   importSavedObjects,
   ismPolicyRequest,
+  readerRoleRequests,
   SearchSetupError,
   savedObjectsImportRequest,
 } from '../../aws/search-setup.js';
 import { savedObjects, savedObjectsNdjson } from '../../core/dashboards.js';
 import { ismRetentionPolicy } from '../../core/index-templates.js';
-import { writerRole, writerRoleMapping } from '../../core/search-security.js';
+import { readerRole, readerRoleMapping, writerRole, writerRoleMapping } from '../../core/search-security.js';
 import { parseSearchSetupProps } from '../../lambdas/search-setup-provider.js';
 
 const roleArn = 'arn:aws:iam::123456789012:role/LogPipelineStack-ConsumerRole-ABC';
+const readerArn = 'arn:aws:iam::123456789012:role/LogPipelineStack-DashboardsAuthAuthenticatedRole-XYZ';
 
 describe('search setup requests', () => {
   it('creates the ISM policy with a plain PUT', () => {
@@ -78,6 +80,51 @@ describe('writer role', () => {
   });
 });
 
+describe('Dashboards reader role', () => {
+  const writeOrAdmin =
+    /^(\*|all_access|crud|write|index|delete|manage|create_index|indices_all|kibana_all_write|indices:data\/write.*|indices:admin\/(create|delete|mapping\/put).*|cluster_all|cluster_composite_ops|cluster:admin.*)$/;
+
+  it('grants reads on the prefix and Dashboards objects, read-only in the global tenant, nothing else', () => {
+    const role = readerRole('logs');
+
+    expect(role.path).toBe('_plugins/_security/api/roles/logs_dashboards_reader');
+    expect(role.body.cluster_permissions).toEqual(['cluster_composite_ops_ro']);
+    const permissions = role.body.index_permissions as {
+      index_patterns: string[];
+      allowed_actions: string[];
+    }[];
+    expect(permissions[0]?.index_patterns).toEqual(['logs-*']);
+    expect(permissions[0]?.allowed_actions).toContain('read');
+    expect(permissions.flatMap((p) => p.index_patterns)).not.toContain('*');
+    for (const action of permissions.flatMap((p) => p.allowed_actions)) {
+      expect(action).not.toMatch(writeOrAdmin);
+    }
+    expect(role.body.tenant_permissions).toEqual([
+      { tenant_patterns: ['global_tenant'], allowed_actions: ['kibana_all_read'] },
+    ]);
+  });
+
+  it('maps the role to the Cognito authenticated role as a backend role', () => {
+    const mapping = readerRoleMapping('logs', [readerArn, readerArn]);
+
+    expect(mapping.path).toBe('_plugins/_security/api/rolesmapping/logs_dashboards_reader');
+    expect(mapping.body.backend_roles).toEqual([readerArn]);
+    expect(mapping.body.users).toEqual([]);
+  });
+
+  it('converges to no readers when sign-in is off, and refuses anything but an IAM role ARN', () => {
+    expect(readerRoleMapping('logs', []).body.backend_roles).toEqual([]);
+    expect(() => readerRoleMapping('logs', ['arn:aws:iam::123456789012:user/bob'])).toThrow(/IAM role ARN/);
+  });
+
+  it('plans the role before its mapping, both as PUTs', () => {
+    expect(readerRoleRequests('logs', [readerArn]).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
+    ]);
+  });
+});
+
 describe('parseSearchSetupProps', () => {
   it('reads the custom resource properties, numbers as strings included', () => {
     expect(
@@ -86,6 +133,7 @@ describe('parseSearchSetupProps', () => {
         IndexPrefix: 'logs',
         RetentionDays: '30',
         WriterRoleArns: [roleArn],
+        ReaderRoleArns: [readerArn],
         SavedObjectsHash: 'abc',
         Replicas: '2',
       }),
@@ -94,8 +142,20 @@ describe('parseSearchSetupProps', () => {
       indexPrefix: 'logs',
       retentionDays: 30,
       writerRoleArns: [roleArn],
+      readerRoleArns: [readerArn],
       templates: { shards: 1, replicas: 2 },
     });
+  });
+
+  it('reads an absent ReaderRoleArns (no Dashboards sign-in) as no readers', () => {
+    const props = parseSearchSetupProps({
+      Endpoint: 'vpc-x.eu-west-1.es.amazonaws.com',
+      IndexPrefix: 'logs',
+      RetentionDays: 14,
+      WriterRoleArns: [roleArn],
+    });
+
+    expect(props.readerRoleArns).toEqual([]);
   });
 });
 
@@ -159,9 +219,14 @@ describe('applySearchSetup against a fake domain', () => {
     await new Promise((resolve) => domain.server.close(resolve));
   });
 
-  const options = { indexPrefix: 'logs', retentionDays: 14, writerRoleArns: [roleArn] };
+  const options = {
+    indexPrefix: 'logs',
+    retentionDays: 14,
+    writerRoleArns: [roleArn],
+    readerRoleArns: [readerArn],
+  };
 
-  it('applies templates, ISM, the role and its mapping, then imports the saved objects', async () => {
+  it('applies templates, ISM, the roles and their mappings, then imports the saved objects', async () => {
     const result = await applySearchSetup(client, options);
 
     expect(result).toEqual({
@@ -177,9 +242,12 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_security/api/roles/logs_writer',
       'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+      'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
-    const upload = domain.requests[7];
+    expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    const upload = domain.requests[9];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));
