@@ -5,6 +5,9 @@
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
 
+/** How people sign in to OpenSearch Dashboards: Cognito user pool, or none (SigV4 clients only). */
+export type DashboardsAuthMode = 'cognito' | 'none';
+
 /** MSK enhanced monitoring level (consumer-lag metrics need at least DEFAULT). */
 export type MskMonitoringLevel =
   | 'DEFAULT'
@@ -52,6 +55,7 @@ export interface PipelineConfig {
   readonly searchDataNodes: number;
   readonly searchInstanceType: string;
   readonly searchVolumeGiB: number;
+  readonly dashboardsAuth: DashboardsAuthMode;
   readonly dbInstanceType: string;
   readonly dbMultiAz: boolean;
   readonly dbDeletionProtection: boolean;
@@ -98,6 +102,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   searchDataNodes: 2,
   searchInstanceType: 't3.medium.search',
   searchVolumeGiB: 20,
+  dashboardsAuth: 'cognito',
   dbInstanceType: 't4g.micro',
   dbMultiAz: false,
   dbDeletionProtection: true,
@@ -308,6 +313,9 @@ function validate(c: PipelineConfig): void {
     );
   }
   integer(c, 'searchVolumeGiB', 10, 16_384);
+  if (c.dashboardsAuth !== 'cognito' && c.dashboardsAuth !== 'none') {
+    throw new PipelineConfigError('dashboardsAuth', c.dashboardsAuth, 'use "cognito" or "none"');
+  }
   pattern(
     c,
     'dbInstanceType',

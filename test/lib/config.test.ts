@@ -50,6 +50,17 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('signs Dashboards users in through Cognito by default, and can turn it off', () => {
+    expect(resolveConfig().dashboardsAuth).toBe('cognito');
+    expect(resolveConfig({ dashboardsAuth: 'none' }).dashboardsAuth).toBe('none');
+  });
+
+  it('fails on an unknown Dashboards sign-in mode', () => {
+    expect(() => resolveConfig({ dashboardsAuth: 'saml' })).toThrow(
+      'logPipeline.dashboardsAuth: use "cognito" or "none", got "saml"',
+    );
+  });
+
   it('fails on a Kafka version outside the 3.9 line', () => {
     expect(() => resolveConfig({ kafkaVersion: '2.8.1' })).toThrow(
       /kafkaVersion: use one of 3\.9\.x.*got "2\.8\.1"/,
