@@ -113,6 +113,7 @@ export class LogPipelineStack extends Stack {
       indexPrefix: config.indexPrefix,
       retentionDays: config.indexRetentionDays,
       logRetention,
+      dashboardsAuth: config.dashboardsAuth,
     });
 
     const consumerProps = {
@@ -156,6 +157,12 @@ export class LogPipelineStack extends Stack {
       minInstances: config.generatorMinInstances,
       maxInstances: config.generatorMaxInstances,
     });
+    if (this.search.dashboardsAuth) {
+      // The generator instances are the SSM port-forwarding hop from an operator's browser to Dashboards.
+      for (const hop of this.generatorFleet.launchTemplate.connections.securityGroups) {
+        this.search.allowClientsFrom(hop, 'Dashboards through SSM port forwarding on a generator instance');
+      }
+    }
     new GeneratorFleetScaling(this, 'GeneratorFleetScaling', {
       autoScalingGroup: this.generatorFleet.autoScalingGroup,
       cpuTargetPercent: config.generatorCpuTargetPercent,
@@ -194,6 +201,13 @@ export class LogPipelineStack extends Stack {
     out('ClusterArn', this.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
     out('OpenSearchEndpoint', this.search.endpointUrl, 'OpenSearch domain endpoint (VPC only)');
     out('DashboardsUrl', `${this.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
+    if (this.search.dashboardsAuth) {
+      out(
+        'DashboardsUserPoolId',
+        this.search.dashboardsAuth.userPool.userPoolId,
+        'Cognito user pool of the Dashboards logins (aws cognito-idp admin-create-user)',
+      );
+    }
     out('DatabaseSecretArn', this.database.secret.secretArn, 'Users database credentials');
     out('GeneratorDocumentName', this.generatorCommand.documentName, 'SSM document that runs the generator');
     out(

@@ -1,7 +1,8 @@
 // The search side: an OpenSearch domain in the VPC with fine-grained access control (the setup handler's IAM
 // role is the master user; consumers are mapped to a write-only backend role, not all_access), encryption at
-// rest and node to node, HTTPS with TLS 1.2+, slow and application logs; and the custom resource that applies
-// the index templates, the ISM retention policy and the Dashboards saved objects on every create AND update.
+// rest and node to node, HTTPS with TLS 1.2+, slow and application logs; Cognito sign-in for Dashboards users
+// (mapped to a read-only role); and the custom resource that applies the index templates, the ISM retention
+// policy, the role mappings and the Dashboards saved objects on every create AND update.
 import { CustomResource, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import type { DashboardsAuthMode } from './config.js';
+import { DashboardsAuth } from './dashboards-auth.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
@@ -25,6 +28,11 @@ export interface SearchProps {
   readonly indexPrefix: string;
   readonly retentionDays: number;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * How people sign in to Dashboards.
+   * @default 'cognito'
+   */
+  readonly dashboardsAuth?: DashboardsAuthMode;
 }
 
 export class Search extends Construct {
@@ -34,6 +42,8 @@ export class Search extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   /** The FGAC master user: the role the setup custom resource runs as. */
   readonly masterRole: iam.IRole;
+  /** Cognito sign-in for Dashboards, unless `dashboardsAuth` is 'none'. */
+  readonly dashboardsAuth?: DashboardsAuth;
   private readonly writers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: SearchProps) {
@@ -81,6 +91,10 @@ export class Search extends Construct {
       }),
     });
 
+    if ((props.dashboardsAuth ?? 'cognito') === 'cognito') {
+      this.dashboardsAuth = new DashboardsAuth(this, 'DashboardsAuth');
+    }
+
     const zoneAware = props.dataNodes >= 2;
     const azs = props.vpc.availabilityZones.slice(
       0,
@@ -103,6 +117,7 @@ export class Search extends Construct {
       enforceHttps: true,
       tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2_PFS,
       fineGrainedAccessControl: { masterUserArn: this.masterRole.roleArn },
+      cognitoDashboardsAuth: this.dashboardsAuth?.domainOptions,
       logging: {
         slowSearchLogEnabled: true,
         slowSearchLogGroup: slowSearchLogs,
@@ -115,6 +130,16 @@ export class Search extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.domain.node.addDependency(logsPolicy);
+    if (this.dashboardsAuth) {
+      // OpenSearch refuses a user pool without a hosted-UI domain, and signs users in with the attached role.
+      this.domain.node.addDependency(this.dashboardsAuth.userPoolDomain, this.dashboardsAuth.roleAttachment);
+      // Dashboards pages and their API calls: HTTP reads (searches are POSTs); FGAC keeps them read-only.
+      iam.Grant.addToPrincipal({
+        grantee: this.dashboardsAuth.authenticatedRole,
+        actions: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'],
+        resourceArns: [`${this.domain.domainArn}/*`],
+      });
+    }
     acknowledgeNag(
       this.domain,
       'AwsSolutions-OS3',
@@ -134,6 +159,12 @@ export class Search extends Construct {
 
     this.allowClientsFrom(setupSecurityGroup, 'search setup custom resource');
     this.domain.grantReadWrite(setupFunction);
+    if (this.dashboardsAuth) {
+      this.acknowledgeDomainPaths(
+        this.dashboardsAuth.authenticatedRole,
+        'Dashboards users signed in through Cognito: read-only backend role',
+      );
+    }
     this.acknowledgeDomainPaths(
       this.masterRole,
       'FGAC master (setup custom resource): manages templates, ISM and saved objects',
@@ -146,6 +177,7 @@ export class Search extends Construct {
         IndexPrefix: props.indexPrefix,
         RetentionDays: props.retentionDays,
         WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
+        ReaderRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
         // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
         // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,

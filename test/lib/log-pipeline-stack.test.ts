@@ -81,6 +81,7 @@ describe('LogPipelineStack', () => {
       'ClusterArn',
       'OpenSearchEndpoint',
       'DashboardsUrl',
+      'DashboardsUserPoolId',
       'DatabaseSecretArn',
       'GeneratorDocumentName',
       'GeneratorTagKey',
@@ -92,6 +93,23 @@ describe('LogPipelineStack', () => {
     ]) {
       template.hasOutput(output, Match.anyValue());
     }
+  });
+
+  it('admits the generator instances, the SSM port-forwarding hop to Dashboards, on the domain port', () => {
+    const generatorSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup')).find((id) =>
+      id.startsWith('GeneratorFleetSecurityGroup'),
+    );
+    const searchSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup')).find((id) =>
+      id.startsWith('SearchDomainSecurityGroup'),
+    );
+    expect(generatorSg).toBeDefined();
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [searchSg, 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [generatorSg, 'GroupId'] },
+    });
   });
 
   it('matches the reviewed template snapshot (asset hashes normalised)', async () => {

@@ -3,8 +3,23 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Search } from '../../lib/search.js';
-import { constructStack, removeOutdir } from './stack-fixture.js';
+import { userPoolDomainPrefix } from '../../lib/dashboards-auth.js';
+import { Search, type SearchProps } from '../../lib/search.js';
+import { constructStack, onlyResource, removeOutdir } from './stack-fixture.js';
+
+function searchProps(vpc: ec2.IVpc): SearchProps {
+  return {
+    vpc,
+    subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    azCount: 2,
+    dataNodes: 2,
+    instanceType: 't3.medium.search',
+    volumeGiB: 20,
+    indexPrefix: 'logs',
+    retentionDays: 14,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+  };
+}
 
 describe('Search', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -12,17 +27,7 @@ describe('Search', () => {
 
   beforeAll(() => {
     fixture = constructStack();
-    const search = new Search(fixture.stack, 'Search', {
-      vpc: fixture.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      azCount: 2,
-      dataNodes: 2,
-      instanceType: 't3.medium.search',
-      volumeGiB: 20,
-      indexPrefix: 'logs',
-      retentionDays: 14,
-      logRetention: logs.RetentionDays.ONE_MONTH,
-    });
+    const search = new Search(fixture.stack, 'Search', searchProps(fixture.vpc));
     const writer = new iam.Role(fixture.stack, 'Writer', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
@@ -120,5 +125,140 @@ describe('Search', () => {
       ToPort: 443,
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WriterSg'), 'GroupId'] },
     });
+  });
+
+  it('lets only administrators create Dashboards users, with strong passwords and TOTP MFA required', () => {
+    const { props } = onlyResource(template, 'AWS::Cognito::UserPool');
+    expect(props.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    expect(props.Policies.PasswordPolicy).toEqual({
+      MinimumLength: 14,
+      RequireLowercase: true,
+      RequireUppercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+      TemporaryPasswordValidityDays: 3,
+    });
+    expect(props.MfaConfiguration).toBe('ON');
+    expect(props.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    expect(props.UsernameAttributes).toEqual(['email']);
+    // Plus (threat protection) is billed per user with no free tier; the nag finding is acknowledged.
+    expect(props.UserPoolTier).toBe('ESSENTIALS');
+  });
+
+  it('gives the user pool a hosted-UI domain derived from the stack name and the account', () => {
+    const { id: poolId } = onlyResource(template, 'AWS::Cognito::UserPool');
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      UserPoolId: { Ref: poolId },
+      Domain: { 'Fn::Join': ['', ['teststack-dashboards-', { Ref: 'AWS::AccountId' }]] },
+    });
+  });
+
+  it('federates signed-in users only: the identity pool has no unauthenticated identities', () => {
+    const { id: poolId, props } = onlyResource(template, 'AWS::Cognito::IdentityPool');
+    expect(props.AllowUnauthenticatedIdentities).toBe(false);
+    const { props: attachment } = onlyResource(template, 'AWS::Cognito::IdentityPoolRoleAttachment');
+    expect(attachment.IdentityPoolId).toEqual({ Ref: poolId });
+    expect(Object.keys(attachment.Roles)).toEqual(['authenticated']);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Effect: 'Allow',
+            Principal: { Federated: 'cognito-identity.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'cognito-identity.amazonaws.com:aud': { Ref: poolId } },
+              'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('enables Cognito for Dashboards on the domain with the pools and the OpenSearch Cognito access role', () => {
+    const userPool = onlyResource(template, 'AWS::Cognito::UserPool').id;
+    const identityPool = onlyResource(template, 'AWS::Cognito::IdentityPool').id;
+    const { props } = onlyResource(template, 'AWS::OpenSearchService::Domain');
+    expect(props.CognitoOptions).toEqual({
+      Enabled: true,
+      UserPoolId: { Ref: userPool },
+      IdentityPoolId: { Ref: identityPool },
+      RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^SearchDashboardsAuthOpenSearchCognitoRole/), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'opensearchservice.amazonaws.com' } })],
+      },
+      ManagedPolicyArns: [
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonOpenSearchServiceCognitoAccess'],
+          ],
+        },
+      ],
+    });
+    // OpenSearch refuses a user pool without a domain: the domain waits for it.
+    const domain = Object.values(template.findResources('AWS::OpenSearchService::Domain'))[0] as {
+      DependsOn: string[];
+    };
+    expect(domain.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SearchDashboardsAuthUserPoolDomain/)]),
+    );
+  });
+
+  it('grants Dashboards users HTTP reads only and maps their role to the read-only FGAC role', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^SearchDashboardsAuthAuthenticatedRole') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'],
+            Resource: {
+              'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchDomain'), 'Arn'] }, '/*']],
+            },
+          }),
+        ],
+      },
+    });
+    const { props } = onlyResource(template, 'Custom::SearchSetup');
+    expect(props.ReaderRoleArns).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^SearchDashboardsAuthAuthenticatedRole/), 'Arn'] },
+    ]);
+  });
+});
+
+describe('Search without Dashboards sign-in', () => {
+  let fixture: ReturnType<typeof constructStack>;
+  let template: Template;
+
+  beforeAll(() => {
+    fixture = constructStack();
+    new Search(fixture.stack, 'Search', { ...searchProps(fixture.vpc), dashboardsAuth: 'none' });
+    template = Template.fromStack(fixture.stack);
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('creates no Cognito resources, leaves Cognito off the domain and maps no readers', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.resourceCountIs('AWS::Cognito::IdentityPool', 0);
+    expect(onlyResource(template, 'AWS::OpenSearchService::Domain').props.CognitoOptions).toBeUndefined();
+    expect(onlyResource(template, 'Custom::SearchSetup').props.ReaderRoleArns).toBeUndefined();
+  });
+});
+
+describe('userPoolDomainPrefix', () => {
+  it('keeps lower-case letters, digits and hyphens and drops the words Cognito reserves', () => {
+    expect(userPoolDomainPrefix('My_AwsCognito.Stack--Dev', '123456789012')).toBe(
+      'my-stack-dev-dashboards-123456789012',
+    );
+  });
+
+  it('stays within the 63 characters Cognito allows and falls back when nothing usable is left', () => {
+    const prefix = userPoolDomainPrefix('x'.repeat(200), '123456789012');
+    expect(prefix.length).toBeLessThanOrEqual(63);
+    expect(prefix).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+    expect(userPoolDomainPrefix('AWS', '123456789012')).toBe('log-pipeline-dashboards-123456789012');
   });
 });
