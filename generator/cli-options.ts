@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { DEFAULT_TOPIC } from '../local/endpoints.js';
 
-export const DEFAULT_TOPIC = 'server-logs';
 export const DEFAULT_COUNT = 10_000;
 
 export const USAGE = `Usage: npm run produce -- [options]

@@ -4,7 +4,7 @@ import { kafkaDeadLetter, runConsumer } from '../core/consumer.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
-import { localEndpoints } from './endpoints.js';
+import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { createLocalPipeline, groupLag, prepareIndices } from './pipeline.js';
 
 const HELP = `Usage: npm run consume -- [options]
@@ -13,7 +13,7 @@ Consumes the topic with a kafkajs consumer group, classifies every event and ind
 Offsets are committed only after the documents are indexed. Runs until Ctrl-C (or SIGTERM).
 
 Options:
-  --topic <name>          topic to consume (default: server-logs)
+  --topic <name>          topic to consume (default: ${DEFAULT_TOPIC})
   --group <id>            consumer group id (default: log-pipeline-local)
   --index-prefix <p>      index prefix (default: ${DEFAULT_INDEX_PREFIX})
   --from-latest           a new group starts at the end of the topic instead of replaying it
@@ -27,7 +27,7 @@ Endpoints come from KAFKA_BROKERS, OPENSEARCH_URL and MYSQL_URL, or default to t
 
 async function main(): Promise<number> {
   const values = parseCliArgs({
-    topic: { type: 'string', default: 'server-logs' },
+    topic: { type: 'string', default: DEFAULT_TOPIC },
     group: { type: 'string', default: 'log-pipeline-local' },
     'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
     'from-latest': { type: 'boolean', default: false },

@@ -8,7 +8,7 @@ import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { componentStatus } from './components/status.js';
-import { localEndpoints } from './endpoints.js';
+import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, groupLag, prepareIndices, refreshIndices } from './pipeline.js';
 import { ensureStackUp, stopStack } from './stack.js';
 
@@ -24,7 +24,7 @@ Options:
   --suspicious-ratio <r>  share of suspicious events (default: 0.15)
   --partitions <n>        partitions of the demo topic (default: 3)
   --seed <s>              generator seed (default: demo)
-  --topic <name>          topic, recreated empty (default: server-logs)
+  --topic <name>          topic, recreated empty (default: ${DEFAULT_TOPIC})
   --index-prefix <p>      index prefix, its indices are recreated (default: ${DEFAULT_INDEX_PREFIX})
   --keep-stack            leave the stack running when the demo started it (it is always left up when it
                           was already running)
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
     'suspicious-ratio': { type: 'string', default: '0.15' },
     partitions: { type: 'string', default: '3' },
     seed: { type: 'string', default: 'demo' },
-    topic: { type: 'string', default: 'server-logs' },
+    topic: { type: 'string', default: DEFAULT_TOPIC },
     'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
     'keep-stack': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },

@@ -12,7 +12,7 @@ export const LOCAL_PORTS = {
 
 export const LOCAL_HOST = '127.0.0.1';
 export const DEFAULT_TOPIC = 'server-logs';
-export const DEFAULT_INDEX_PREFIX = 'logs';
+export { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 export const LOCAL_DATABASE = 'logpipeline';
 
 export const DEFAULT_MYSQL_URL = `mysql://root@${LOCAL_HOST}:${LOCAL_PORTS.mariadb}/${LOCAL_DATABASE}`;

@@ -3,7 +3,7 @@
 import { CATEGORIES, DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { silentLogger } from '../core/logger.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
-import { localEndpoints } from './endpoints.js';
+import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, groupLag } from './pipeline.js';
 
 const HELP = `Usage: npm run monitor -- [options]
@@ -11,7 +11,7 @@ const HELP = `Usage: npm run monitor -- [options]
 Shows the documents per category, the consumer group's lag and the indexing rate, refreshed every interval.
 
 Options:
-  --topic <name>        topic (default: server-logs)
+  --topic <name>        topic (default: ${DEFAULT_TOPIC})
   --group <id>          consumer group (default: log-pipeline-local)
   --index-prefix <p>    index prefix (default: ${DEFAULT_INDEX_PREFIX})
   --interval <seconds>  refresh interval (default: 2)
@@ -20,7 +20,7 @@ Options:
 
 async function main(): Promise<number> {
   const values = parseCliArgs({
-    topic: { type: 'string', default: 'server-logs' },
+    topic: { type: 'string', default: DEFAULT_TOPIC },
     group: { type: 'string', default: 'log-pipeline-local' },
     'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
     interval: { type: 'string', default: '2' },
