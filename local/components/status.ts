@@ -4,6 +4,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { CATEGORIES, type Category, indexPattern } from '../../core/documents.js';
 import { DEFAULT_INDEX_PREFIX, localEndpoints } from '../endpoints.js';
+import { lagOf } from '../pipeline.js';
 import { STACK_COMPONENTS } from './lifecycle.js';
 import { type ComponentName, logFile } from './paths.js';
 import { isOurProcess, readPid, rssKiB } from './processes.js';
@@ -82,10 +83,10 @@ async function kafkaStatus(topicFilter: string | undefined): Promise<Pick<StackS
       .filter((t) => (topicFilter ? t === topicFilter : !t.startsWith('__')))
       .sort();
     const topics: TopicStatus[] = [];
-    const ends = new Map<string, Map<number, bigint>>();
+    const ends = new Map<string, { partition: number; high: string; low: string }[]>();
     for (const topic of names) {
       const offsets = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);
-      ends.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
+      ends.set(topic, offsets);
       topics.push({
         topic,
         partitions: offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high })),
@@ -99,12 +100,7 @@ async function kafkaStatus(topicFilter: string | undefined): Promise<Pick<StackS
       for (const { topic, partitions } of committed) {
         const topicEnds = ends.get(topic);
         if (!topicEnds || partitions.every((p) => p.offset === '-1')) continue;
-        const lag = partitions.reduce((sum, p) => {
-          const end = topicEnds.get(p.partition) ?? 0n;
-          const at = p.offset === '-1' ? 0n : BigInt(p.offset);
-          return sum + (end > at ? end - at : 0n);
-        }, 0n);
-        groups.push({ groupId, topic, lag: lag.toString() });
+        groups.push({ groupId, topic, lag: lagOf(topicEnds, partitions).toString() });
       }
     }
     return { topics, groups };
