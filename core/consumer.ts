@@ -5,9 +5,10 @@
 // the dead-letter sink when one is configured; anything else crashes the consumer and `done` rejects so
 // the process exits non-zero.
 import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { emptyCounts } from './documents.js';
 import { DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { BatchSummary } from './process-batch.js';
+import { type BatchSummary, mergeSummaries } from './process-batch.js';
 import { backoffMs, sleep } from './retry.js';
 import type { SourceRecord } from './source-record.js';
 
@@ -78,21 +79,12 @@ export async function processOrDeadLetter(
     if (deadLetter === undefined || !(error instanceof DocumentRejectedError)) throw error;
     if (records.length === 1) {
       await deadLetter(records, error);
-      return { total: 1, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0, deadLettered: 1 };
+      return { total: 1, counts: emptyCounts(), rerouted: 0, deadLettered: 1 };
     }
     const middle = Math.ceil(records.length / 2);
     const left = await processOrDeadLetter(records.slice(0, middle), process, deadLetter);
     const right = await processOrDeadLetter(records.slice(middle), process, deadLetter);
-    return {
-      total: left.total + right.total,
-      counts: {
-        good: left.counts.good + right.counts.good,
-        suspicious: left.counts.suspicious + right.counts.suspicious,
-        bad: left.counts.bad + right.counts.bad,
-      },
-      rerouted: left.rerouted + right.rerouted,
-      deadLettered: (left.deadLettered ?? 0) + (right.deadLettered ?? 0),
-    };
+    return mergeSummaries(left, right);
   }
 }
 

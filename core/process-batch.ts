@@ -1,7 +1,7 @@
 // The one function every consumer calls: decode, look up users (one query per batch), classify, index.
 // It returns only once every document is durably indexed, so the caller may then commit the offsets.
 import { accountIdsOf, classify, decodeAll } from './classify.js';
-import type { Category } from './documents.js';
+import { CATEGORIES, type Category, emptyCounts } from './documents.js';
 import type { BulkIndexer } from './indexer.js';
 import type { Logger } from './logger.js';
 import type { SourceRecord } from './source-record.js';
@@ -30,7 +30,7 @@ export async function processBatch(
   records: readonly SourceRecord[],
   deps: ProcessBatchDeps,
 ): Promise<BatchSummary> {
-  if (records.length === 0) return { total: 0, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0 };
+  if (records.length === 0) return { total: 0, counts: emptyCounts(), rerouted: 0 };
   const decoded = decodeAll(records);
   const defaults = await deps.users.lookup(accountIdsOf(decoded));
   const ingestedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -38,4 +38,16 @@ export async function processBatch(
   const report = await deps.indexer.index(docs);
   deps.logger?.debug('batch indexed', { total: records.length, ...report.counts, retries: report.retries });
   return { total: records.length, counts: report.counts, rerouted: report.rerouted };
+}
+
+/** The summary of two halves of a batch, as if they had been processed together. */
+export function mergeSummaries(a: BatchSummary, b: BatchSummary): BatchSummary {
+  const counts = emptyCounts();
+  for (const category of CATEGORIES) counts[category] = a.counts[category] + b.counts[category];
+  return {
+    total: a.total + b.total,
+    counts,
+    rerouted: a.rerouted + b.rerouted,
+    deadLettered: (a.deadLettered ?? 0) + (b.deadLettered ?? 0),
+  };
 }
