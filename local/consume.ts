@@ -5,7 +5,7 @@ import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
-import { createLocalPipeline, groupLag, prepareIndices } from './pipeline.js';
+import { createLocalPipeline, prepareIndices } from './pipeline.js';
 
 const HELP = `Usage: npm run consume -- [options]
 
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
 
   const status = setInterval(async () => {
     if (values.quiet) return;
-    const lag = await groupLag(pipeline.kafka, values.group, values.topic).catch(() => Number.NaN);
+    const lag = await pipeline.lag(values.group, values.topic).catch(() => Number.NaN);
     const rate = Math.round(consumed / ((Date.now() - started) / 1000));
     console.error(
       `consumed ${consumed.toLocaleString('en-US')} | good ${totals.good} suspicious ${totals.suspicious} bad ${totals.bad} | lag ${lag} | ${rate} ev/s`,

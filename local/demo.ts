@@ -9,7 +9,7 @@ import { type GroundTruth, runGenerator } from '../generator/run.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { componentStatus } from './components/status.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
-import { countIndexed, createLocalPipeline, groupLag, prepareIndices, refreshIndices } from './pipeline.js';
+import { countIndexed, createLocalPipeline, prepareIndices, refreshIndices } from './pipeline.js';
 import { ensureStackUp, stopStack } from './stack.js';
 
 const HELP = `Usage: npm run demo -- [options]
@@ -168,7 +168,7 @@ async function main(): Promise<number> {
       // Done when every offset is committed, which happens only after its documents are indexed.
       let last = -1;
       let lastChange = Date.now();
-      while ((await groupLag(pipeline.kafka, group, topic)) > 0) {
+      while ((await pipeline.lag(group, topic)) > 0) {
         if (consumed !== last) [last, lastChange] = [consumed, Date.now()];
         if (Date.now() - lastChange > 120_000)
           throw new Error(`the consumer made no progress for 120 s at ${fmt.format(consumed)} events`);

@@ -4,7 +4,7 @@ import { CATEGORIES, DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { silentLogger } from '../core/logger.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
-import { countIndexed, createLocalPipeline, groupLag } from './pipeline.js';
+import { countIndexed, createLocalPipeline } from './pipeline.js';
 
 const HELP = `Usage: npm run monitor -- [options]
 
@@ -43,9 +43,7 @@ async function main(): Promise<number> {
     do {
       const [counts, lag] = await Promise.all([
         countIndexed(pipeline.search, prefix),
-        groupLag(pipeline.kafka, values.group, values.topic).catch(
-          (error: Error) => `n/a (${error.message})`,
-        ),
+        pipeline.lag(values.group, values.topic).catch((error: Error) => `n/a (${error.message})`),
       ]);
       const total = CATEGORIES.reduce((n, c) => n + counts[c], 0);
       const now = Date.now();

@@ -1,7 +1,7 @@
 // Wiring of the runtime core to the local stack: the same processBatch, users lookup and indexer the AWS
 // consumers use, with plain clients (PLAINTEXT Kafka, HTTP OpenSearch, a MariaDB URL).
 import { Client } from '@opensearch-project/opensearch';
-import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { CATEGORIES, type Category, emptyCounts, indexPattern } from '../core/documents.js';
 import { applyIndexTemplates } from '../core/index-templates.js';
@@ -27,6 +27,8 @@ export interface LocalPipeline {
   readonly users: UsersLookup;
   readonly indexer: BulkIndexer;
   readonly process: (records: SourceRecord[]) => Promise<BatchSummary>;
+  /** Records the group still has to read of the topic (one admin connection, kept across calls). */
+  lag(groupId: string, topic: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,21 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
   const search = new Client({ node: options.opensearchUrl });
   const users = new UsersLookup(new MysqlUsersSource(pool));
   const indexer = new BulkIndexer(search, { logger });
+  // Callers poll the lag several times a second: connect once, and again only after a failure.
+  let admin: Promise<Admin> | undefined;
+  const connectedAdmin = () => {
+    admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    return admin;
+  };
+  const dropAdmin = async () => {
+    const a = admin;
+    admin = undefined;
+    await a?.then((connected) => connected.disconnect()).catch(() => undefined);
+  };
   return {
     kafka,
     pool,
@@ -65,7 +82,16 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
     users,
     indexer,
     process: (records) => processBatch(records, { users, indexer, indexPrefix: options.indexPrefix, logger }),
+    lag: async (groupId, topic) => {
+      try {
+        return await groupLag(await connectedAdmin(), groupId, topic);
+      } catch (error) {
+        await dropAdmin();
+        throw error;
+      }
+    },
     close: async () => {
+      await dropAdmin();
       await pool.end();
       await search.close();
     },
@@ -112,19 +138,12 @@ export async function refreshIndices(search: Client, prefix: string): Promise<vo
   await search.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
 }
 
-/** Sum over partitions of (end offset - committed offset) for a group on a topic. */
-export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ]);
-    return Number(lagOf(ends, committed[0]?.partitions ?? []));
-  } finally {
-    await admin.disconnect();
-  }
+async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  return Number(lagOf(ends, committed[0]?.partitions ?? []));
 }
 
 /**

@@ -7,13 +7,7 @@ import { type GroundTruth, runGenerator } from '../../generator/run.js';
 import { kafka as kafkaComponent } from '../../local/components/kafka.js';
 import { startComponent } from '../../local/components/lifecycle.js';
 import { readPid, stopProcess } from '../../local/components/processes.js';
-import {
-  countIndexed,
-  groupLag,
-  type LocalPipeline,
-  prepareIndices,
-  refreshIndices,
-} from '../../local/pipeline.js';
+import { countIndexed, type LocalPipeline, prepareIndices, refreshIndices } from '../../local/pipeline.js';
 import {
   createTestEnvironment,
   disposeTestEnvironment,
@@ -95,7 +89,7 @@ describe('a Kafka broker outage', () => {
       expect(await startComponent(kafkaComponent, () => {})).toBe('started');
       await waitFor(
         'every offset to be committed',
-        async () => (await groupLag(pipeline.kafka, group, topic).catch(() => -1)) === 0,
+        async () => (await pipeline.lag(group, topic).catch(() => -1)) === 0,
         180_000,
       );
     } finally {

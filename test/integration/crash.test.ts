@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
-import { countIndexed, groupLag, type LocalPipeline, refreshIndices } from '../../local/pipeline.js';
+import { countIndexed, type LocalPipeline, refreshIndices } from '../../local/pipeline.js';
 import {
   createTestEnvironment,
   disposeTestEnvironment,
@@ -89,7 +89,7 @@ describe('a consumer killed mid-stream', () => {
     const second = startConsumer();
     await waitFor(
       'the restarted consumer to commit every offset',
-      async () => (await groupLag(pipeline.kafka, group, topic)) === 0,
+      async () => (await pipeline.lag(group, topic)) === 0,
       180_000,
     );
     second.kill('SIGTERM');

@@ -7,7 +7,6 @@ import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users
 import {
   countIndexed,
   ensureTopic,
-  groupLag,
   type LocalPipeline,
   prepareIndices,
   refreshIndices,
@@ -78,13 +77,13 @@ describe('a users database outage', () => {
       await waitFor('the consumer to hit the outage a few times', async () => failures >= 3, 60_000);
       await refreshIndices(pipeline.search, prefix);
       expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 0, suspicious: 0, bad: 0 });
-      expect(await groupLag(pipeline.kafka, group, topic)).toBe(20);
+      expect(await pipeline.lag(group, topic)).toBe(20);
 
       // Assess: the table is back, everything lands as good (not suspicious for lack of data).
       await pipeline.pool.query('RENAME TABLE users_offline TO users');
       await waitFor(
         'every offset to be committed',
-        async () => (await groupLag(pipeline.kafka, group, topic)) === 0,
+        async () => (await pipeline.lag(group, topic)) === 0,
         120_000,
       );
     } finally {

@@ -8,7 +8,6 @@ import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users
 import {
   countIndexed,
   ensureTopic,
-  groupLag,
   type LocalPipeline,
   prepareIndices,
   refreshIndices,
@@ -106,7 +105,7 @@ describe('the pipeline on the real local stack', () => {
     try {
       await waitFor(
         `group ${groupId} to commit every offset`,
-        async () => (await groupLag(pipeline.kafka, groupId, topic)) === 0,
+        async () => (await pipeline.lag(groupId, topic)) === 0,
       );
     } finally {
       await running.stop();
