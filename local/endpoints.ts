@@ -1,13 +1,30 @@
 // Where the local stack listens, in one place: the stack scripts start components on these addresses and
 // the demo, consumer, monitor and integration tests connect to them (env overrides point them elsewhere).
 
-/** Fixed loopback ports of the local stack (off the usual defaults so a system Kafka/MySQL can coexist). */
+/**
+ * Shifts every port of the local stack, so that several checkouts can each run a stack of their own on one
+ * machine (`LOCAL_PORT_OFFSET=10` gives Kafka 19102, OpenSearch 19210, MariaDB 13316). Multiples of 10 below
+ * 100 keep the stacks' port sets disjoint.
+ */
+export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.LOCAL_PORT_OFFSET ?? '';
+  if (raw.trim() === '') return 0;
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 90 || offset % 10 !== 0) {
+    throw new RangeError(`LOCAL_PORT_OFFSET must be a multiple of 10 from 0 to 90, got '${raw}'`);
+  }
+  return offset;
+}
+
+const offset = portOffset();
+
+/** Loopback ports of the local stack (off the usual defaults so a system Kafka/MySQL can coexist). */
 export const LOCAL_PORTS = {
-  kafka: 19092,
-  kafkaController: 19093,
-  opensearch: 19200,
-  opensearchTransport: 19300,
-  mariadb: 13306,
+  kafka: 19092 + offset,
+  kafkaController: 19093 + offset,
+  opensearch: 19200 + offset,
+  opensearchTransport: 19300 + offset,
+  mariadb: 13306 + offset,
 } as const;
 
 export const LOCAL_HOST = '127.0.0.1';

@@ -10,6 +10,7 @@ import { CACHE_DIR, LOCAL_DIR } from './components/paths.js';
 import { tailFile } from './components/processes.js';
 import { createProgress } from './components/progress.js';
 import { formatStatus, stackStatus } from './components/status.js';
+import { LOCAL_PORTS } from './endpoints.js';
 
 export {
   ensureStackUp,
@@ -24,8 +25,8 @@ export { type StackStatus, stackStatus } from './components/status.js';
 const HELP = `Usage: tsx local/stack.ts <command> [options]
 
 Commands:
-  start     fetch (once) and start Kafka 3.9 (KRaft) on 127.0.0.1:19092, OpenSearch 2.19 on
-            127.0.0.1:19200 and MariaDB on 127.0.0.1:13306 (or check MYSQL_URL); reuses what is up
+  start     fetch (once) and start Kafka 3.9 (KRaft) on 127.0.0.1:${LOCAL_PORTS.kafka}, OpenSearch 2.19 on
+            127.0.0.1:${LOCAL_PORTS.opensearch} and MariaDB on 127.0.0.1:${LOCAL_PORTS.mariadb} (or check MYSQL_URL); reuses what is up
   stop      stop every component and check that no process of this project is left
   status    components, Kafka topics with end offsets, consumer group lag, documents per category
 

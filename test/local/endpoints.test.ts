@@ -1,6 +1,6 @@
 // The local endpoints default to the stack's loopback ports and honour the documented env overrides.
 import { describe, expect, it } from 'vitest';
-import { localEndpoints } from '../../local/endpoints.js';
+import { localEndpoints, portOffset } from '../../local/endpoints.js';
 
 describe('localEndpoints', () => {
   it('points at the local stack by default', () => {
@@ -23,5 +23,17 @@ describe('localEndpoints', () => {
       opensearchUrl: 'https://search.example:443',
       mysqlUrl: 'mysql://u:p@db:3306/x',
     });
+  });
+});
+
+describe('portOffset', () => {
+  it('is 0 unless LOCAL_PORT_OFFSET is set', () => {
+    expect(portOffset({})).toBe(0);
+    expect(portOffset({ LOCAL_PORT_OFFSET: '30' })).toBe(30);
+  });
+
+  it('rejects an offset that would overlap another stack', () => {
+    expect(() => portOffset({ LOCAL_PORT_OFFSET: '15' })).toThrow(/multiple of 10 from 0 to 90, got '15'/);
+    expect(() => portOffset({ LOCAL_PORT_OFFSET: '100' })).toThrow(/got '100'/);
   });
 });
