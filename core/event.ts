@@ -56,7 +56,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const EVENT_ID = /^[0-9a-f]{32}$/i;
 const DIGITS = /^[0-9]+$/;
 // Date and time with seconds and an explicit zone; Date.parse alone accepts too much ('2024', 'May 1').
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+/** Longer event types cannot be searched (the mapping ignores keywords above 256) and only bloat documents. */
+export const MAX_EVENT_TYPE_LENGTH = 256;
 const DEVICE_SET: ReadonlySet<string> = new Set(DEVICES);
 
 export function decodeEvent(value: Uint8Array | null): DecodeResult {
@@ -156,6 +158,13 @@ function checkEventType(value: unknown, reasons: Reason[]): string | undefined {
   if (value.trim() === '') {
     return void reasons.push({ code: 'bad_format', field: 'event_type', message: 'event_type is empty' });
   }
+  if (value.length > MAX_EVENT_TYPE_LENGTH) {
+    return void reasons.push({
+      code: 'bad_format',
+      field: 'event_type',
+      message: `event_type is ${value.length} characters long, more than ${MAX_EVENT_TYPE_LENGTH}`,
+    });
+  }
   return value;
 }
 
@@ -195,7 +204,7 @@ function checkTimestamp(value: unknown, reasons: Reason[]): number | undefined {
     }
     seconds = value;
   } else if (typeof value === 'string') {
-    const millis = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
+    const millis = parseIsoDateTime(value);
     if (Number.isNaN(millis)) {
       return void reasons.push({
         code: 'bad_timestamp',
@@ -213,6 +222,30 @@ function checkTimestamp(value: unknown, reasons: Reason[]): number | undefined {
     });
   }
   return seconds;
+}
+
+/**
+ * Epoch milliseconds of an ISO-8601 date-time with seconds and a zone, or NaN. Every component is checked:
+ * Date.parse alone rolls impossible dates over ('2024-02-30' is 1 March, 'T24:00' the next day).
+ */
+function parseIsoDateTime(value: string): number {
+  const parts = ISO_8601.exec(value);
+  if (parts === null) return Number.NaN;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const zoneHours = parts[9] === undefined ? 0 : Number(parts[9]);
+  const zoneMinutes = parts[10] === undefined ? 0 : Number(parts[10]);
+  const valid =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    zoneHours <= 23 &&
+    zoneMinutes <= 59;
+  return valid ? Date.parse(value) : Number.NaN;
 }
 
 function fail(reason: Reason): DecodeResult {

@@ -140,9 +140,26 @@ describe('decodeEvent', () => {
     ['a date without time', '2025-11-23'],
     ['a date-time without zone', '2025-11-23T10:00:00'],
     ['an impossible date', '2025-13-45T10:00:00Z'],
+    ['a day the month does not have', '2024-02-30T00:00:00Z'],
+    ['29 February of a common year', '2025-02-29T00:00:00Z'],
+    ['hour 24', '2024-05-01T24:00:00Z'],
+    ['minute 60', '2024-05-01T10:60:00Z'],
+    ['a zone offset of 24 hours', '2024-05-01T10:00:00+24:00'],
     ['a numeric string', '1763900000'],
   ])('classifies %s as bad_timestamp', (_, value) => {
     expectBad(decodeJson({ ...valid, event_timestamp: value }), 'bad_timestamp', 'event_timestamp');
+  });
+
+  it('accepts 29 February of a leap year and an offset zone', () => {
+    expect(decodeJson({ ...valid, event_timestamp: '2024-02-29T23:59:59+05:30' })).toMatchObject({
+      ok: true,
+      event: { event_timestamp: Date.parse('2024-02-29T18:29:59Z') / 1000 },
+    });
+  });
+
+  it('classifies an event_type longer than 256 characters as bad_format', () => {
+    expect(decodeJson({ ...valid, event_type: 'x'.repeat(256) }).ok).toBe(true);
+    expectBad(decodeJson({ ...valid, event_type: 'x'.repeat(257) }), 'bad_format', 'event_type');
   });
 
   it('accepts the boundaries of the epoch range', () => {
