@@ -3,6 +3,7 @@
 //  2. with `--stack` (the local stack must be up): processBatch against real MariaDB and OpenSearch in
 //     chunks of 2,000, i.e. the consumer's hot path without Kafka.
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
+import { templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
 import type { SourceRecord } from '../core/source-record.js';
 import {
@@ -89,8 +90,7 @@ async function benchStack(records: SourceRecord[]): Promise<void> {
       ignore_unavailable: true,
       allow_no_indices: true,
     });
-    for (const c of ['good', 'suspicious', 'bad'])
-      await pipeline.search.indices.deleteIndexTemplate({ name: `${prefix}-${c}` });
+    await pipeline.search.indices.deleteIndexTemplate({ name: templateName(prefix) });
     await pipeline.close();
   }
 }

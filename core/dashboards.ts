@@ -3,7 +3,7 @@
 // copies. The search-setup custom resource imports the NDJSON; the CDK passes its hash so that any change
 // here triggers an Update of that resource.
 import { createHash } from 'node:crypto';
-import { CATEGORIES, type Category } from './documents.js';
+import { CATEGORIES, type Category, categoryAlias, indexPattern } from './documents.js';
 
 export interface SavedObject {
   readonly id: string;
@@ -27,7 +27,11 @@ function indexPatternObject(prefix: string, kind: Category | 'all'): SavedObject
     id: savedObjectId(prefix, `index-pattern-${kind}`),
     type: 'index-pattern',
     // No `fields`: Dashboards reads the mapping when the pattern is first used, so it never goes stale.
-    attributes: { title: kind === 'all' ? `${prefix}-*` : `${prefix}-${kind}-*`, timeFieldName: TIME_FIELD },
+    // A category's pattern is its filtered alias, so Dashboards shows exactly that category's documents.
+    attributes: {
+      title: kind === 'all' ? indexPattern(prefix) : categoryAlias(prefix, kind),
+      timeFieldName: TIME_FIELD,
+    },
     references: [],
     migrationVersion: { 'index-pattern': '7.6.0' },
   };

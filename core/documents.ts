@@ -1,5 +1,9 @@
-// What gets indexed: one document per Kafka record, its index and its deterministic _id, so that a
-// redelivered record overwrites its own document instead of adding a second one.
+// What gets indexed: one document per Kafka record. A document's identity is the record's, never its
+// category's: the `_id` is derived from the record alone and the daily index from its timestamp alone, so a
+// redelivered or replayed record overwrites its own document even when it classifies differently the second
+// time (the users table changed, a rejected document was later accepted). Categories are a field, addressed
+// through filtered aliases (see index-templates.ts).
+import { createHash } from 'node:crypto';
 import type { LogEvent, Reason } from './event.js';
 import type { SourceRecord } from './source-record.js';
 
@@ -7,6 +11,13 @@ export const CATEGORIES = ['good', 'suspicious', 'bad'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 export const DEFAULT_INDEX_PREFIX = 'logs';
+
+/** Bytes of a bad record's payload kept in its document; the rest is cut and the original size recorded. */
+export const MAX_RAW_BYTES = 32 * 1024;
+
+/** Record timestamps outside [2000-01-01, 2100-01-01) (none, 0, negative, absurd) name no daily index. */
+const MIN_RECORD_TIME_MS = Date.UTC(2000, 0, 1);
+const MAX_RECORD_TIME_MS = Date.UTC(2100, 0, 1);
 
 export function emptyCounts(): Record<Category, number> {
   return { good: 0, suspicious: 0, bad: 0 };
@@ -23,11 +34,21 @@ export interface DocumentBody {
   readonly default_device?: string | null;
   readonly location_country?: string;
   readonly event_time?: string;
-  /** Bad documents only: the payload as text (lossy when it was not UTF-8) and the exact bytes. */
+  /** Bad documents only: the payload as text (lossy when it was not UTF-8) and the exact bytes, both cut at MAX_RAW_BYTES. */
   readonly raw?: string | null;
   readonly raw_base64?: string | null;
-  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
-  readonly kafka_time: string;
+  /** Bad documents only: the payload's full size, and whether raw/raw_base64 hold only its beginning. */
+  readonly raw_bytes?: number;
+  readonly raw_truncated?: boolean;
+  readonly source: {
+    readonly topic: string;
+    readonly partition: number;
+    readonly offset: string;
+    /** The Kafka record timestamp as received, also when it is unusable. */
+    readonly timestamp_ms: number;
+  };
+  /** The record timestamp as a date; null when it is unusable (the document is in the `undated` index). */
+  readonly kafka_time: string | null;
   readonly ingested_at: string;
 }
 
@@ -35,31 +56,62 @@ export interface PipelineDocument {
   readonly index: string;
   readonly id: string;
   readonly body: DocumentBody;
-  /** The record it came from, kept (not indexed) so a rejected document can fall back to the bad index. */
+  /** The record it came from, kept (not indexed) so a rejected document can fall back to a bad one. */
   readonly record: SourceRecord;
 }
 
-/** Daily index named after the record's timestamp: redelivery lands in the same index, retention is per day. */
-export function indexName(prefix: string, category: Category, recordTimestampMs: number): string {
-  const day = new Date(Math.max(0, recordTimestampMs)).toISOString().slice(0, 10).replaceAll('-', '.');
-  return `${prefix}-${category}-${day}`;
+/** Whether a record timestamp names a day (Kafka's "no timestamp" is -1; producers can send anything). */
+export function isUsableRecordTime(timestampMs: number): boolean {
+  return (
+    Number.isFinite(timestampMs) && timestampMs >= MIN_RECORD_TIME_MS && timestampMs < MAX_RECORD_TIME_MS
+  );
 }
 
-export function indexPattern(prefix: string, category: Category): string {
-  return `${prefix}-${category}-*`;
+/**
+ * The daily index of a record, named after its timestamp so that a redelivery lands in the same index; records
+ * without a usable timestamp share `<prefix>-events-undated`. Retention (ISM) deletes indices by age since
+ * creation, so both kinds are kept for the retention period after they were first written.
+ */
+export function indexName(prefix: string, recordTimestampMs: number): string {
+  if (!isUsableRecordTime(recordTimestampMs)) return `${prefix}-events-undated`;
+  const day = new Date(recordTimestampMs).toISOString().slice(0, 10).replaceAll('-', '.');
+  return `${prefix}-events-${day}`;
 }
 
-/** The alias every daily index of a category joins (set by the index template). */
+/** Every daily (and the undated) index of a prefix. */
+export function indexPattern(prefix: string): string {
+  return `${prefix}-events-*`;
+}
+
+/** The filtered alias that shows one category across every index of a prefix (set by the index template). */
 export function categoryAlias(prefix: string, category: Category): string {
   return `${prefix}-${category}`;
 }
 
-function sourceOf(record: SourceRecord) {
-  return { topic: record.topic, partition: record.partition, offset: record.offset };
+/**
+ * The record's identity: its coordinates, plus a digest of its timestamp, key and value so that a topic deleted
+ * and recreated (offsets restart at 0) never reuses the id of an older record.
+ */
+export function recordId(record: SourceRecord): string {
+  const digest = createHash('sha256');
+  // The key's length (-1: none) separates key from value bytes.
+  digest.update(`${record.timestampMs}|${record.key?.byteLength ?? -1}|`);
+  if (record.key !== null) digest.update(record.key);
+  if (record.value !== null) digest.update(record.value);
+  return `${record.topic}-${record.partition}-${record.offset}-${digest.digest('base64url').slice(0, 16)}`;
 }
 
-export function recordId(record: SourceRecord): string {
-  return `${record.topic}-${record.partition}-${record.offset}`;
+function sourceOf(record: SourceRecord): DocumentBody['source'] {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp_ms: record.timestampMs,
+  };
+}
+
+function kafkaTime(record: SourceRecord): string | null {
+  return isUsableRecordTime(record.timestampMs) ? new Date(record.timestampMs).toISOString() : null;
 }
 
 export function validDocument(
@@ -72,8 +124,8 @@ export function validDocument(
   ingestedAt: string,
 ): PipelineDocument {
   return {
-    index: indexName(prefix, category, record.timestampMs),
-    id: event.event_id,
+    index: indexName(prefix, record.timestampMs),
+    id: recordId(record),
     record,
     body: {
       category,
@@ -86,33 +138,42 @@ export function validDocument(
       location_country: event.location_country,
       event_time: new Date(event.event_timestamp * 1000).toISOString(),
       source: sourceOf(record),
-      kafka_time: new Date(record.timestampMs).toISOString(),
+      kafka_time: kafkaTime(record),
       ingested_at: ingestedAt,
     },
   };
 }
 
+/**
+ * A bad document: the reasons and the payload, cut at MAX_RAW_BYTES so that no record can make a document
+ * (or a _bulk request) larger than the search domain accepts. `id`, when given, is the identity the record
+ * already has (a valid document rerouted here keeps it, so it still overwrites itself).
+ */
 export function badDocument(
   prefix: string,
   record: SourceRecord,
   reasons: readonly Reason[],
   ingestedAt: string,
+  id: string = recordId(record),
 ): PipelineDocument {
   const value =
     record.value === null
       ? null
       : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
+  const kept = value !== null && value.byteLength > MAX_RAW_BYTES ? value.subarray(0, MAX_RAW_BYTES) : value;
   return {
-    index: indexName(prefix, 'bad', record.timestampMs),
-    id: recordId(record),
+    index: indexName(prefix, record.timestampMs),
+    id,
     record,
     body: {
       category: 'bad',
       reasons,
-      raw: value === null ? null : value.toString('utf8'),
-      raw_base64: value === null ? null : value.toString('base64'),
+      raw: kept === null ? null : kept.toString('utf8'),
+      raw_base64: kept === null ? null : kept.toString('base64'),
+      raw_bytes: value?.byteLength ?? 0,
+      raw_truncated: value !== kept,
       source: sourceOf(record),
-      kafka_time: new Date(Math.max(0, record.timestampMs)).toISOString(),
+      kafka_time: kafkaTime(record),
       ingested_at: ingestedAt,
     },
   };

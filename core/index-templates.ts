@@ -1,7 +1,7 @@
-// Index templates (explicit mappings per category) and the ISM retention policy. Applied by the local
-// stack, the tests and the AWS search-setup custom resource alike.
+// The index template (explicit mappings, one filtered alias per category) and the ISM retention policy.
+// Applied by the local stack, the tests and the AWS search-setup custom resource alike.
 import type { Client } from '@opensearch-project/opensearch';
-import { CATEGORIES, type Category, categoryAlias, indexPattern } from './documents.js';
+import { CATEGORIES, categoryAlias, indexPattern } from './documents.js';
 
 export interface IndexTemplateOptions {
   /** @default 1 */
@@ -36,36 +36,50 @@ export const DOCUMENT_MAPPINGS = {
     event_time: { type: 'date' },
     raw: { type: 'text', index: false },
     raw_base64: { type: 'binary' },
+    raw_bytes: { type: 'long' },
+    raw_truncated: { type: 'boolean' },
     source: {
-      properties: { topic: keyword, partition: { type: 'integer' }, offset: { type: 'long' } },
+      properties: {
+        topic: keyword,
+        partition: { type: 'integer' },
+        offset: { type: 'long' },
+        timestamp_ms: { type: 'long' },
+      },
     },
     kafka_time: { type: 'date' },
     ingested_at: { type: 'date' },
   },
 } as const;
 
-export function templateName(prefix: string, category: Category): string {
-  return `${prefix}-${category}`;
+export function templateName(prefix: string): string {
+  return `${prefix}-events`;
 }
 
+/** One template for every daily index; each category is a filtered alias, so a document can change category
+ * by being overwritten in place. */
 export function indexTemplates(prefix: string, options: IndexTemplateOptions = {}): IndexTemplate[] {
-  return CATEGORIES.map((category) => ({
-    name: templateName(prefix, category),
-    body: {
-      index_patterns: [indexPattern(prefix, category)],
-      priority: 100,
-      template: {
-        settings: {
-          number_of_shards: options.shards ?? 1,
-          number_of_replicas: options.replicas ?? 1,
-          refresh_interval: options.refreshInterval ?? '5s',
+  const aliases = Object.fromEntries(
+    CATEGORIES.map((category) => [categoryAlias(prefix, category), { filter: { term: { category } } }]),
+  );
+  return [
+    {
+      name: templateName(prefix),
+      body: {
+        index_patterns: [indexPattern(prefix)],
+        priority: 100,
+        template: {
+          settings: {
+            number_of_shards: options.shards ?? 1,
+            number_of_replicas: options.replicas ?? 1,
+            refresh_interval: options.refreshInterval ?? '5s',
+          },
+          mappings: DOCUMENT_MAPPINGS,
+          aliases,
         },
-        mappings: DOCUMENT_MAPPINGS,
-        aliases: { [categoryAlias(prefix, category)]: {} },
+        _meta: { managed_by: 'log-pipeline' },
       },
-      _meta: { managed_by: 'log-pipeline' },
     },
-  }));
+  ];
 }
 
 export async function applyIndexTemplates(

@@ -18,6 +18,8 @@ export interface LocalPipelineOptions {
   readonly indexPrefix: string;
   readonly clientId?: string;
   readonly logger?: Logger;
+  /** @default DEFAULT_MAX_REQUEST_BYTES */
+  readonly bulkMaxBytes?: number;
 }
 
 export interface LocalPipeline {
@@ -59,7 +61,7 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
   const pool = createPool({ uri: options.mysqlUrl, connectionLimit: 4 });
   const search = new Client({ node: options.opensearchUrl });
   const users = new UsersLookup(new MysqlUsersSource(pool));
-  const indexer = new BulkIndexer(search, { logger });
+  const indexer = new BulkIndexer(search, { logger, maxRequestBytes: options.bulkMaxBytes });
   // Callers poll the lag several times a second: connect once, and again only after a failure.
   let admin: Promise<Admin> | undefined;
   const connectedAdmin = () => {
@@ -119,15 +121,15 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
   }
 }
 
-/** Documents per category (refreshing first, so the answer includes everything acknowledged). */
+/** Documents per category, as searchable now (refresh first to include everything acknowledged). */
 export async function countIndexed(search: Client, prefix: string): Promise<Record<Category, number>> {
   const counts = emptyCounts();
   for (const category of CATEGORIES) {
-    // The index pattern, not the alias: it also counts indices created before the template was applied.
     const response = await search.count({
-      index: indexPattern(prefix, category),
+      index: indexPattern(prefix),
       ignore_unavailable: true,
       allow_no_indices: true,
+      body: { query: { term: { category } } },
     });
     counts[category] = response.body.count;
   }

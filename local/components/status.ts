@@ -2,7 +2,7 @@
 // topics with end offsets, each consumer group's lag and the document count per category. A component
 // that is down is reported as such; the sections that need it are left empty.
 import { Kafka, logLevel } from 'kafkajs';
-import { CATEGORIES, type Category, indexPattern } from '../../core/documents.js';
+import { CATEGORIES, type Category, categoryAlias } from '../../core/documents.js';
 import { DEFAULT_INDEX_PREFIX, localEndpoints } from '../endpoints.js';
 import { lagOf } from '../pipeline.js';
 import { STACK_COMPONENTS } from './lifecycle.js';
@@ -113,11 +113,17 @@ async function indexCounts(prefix: string): Promise<Partial<Record<Category, num
   const { opensearchUrl } = localEndpoints();
   const counts: Partial<Record<Category, number>> = {};
   for (const category of CATEGORIES) {
-    const response = await fetch(`${opensearchUrl}/${indexPattern(prefix, category)}/_count`, {
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (!response.ok) throw new Error(`_count on ${indexPattern(prefix, category)}: HTTP ${response.status}`);
-    counts[category] = ((await response.json()) as { count: number }).count;
+    // The filtered alias of the category: what Dashboards and users query.
+    const alias = categoryAlias(prefix, category);
+    const response = await fetch(
+      `${opensearchUrl}/${alias}/_count?ignore_unavailable=true&allow_no_indices=true`,
+      {
+        signal: AbortSignal.timeout(5_000),
+      },
+    );
+    if (response.status === 404) counts[category] = 0;
+    else if (!response.ok) throw new Error(`_count on ${alias}: HTTP ${response.status}`);
+    else counts[category] = ((await response.json()) as { count: number }).count;
   }
   return counts;
 }

@@ -16,27 +16,37 @@ describe('index templates on the local OpenSearch', () => {
 
   afterAll(async () => {
     await client.indices.delete({ index: `${prefix}-*` }).catch(() => undefined);
-    for (const category of ['good', 'suspicious', 'bad']) {
-      await client.indices.deleteIndexTemplate({ name: `${prefix}-${category}` }).catch(() => undefined);
-    }
+    await client.indices.deleteIndexTemplate({ name: `${prefix}-events` }).catch(() => undefined);
     await client.close();
   });
 
-  it('gives an index the consumers auto-create the declared mappings and category alias', async () => {
+  it('gives an index the consumers auto-create the declared mappings and a filtered alias per category', async () => {
     await applyIndexTemplates(client, prefix, { replicas: 0 });
     await applyIndexTemplates(client, prefix, { replicas: 0 }); // Update: applying twice is harmless
 
-    const index = `${prefix}-good-2026.01.01`;
-    await client.index({
-      index,
-      id: 'a',
-      body: { category: 'good', ingested_at: '2026-01-01T00:00:00Z' },
-      refresh: true,
-    });
+    const index = `${prefix}-events-2026.01.01`;
+    for (const [id, category] of [
+      ['a', 'good'],
+      ['b', 'bad'],
+      ['c', 'bad'],
+    ]) {
+      await client.index({ index, id, body: { category, ingested_at: '2026-01-01T00:00:00Z' } });
+    }
+    await client.indices.refresh({ index });
 
     const mapping = await client.indices.getMapping({ index });
     expect(mapping.body[index].mappings.properties?.ingested_at).toEqual({ type: 'date' });
     const aliases = await client.indices.getAlias({ index });
-    expect(Object.keys(aliases.body[index].aliases)).toEqual([`${prefix}-good`]);
+    expect(Object.keys(aliases.body[index].aliases).sort()).toEqual([
+      `${prefix}-bad`,
+      `${prefix}-good`,
+      `${prefix}-suspicious`,
+    ]);
+    const count = async (alias: string) => (await client.count({ index: alias })).body.count;
+    expect([
+      await count(`${prefix}-good`),
+      await count(`${prefix}-suspicious`),
+      await count(`${prefix}-bad`),
+    ]).toEqual([1, 0, 2]);
   });
 });

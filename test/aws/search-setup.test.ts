@@ -230,14 +230,12 @@ describe('applySearchSetup against a fake domain', () => {
     const result = await applySearchSetup(client, options);
 
     expect(result).toEqual({
-      templates: 3,
+      templates: 1,
       ismPolicyId: 'logs-retention',
       savedObjects: savedObjects('logs').length,
     });
     expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST /_index_template/logs-good',
-      'POST /_index_template/logs-suspicious',
-      'POST /_index_template/logs-bad',
+      'POST /_index_template/logs-events',
       'GET /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_security/api/roles/logs_writer',
@@ -246,8 +244,8 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
-    expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
-    const upload = domain.requests[9];
+    expect(JSON.parse(domain.requests[6]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    const upload = domain.requests[7];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));

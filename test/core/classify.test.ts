@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountIdsOf, classify, decodeAll } from '../../core/classify.js';
+import { recordId } from '../../core/documents.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
 const at = Date.parse('2026-11-23T10:00:00Z');
@@ -46,8 +47,8 @@ describe('classify', () => {
 
   it('classifies an event on the default device as good, with no reasons', () => {
     expect(docs[0]).toMatchObject({
-      index: 'logs-good-2026.11.23',
-      id: `0001${'a'.repeat(28)}`,
+      index: 'logs-events-2026.11.23',
+      id: recordId(decoded[0].record),
       body: { category: 'good', reasons: [], device: 'IOS', default_device: 'IOS' },
     });
   });
@@ -57,7 +58,7 @@ describe('classify', () => {
       category: 'suspicious',
       reasons: [{ code: 'device_mismatch', field: 'device' }],
     });
-    expect(docs[1].index).toBe('logs-suspicious-2026.11.23');
+    expect(docs[1].index).toBe('logs-events-2026.11.23');
   });
 
   it('classifies an unknown account as suspicious with an unknown_account reason', () => {
@@ -68,16 +69,18 @@ describe('classify', () => {
     });
   });
 
-  it('keeps a bad record with its raw payload, reason and offset-based id', () => {
+  it('keeps a bad record with its raw payload, its size and reason, in the same daily index', () => {
     expect(docs[3]).toMatchObject({
-      index: 'logs-bad-2026.11.23',
-      id: 'server-logs-2-13',
+      index: 'logs-events-2026.11.23',
+      id: recordId(decoded[3].record),
       body: {
         category: 'bad',
         raw: 'nope',
         raw_base64: Buffer.from('nope').toString('base64'),
+        raw_bytes: 4,
+        raw_truncated: false,
         reasons: [{ code: 'not_json' }],
-        source: { topic: 'server-logs', partition: 2, offset: '13' },
+        source: { topic: 'server-logs', partition: 2, offset: '13', timestamp_ms: at },
       },
     });
   });

@@ -12,14 +12,14 @@ describe('dashboards saved objects', () => {
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty('id');
   });
 
-  it('has index patterns for every category and for all of them, on the ingestion time', () => {
+  it('has an index pattern for every category (its filtered alias) and one for all, on the ingestion time', () => {
     const patterns = savedObjects('logs').filter((o) => o.type === 'index-pattern');
 
     expect(patterns.map((p) => p.attributes.title).sort()).toEqual([
-      'logs-*',
-      'logs-bad-*',
-      'logs-good-*',
-      'logs-suspicious-*',
+      'logs-bad',
+      'logs-events-*',
+      'logs-good',
+      'logs-suspicious',
     ]);
     for (const p of patterns) expect(p.attributes.timeFieldName).toBe('ingested_at');
   });

@@ -1,5 +1,6 @@
 // End to end on the real stack: known events through real Kafka, MariaDB and OpenSearch, asserting the
-// exact documents (category, reasons, _id) and the counts per index; then a redelivery that changes nothing.
+// exact documents (category, reasons, _id) and the counts per category; then a redelivery that changes
+// nothing, and a replay after the users table changed that moves documents between categories in place.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { DEVICES } from '../../core/event.js';
@@ -7,6 +8,7 @@ import { silentLogger } from '../../core/logger.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import {
   countIndexed,
+  createLocalPipeline,
   ensureTopic,
   type LocalPipeline,
   prepareIndices,
@@ -15,6 +17,7 @@ import {
 import {
   createTestEnvironment,
   disposeTestEnvironment,
+  endpoints,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -24,9 +27,11 @@ const accounts = 50;
 
 interface StoredDocument {
   category: string;
+  event_id?: string;
   reasons: Array<{ code: string }>;
   raw?: string | null;
   raw_base64?: string;
+  raw_bytes?: number;
   source: { topic: string; partition: number; offset: string };
 }
 const otherDevice = (id: number) => DEVICES.find((d) => d !== defaultDeviceFor(id)) as string;
@@ -42,20 +47,20 @@ const event = (n: number, account: number, device: string) =>
   });
 
 // key = partition choice is left to the partitioner; expectations are per event, not per offset.
-const cases: Array<{ value: Buffer | null; category: string; codes: string[]; id?: string }> = [
-  { value: Buffer.from(event(1, 1, defaultDeviceFor(1))), category: 'good', codes: [], id: hex(1) },
-  { value: Buffer.from(event(2, 2, defaultDeviceFor(2))), category: 'good', codes: [], id: hex(2) },
+const cases: Array<{ value: Buffer | null; category: string; codes: string[]; eventId?: string }> = [
+  { value: Buffer.from(event(1, 1, defaultDeviceFor(1))), category: 'good', codes: [], eventId: hex(1) },
+  { value: Buffer.from(event(2, 2, defaultDeviceFor(2))), category: 'good', codes: [], eventId: hex(2) },
   {
     value: Buffer.from(event(3, 3, otherDevice(3))),
     category: 'suspicious',
     codes: ['device_mismatch'],
-    id: hex(3),
+    eventId: hex(3),
   },
   {
     value: Buffer.from(event(4, accounts + 1, 'WEB')),
     category: 'suspicious',
     codes: ['unknown_account'],
-    id: hex(4),
+    eventId: hex(4),
   },
   { value: Buffer.from('{"event_id": '), category: 'bad', codes: ['not_json'] },
   { value: null, category: 'bad', codes: ['empty_payload'] },
@@ -94,12 +99,13 @@ describe('the pipeline on the real local stack', () => {
     await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
-  async function consumeAll(groupId: string): Promise<void> {
+  /** Consumes the whole topic with a new group; `through` is a pipeline of its own (a new process's cache). */
+  async function consumeAll(groupId: string, through: LocalPipeline = pipeline): Promise<void> {
     const running = await runConsumer({
-      kafka: pipeline.kafka,
+      kafka: through.kafka,
       groupId,
       topic,
-      process: pipeline.process,
+      process: through.process,
       logger: silentLogger,
     });
     try {
@@ -125,14 +131,14 @@ describe('the pipeline on the real local stack', () => {
     }));
   }
 
-  it('indexes every event once, in the index of its category, with its reasons', async () => {
+  it('indexes every event once, in the daily index, with its category and reasons', async () => {
     await consumeAll(uniqueName('it-group-'));
     const docs = await allDocuments();
     expect(docs).toHaveLength(cases.length);
-    for (const c of cases.filter((c) => c.id !== undefined)) {
-      const doc = docs.find((d) => d.id === c.id);
-      expect(doc?.source.category, `event ${c.id}`).toBe(c.category);
-      expect(doc?.index.startsWith(`${prefix}-${c.category}-`)).toBe(true);
+    for (const d of docs) expect(d.index).toMatch(new RegExp(`^${prefix}-events-\\d{4}\\.\\d{2}\\.\\d{2}$`));
+    for (const c of cases.filter((c) => c.eventId !== undefined)) {
+      const doc = docs.find((d) => d.source.event_id === c.eventId);
+      expect(doc?.source.category, `event ${c.eventId}`).toBe(c.category);
       expect(doc?.source.reasons.map((r) => r.code)).toEqual(c.codes);
     }
     const bad = docs.filter((d) => d.source.category === 'bad');
@@ -142,9 +148,9 @@ describe('the pipeline on the real local stack', () => {
         .map((c) => c.codes)
         .sort(),
     );
-    for (const d of bad) {
+    for (const d of docs) {
       const { topic: t, partition, offset } = d.source.source;
-      expect(d.id).toBe(`${t}-${partition}-${offset}`);
+      expect((d.id ?? '').startsWith(`${t}-${partition}-${offset}-`)).toBe(true);
     }
   });
 
@@ -160,8 +166,11 @@ describe('the pipeline on the real local stack', () => {
     expect(tombstone?.source.raw).toBeNull();
   });
 
-  it('counts per category index match the cases', async () => {
+  it('counts per category match the cases, by field and through each category alias', async () => {
     expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 2, suspicious: 2, bad: 5 });
+    const viaAlias = async (category: string) =>
+      (await pipeline.search.count({ index: `${prefix}-${category}` })).body.count;
+    expect([await viaAlias('good'), await viaAlias('suspicious'), await viaAlias('bad')]).toEqual([2, 2, 5]);
   });
 
   it('changes no count when a new group replays the same offsets', async () => {
@@ -170,6 +179,39 @@ describe('the pipeline on the real local stack', () => {
     expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 2, suspicious: 2, bad: 5 });
     const after = await allDocuments();
     expect(after.map((d) => d.id).sort()).toEqual(before.map((d) => d.id).sort());
+  });
+
+  it('moves documents between categories in place when a replay classifies them differently', async () => {
+    const before = await allDocuments();
+    // Account 1's default device changes, account 51 (unknown so far) appears with another device.
+    await pipeline.pool.query('UPDATE users SET default_device = ? WHERE account_id = 1', [otherDevice(1)]);
+    await pipeline.pool.query('INSERT INTO users (account_id, default_device) VALUES (?, ?)', [
+      accounts + 1,
+      'WEB',
+    ]);
+    const replay = createLocalPipeline({
+      ...endpoints,
+      mysqlUrl: db.url,
+      indexPrefix: prefix,
+      logger: silentLogger,
+    });
+    try {
+      await consumeAll(uniqueName('it-reclassify-'), replay);
+    } finally {
+      await replay.close();
+    }
+    const after = await allDocuments();
+    expect(after.map((d) => d.id).sort()).toEqual(before.map((d) => d.id).sort());
+    const byEvent = (n: number) => after.find((d) => d.source.event_id === hex(n))?.source;
+    expect(byEvent(1)?.category).toBe('suspicious');
+    expect(byEvent(1)?.reasons.map((r) => r.code)).toEqual(['device_mismatch']);
+    expect(byEvent(4)?.category).toBe('good');
+    expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 2, suspicious: 2, bad: 5 });
+    // Restore the seed for the test below.
+    await pipeline.pool.query('UPDATE users SET default_device = ? WHERE account_id = 1', [
+      defaultDeviceFor(1),
+    ]);
+    await pipeline.pool.query('DELETE FROM users WHERE account_id = ?', [accounts + 1]);
   });
 
   it('seeds the default device of every account the generator assumes', async () => {

@@ -1,11 +1,19 @@
 // Shared set-up of the integration tests: they run against the real local stack (started by
 // `npm run stack:start` or `.ci/run`) with names unique to the run, and clean up after themselves.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@opensearch-project/opensearch';
 import { createConnection } from 'mysql2/promise';
-import { silentLogger } from '../../core/logger.js';
+import { templateName } from '../../core/index-templates.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import { localEndpoints } from '../../local/endpoints.js';
-import { createLocalPipeline, type LocalPipeline, prepareIndices } from '../../local/pipeline.js';
+import {
+  countIndexed,
+  createLocalPipeline,
+  type LocalPipeline,
+  prepareIndices,
+  refreshIndices,
+} from '../../local/pipeline.js';
 
 export const endpoints = localEndpoints();
 
@@ -54,9 +62,7 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
 
 export async function deleteIndices(search: Client, prefix: string): Promise<void> {
   await search.indices.delete({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
-  for (const category of ['good', 'suspicious', 'bad']) {
-    await search.indices.deleteIndexTemplate({ name: `${prefix}-${category}` }).catch(() => undefined);
-  }
+  await search.indices.deleteIndexTemplate({ name: templateName(prefix) }).catch(() => undefined);
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; the error names what was awaited. */
@@ -112,4 +118,41 @@ export async function disposeTestEnvironment({
   await admin.disconnect();
   await pipeline.close();
   await db.drop();
+}
+
+/** A logger that keeps each message with its fields, to see what the consumer went through. */
+export function recordingLogger(entries: { message: string; fields?: Record<string, unknown> }[]): Logger {
+  const record = (message: string, fields?: Record<string, unknown>) => {
+    entries.push({ message, fields });
+  };
+  return { debug: record, info: record, warn: record, error: record, child: () => recordingLogger(entries) };
+}
+
+export interface ConsumerProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code and everything written to stderr. */
+  readonly exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/** `npm run consume` as a child process, against a test database: how an operator runs it. */
+export function startConsumerProcess(args: readonly string[], mysqlUrl: string): ConsumerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/consume.ts', '--quiet', ...args], {
+    env: { ...process.env, MYSQL_URL: mysqlUrl, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+  return { child, exited };
+}
+
+/** Total documents of a prefix, as searchable now. */
+export async function indexedTotal(pipeline: LocalPipeline, prefix: string): Promise<number> {
+  await refreshIndices(pipeline.search, prefix);
+  const counts = await countIndexed(pipeline.search, prefix);
+  return counts.good + counts.suspicious + counts.bad;
 }

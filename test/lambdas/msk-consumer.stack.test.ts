@@ -4,8 +4,8 @@ import { Client } from '@opensearch-project/opensearch';
 import type { MSKEvent } from 'aws-lambda';
 import mysql, { type Pool } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATEGORIES } from '../../core/documents.js';
-import { applyIndexTemplates } from '../../core/index-templates.js';
+import { CATEGORIES, categoryAlias } from '../../core/documents.js';
+import { applyIndexTemplates, templateName } from '../../core/index-templates.js';
 import { BulkIndexer } from '../../core/indexer.js';
 import { silentLogger } from '../../core/logger.js';
 import { MysqlUsersSource, UsersLookup } from '../../core/users.js';
@@ -42,8 +42,7 @@ describe('msk-consumer handler against the local stack', () => {
 
   afterAll(async () => {
     await search.indices.delete({ index: `${prefix}-*` });
-    for (const category of CATEGORIES)
-      await search.indices.deleteIndexTemplate({ name: `${prefix}-${category}` });
+    await search.indices.deleteIndexTemplate({ name: templateName(prefix) });
     await search.close();
     await pool.query(`DROP DATABASE ${pool.escapeId(database)}`);
     await pool.end();
@@ -53,7 +52,7 @@ describe('msk-consumer handler against the local stack', () => {
     await search.indices.refresh({ index: `${prefix}-*` });
     const counts: Record<string, number> = {};
     for (const category of CATEGORIES) {
-      const { body } = await search.count({ index: `${prefix}-${category}-*` });
+      const { body } = await search.count({ index: categoryAlias(prefix, category) });
       counts[category] = body.count;
     }
     return counts;

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Client } from '@opensearch-project/opensearch';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyIndexTemplates, templateName } from '../../core/index-templates.js';
 import type { StackStatus } from '../../local/components/status.js';
 import { localEndpoints } from '../../local/endpoints.js';
 import { requireLocalStack, uniqueName } from './require-stack.js';
@@ -48,20 +49,16 @@ describe('stack status --json', () => {
     await producer.disconnect();
     // A group that has read 1 of 4 records on partition 0 and none on partition 1 (which has 2): lag 5.
     await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] });
-    const settings = { number_of_shards: 1, number_of_replicas: 0 };
-    for (const [category, n] of [
-      ['good', 2],
-      ['bad', 1],
-    ] as const) {
-      const index = `${prefix}-${category}-2026.01.01`;
-      await search.indices.create({ index, body: { settings } });
-      for (let i = 0; i < n; i++)
-        await search.index({ index, id: String(i), body: { category }, refresh: true });
+    await applyIndexTemplates(search, prefix, { replicas: 0 });
+    const index = `${prefix}-events-2026.01.01`;
+    for (const [id, category] of ['good', 'good', 'bad'].entries()) {
+      await search.index({ index, id: String(id), body: { category }, refresh: true });
     }
   });
 
   afterAll(async () => {
     await search.indices.delete({ index: `${prefix}-*` }).catch(() => undefined);
+    await search.indices.deleteIndexTemplate({ name: templateName(prefix) }).catch(() => undefined);
     await search.close();
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
