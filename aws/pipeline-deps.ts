@@ -4,7 +4,7 @@
 
 import { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
-import { BulkIndexer } from '../core/indexer.js';
+import { BulkIndexer, DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { UsersLookup } from '../core/users.js';
 import { DbSecretReader } from './db-secret.js';
 import { createOpenSearchClient } from './opensearch-client.js';
@@ -21,6 +21,8 @@ export interface PipelineConfig {
   readonly usersCacheTtlSeconds: number;
   readonly secretTtlSeconds: number;
   readonly metricsNamespace: string;
+  /** Upper bound of one _bulk request body. */
+  readonly bulkMaxBytes: number;
 }
 
 /** Reads and validates every variable up front, so a misconfigured function fails on its first event. */
@@ -35,6 +37,7 @@ export function pipelineConfigFromEnv(): PipelineConfig {
     usersCacheTtlSeconds: intEnv('USERS_CACHE_TTL_SECONDS', 60),
     secretTtlSeconds: intEnv('DB_SECRET_TTL_SECONDS', 300),
     metricsNamespace: optionalEnv('METRICS_NAMESPACE', 'LogPipeline'),
+    bulkMaxBytes: intEnv('BULK_MAX_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1024 * 1024),
   };
 }
 
@@ -56,7 +59,7 @@ export function createPipelineDeps(config: PipelineConfig): PipelineDeps {
   const client = createOpenSearchClient({ endpoint: config.opensearchEndpoint, region: config.region });
   return {
     users: new UsersLookup(new RdsUsersSource(pools), { ttlMs: config.usersCacheTtlSeconds * 1000 }),
-    indexer: new BulkIndexer(client),
+    indexer: new BulkIndexer(client, { maxRequestBytes: config.bulkMaxBytes }),
     indexPrefix: config.indexPrefix,
     close: async () => {
       await pools.end();

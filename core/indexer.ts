@@ -1,16 +1,25 @@
-// Bulk indexing with per-item status handling. OpenSearch answers a bulk with HTTP 200 even when items
-// fail: 429/5xx items are retried with backoff; items rejected for good (4xx, e.g. a mapping conflict) are
-// rerouted to the bad index with the rejection as reason, so nothing is lost; a bad document rejected
-// too, or any other 4xx (403 denied, 404 no index, 413 too large: configuration, not data) is a
-// PermanentIndexError. Every write is an `index` with a deterministic _id: retries overwrite.
+// Bulk indexing with per-item status handling. Each document is serialised once and requests are cut by
+// bytes, so no record mix can exceed what the search domain accepts (a t3.medium.search takes 10 MiB). The
+// answer decides per item: 429/5xx items are retried with backoff; an item its index rejects for good
+// (400, e.g. a mapping conflict) becomes a bad document with the rejection as reason, under the same _id, so
+// nothing is lost and a later success still overwrites it; a bad document rejected too is a
+// DocumentRejectedError (the consumer dead-letters it). A whole request that fails is an outage (connection
+// refused/reset, timeout: the client reports no status; 429; 5xx) and is retried; a 413 lowers the request
+// size and resends; any other refusal (403 write-blocked or denied, 404) is configuration, not data, and a
+// PermanentIndexError.
 import type { Client } from '@opensearch-project/opensearch';
 import { badDocument, type Category, emptyCounts, type PipelineDocument } from './documents.js';
 import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { backoffMs, sleep } from './retry.js';
 
+/** Half of the smallest domain's HTTP payload limit (10 MiB on t3.medium.search): room for overhead. */
+export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+/** Larger than any document can be (bad documents carry at most MAX_RAW_BYTES of payload, text plus base64). */
+const MIN_MAX_REQUEST_BYTES = 1024 * 1024;
+
 export interface BulkIndexerOptions {
-  /** @default 5 attempts per document before SinkUnavailableError. */
+  /** @default 5 attempts per document before SinkUnavailableError (the consumer then retries the chunk). */
   readonly maxAttempts?: number;
   /** @default 200 ms, doubled per attempt with jitter. */
   readonly baseDelayMs?: number;
@@ -18,16 +27,21 @@ export interface BulkIndexerOptions {
   readonly logger?: Logger;
   /** Refresh after the bulk ('wait_for' in tests that read right after). @default false */
   readonly refresh?: boolean | 'wait_for';
+  /** Upper bound of one _bulk request body, in bytes (at least 1 MiB). @default DEFAULT_MAX_REQUEST_BYTES */
+  readonly maxRequestBytes?: number;
 }
 
 export interface IndexReport {
   readonly indexed: number;
   /** Documents written per category, after rerouting. */
   readonly counts: Record<Category, number>;
-  /** Documents rejected by their own index and written to the bad index instead. */
+  /** Documents rejected by their index and written as bad documents instead. */
   readonly rerouted: number;
   /** Item-level retries (429/5xx) taken. */
   readonly retries: number;
+  /** _bulk requests sent, and the largest body among them in bytes. */
+  readonly requests: number;
+  readonly maxRequestBytes: number;
 }
 
 interface BulkItemResult {
@@ -35,9 +49,44 @@ interface BulkItemResult {
   error?: { type?: string; reason?: string };
 }
 
+/** A document with its two NDJSON lines, serialised once however often it is sent. */
+interface Item {
+  readonly doc: PipelineDocument;
+  readonly ndjson: string;
+  readonly bytes: number;
+}
+
+function toItem(doc: PipelineDocument): Item {
+  const ndjson = `${JSON.stringify({ index: { _index: doc.index, _id: doc.id } })}\n${JSON.stringify(doc.body)}\n`;
+  return { doc, ndjson, bytes: Buffer.byteLength(ndjson) };
+}
+
+/** Consecutive runs of items whose bodies stay within `limit` bytes (an item alone may exceed it). */
+function requestsOf(items: readonly Item[], limit: number): Item[][] {
+  const requests: Item[][] = [];
+  let current: Item[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && bytes + item.bytes > limit) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+/** What one request came back with: item results, or the whole request to send again. */
+type Outcome = { kind: 'items'; results: BulkItemResult[] } | { kind: 'retry' } | { kind: 'too-large' };
+
 export class BulkIndexer {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  /** Lowered for good when the domain answers 413: it said what it accepts. */
+  private requestLimit: number;
 
   constructor(
     private readonly client: Client,
@@ -45,99 +94,159 @@ export class BulkIndexer {
   ) {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.baseDelayMs = options.baseDelayMs ?? 200;
+    this.requestLimit = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    if (!Number.isSafeInteger(this.requestLimit) || this.requestLimit < MIN_MAX_REQUEST_BYTES) {
+      throw new RangeError(
+        `maxRequestBytes must be at least ${MIN_MAX_REQUEST_BYTES} (1 MiB), got ${options.maxRequestBytes}`,
+      );
+    }
   }
 
   async index(docs: readonly PipelineDocument[]): Promise<IndexReport> {
-    let pending = [...docs];
+    let pending = docs.map(toItem);
     let attempt = 1;
     let rerouted = 0;
     let retries = 0;
+    let requests = 0;
+    let largest = 0;
     let indexed = 0;
     const counts = emptyCounts();
     while (pending.length > 0) {
-      const items = await this.send(pending, attempt);
-      if (items === null) {
-        attempt = await this.nextAttempt(attempt, `bulk request failed for ${pending.length} documents`);
-        continue;
-      }
-      const retry: PipelineDocument[] = [];
-      const fallback: PipelineDocument[] = [];
-      items.forEach((item, i) => {
-        const doc = pending[i];
-        if (item.status >= 200 && item.status < 300) {
-          indexed++;
-          counts[doc.body.category]++;
-        } else if (item.status === 429 || item.status >= 500) retry.push(doc);
-        else if (item.status === 400) fallback.push(this.reroute(doc, item));
-        else throw new PermanentIndexError(`document ${doc.id} refused by ${doc.index}: ${describe(item)}`);
-      });
-      retries += retry.length;
-      rerouted += fallback.length;
-      if (fallback.length > 0) {
-        this.options.logger?.warn('documents rejected by their index, rerouted to the bad index', {
-          count: fallback.length,
+      const again: Item[] = [];
+      let failed = 0;
+      for (const request of requestsOf(pending, this.requestLimit)) {
+        const bytes = request.reduce((sum, item) => sum + item.bytes, 0);
+        requests++;
+        largest = Math.max(largest, bytes);
+        const outcome = await this.send(request, bytes, attempt);
+        if (outcome.kind === 'too-large') {
+          again.push(...request);
+          continue;
+        }
+        if (outcome.kind === 'retry') {
+          again.push(...request);
+          failed += request.length;
+          continue;
+        }
+        outcome.results.forEach((result, i) => {
+          const { doc } = request[i];
+          if (result.status >= 200 && result.status < 300) {
+            indexed++;
+            counts[doc.body.category]++;
+          } else if (result.status === 429 || result.status >= 500) {
+            again.push(request[i]);
+            failed++;
+            retries++;
+          } else if (result.status === 400) {
+            again.push(toItem(this.reroute(doc, result)));
+            rerouted++;
+          } else {
+            throw new PermanentIndexError(
+              `OpenSearch refused document ${doc.id} in ${doc.index} with HTTP ${result.status} ` +
+                `(${describe(result)}): ${fixFor(result.status)}`,
+            );
+          }
         });
       }
-      pending = [...retry, ...fallback];
-      if (retry.length > 0) {
-        attempt = await this.nextAttempt(
-          attempt,
-          `${retry.length} documents still throttled or failing (429/5xx)`,
+      pending = again;
+      if (failed > 0) {
+        if (attempt >= this.maxAttempts) {
+          throw new SinkUnavailableError(
+            `OpenSearch unavailable after ${attempt} attempts: ${failed} documents still failing (connection, 429 or 5xx)`,
+          );
+        }
+        await sleep(backoffMs(attempt, this.baseDelayMs));
+        attempt++;
+      }
+    }
+    return { indexed, counts, rerouted, retries, requests, maxRequestBytes: largest };
+  }
+
+  private async send(request: readonly Item[], bytes: number, attempt: number): Promise<Outcome> {
+    try {
+      // Through the transport: the body is the NDJSON already built, and only the item statuses come back.
+      const response = await this.client.transport.request({
+        method: 'POST',
+        path: '/_bulk',
+        querystring: {
+          refresh: String(this.options.refresh ?? false),
+          filter_path: 'items.*.status,items.*.error',
+        },
+        bulkBody: request.map((item) => item.ndjson).join(''),
+      });
+      const items = (response.body as { items?: Record<string, BulkItemResult>[] }).items ?? [];
+      if (items.length !== request.length) {
+        throw new SinkUnavailableError(`bulk answered ${items.length} items for ${request.length} documents`);
+      }
+      return {
+        kind: 'items',
+        results: items.map((item) => Object.values(item)[0]),
+      };
+    } catch (error) {
+      if (error instanceof SinkUnavailableError) throw error;
+      // Connection errors (refused, reset, timeout) carry no status: an outage like 429 and 5xx.
+      const status = (error as { meta?: { statusCode?: number | null } }).meta?.statusCode ?? null;
+      if (status === 413) return this.tooLarge(request, bytes, error);
+      if (status !== null && status >= 400 && status < 500 && status !== 429) {
+        throw new PermanentIndexError(
+          `OpenSearch refused a _bulk request with HTTP ${status} (${(error as Error).message}): ${fixFor(status)}`,
+          { cause: error },
         );
       }
-    }
-    return { indexed, counts, rerouted, retries };
-  }
-
-  /** One _bulk call; null when the whole request failed in a retriable way (connection, 429, 5xx). */
-  private async send(docs: readonly PipelineDocument[], attempt: number): Promise<BulkItemResult[] | null> {
-    const body: object[] = [];
-    for (const doc of docs) {
-      body.push({ index: { _index: doc.index, _id: doc.id } }, doc.body);
-    }
-    try {
-      const response = await this.client.bulk({ body, refresh: this.options.refresh ?? false });
-      const items = response.body.items;
-      if (items.length !== docs.length) {
-        throw new SinkUnavailableError(`bulk answered ${items.length} items for ${docs.length} documents`);
-      }
-      return items.map((item) => {
-        const result = Object.values(item)[0] as BulkItemResult;
-        return { status: result.status, error: result.error };
+      this.options.logger?.warn('bulk request failed, will retry', {
+        attempt,
+        status,
+        documents: request.length,
+        error: error as Error,
       });
-    } catch (error) {
-      const status = (error as { meta?: { statusCode?: number } }).meta?.statusCode;
-      if (status !== undefined && status !== 429 && status < 500) {
-        throw new PermanentIndexError(`bulk request rejected with HTTP ${status}`, { cause: error });
-      }
-      this.options.logger?.warn('bulk request failed', { attempt, status, error: error as Error });
-      return null;
+      return { kind: 'retry' };
     }
   }
 
-  private async nextAttempt(attempt: number, what: string): Promise<number> {
-    if (attempt >= this.maxAttempts) {
-      throw new SinkUnavailableError(`OpenSearch unavailable after ${attempt} attempts: ${what}`);
+  /** The domain refused the body size: remember a limit below it and resend in smaller requests. */
+  private tooLarge(request: readonly Item[], bytes: number, error: unknown): Outcome {
+    if (request.length === 1) {
+      throw new PermanentIndexError(
+        `OpenSearch refused one document of ${bytes} bytes with HTTP 413: the domain's HTTP payload limit ` +
+          '(http.max_content_length) is below the size of a single document; raise it',
+        { cause: error },
+      );
     }
-    await sleep(backoffMs(attempt, this.baseDelayMs));
-    return attempt + 1;
+    this.requestLimit = Math.max(1, Math.min(this.requestLimit, Math.floor(bytes / 2)));
+    this.options.logger?.warn('bulk request too large (HTTP 413): lowering the request size and resending', {
+      bytes,
+      maxRequestBytes: this.requestLimit,
+    });
+    return { kind: 'too-large' };
   }
 
   private reroute(doc: PipelineDocument, item: BulkItemResult): PipelineDocument {
     const why = describe(item);
     if (doc.body.category === 'bad') {
-      throw new DocumentRejectedError(`the bad index rejected document ${doc.id} (${doc.index}): ${why}`);
+      throw new DocumentRejectedError(`the bad document ${doc.id} was rejected by ${doc.index}: ${why}`);
     }
-    const prefix = doc.index.slice(0, doc.index.lastIndexOf(`-${doc.body.category}-`));
+    const prefix = doc.index.slice(0, doc.index.lastIndexOf('-events-'));
     return badDocument(
       prefix,
       doc.record,
       [...doc.body.reasons, { code: 'index_rejected', message: `rejected by ${doc.index}: ${why}` }],
       doc.body.ingested_at,
+      doc.id,
     );
   }
 }
 
 function describe(item: BulkItemResult): string {
   return `${item.error?.type ?? `HTTP ${item.status}`}: ${item.error?.reason ?? 'rejected'}`;
+}
+
+/** What an operator does about a permanent refusal. */
+function fixFor(status: number): string {
+  if (status === 401 || status === 403) {
+    return 'the index is write-blocked (index.blocks.write, a full disk) or the consumer role may not write to it; unblock it or fix the role mapping, then restart the consumer';
+  }
+  if (status === 404) {
+    return 'the index does not exist and may not be created: apply the index templates (the consumer does at start) and allow auto-creation of <prefix>-events-* indices';
+  }
+  return 'fix the request or the domain configuration, then restart the consumer';
 }

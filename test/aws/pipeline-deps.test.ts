@@ -37,6 +37,7 @@ describe('pipelineConfigFromEnv', () => {
       usersCacheTtlSeconds: 60,
       secretTtlSeconds: 300,
       metricsNamespace: 'LogPipeline',
+      bulkMaxBytes: 5 * 1024 * 1024,
     });
   });
 

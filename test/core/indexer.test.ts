@@ -1,73 +1,94 @@
-// The bulk response handling, against a scripted client: the only way to make OpenSearch answer 429 or
-// a mapping rejection on cue. The real-node path is covered by the integration tests.
-import type { Client } from '@opensearch-project/opensearch';
+// The bulk response handling, against a scripted transport: the only way to make OpenSearch answer per-item
+// 429s or a mapping rejection on cue. The real node's 403, 413, 429 and outages are in test/integration.
+import { type Client, errors } from '@opensearch-project/opensearch';
 import { describe, expect, it } from 'vitest';
 import { classify, decodeAll } from '../../core/classify.js';
-import { PermanentIndexError, SinkUnavailableError } from '../../core/errors.js';
+import { badDocument, MAX_RAW_BYTES, recordId } from '../../core/documents.js';
+import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from '../../core/errors.js';
 import { BulkIndexer } from '../../core/indexer.js';
+import type { SourceRecord } from '../../core/source-record.js';
 
 type Item = { status: number; error?: { type: string; reason: string } };
+/** One answer per request: item statuses (or one status for all), or an error thrown as a whole. */
 type Answer = Item[] | Error;
 
-function scriptedClient(answers: Answer[]) {
-  const requests: Array<Array<Record<string, unknown>>> = [];
+interface SentRequest {
+  readonly bytes: number;
+  readonly lines: Record<string, unknown>[];
+}
+
+function scriptedClient(answers: Answer[] | ((request: SentRequest) => Answer)) {
+  const requests: SentRequest[] = [];
   const client = {
-    bulk: async ({ body }: { body: Array<Record<string, unknown>> }) => {
-      requests.push(body);
-      const answer = answers.shift();
-      if (answer === undefined) throw new Error('unexpected bulk call');
-      if (answer instanceof Error) throw answer;
-      return {
-        body: { errors: answer.some((i) => i.status >= 300), items: answer.map((i) => ({ index: i })) },
-      };
+    transport: {
+      request: async ({ bulkBody }: { bulkBody: string }) => {
+        const request = {
+          bytes: Buffer.byteLength(bulkBody),
+          lines: bulkBody
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => JSON.parse(l)),
+        };
+        requests.push(request);
+        const answer = typeof answers === 'function' ? answers(request) : answers.shift();
+        if (answer === undefined) throw new Error('unexpected bulk call');
+        if (answer instanceof Error) throw answer;
+        return { body: { items: answer.map((i) => ({ index: i })) } };
+      },
     },
   };
   return { client: client as unknown as Client, requests };
 }
 
 const ok = { status: 201 };
-const docs = classify(
-  decodeAll(
-    ['IOS', 'WEB', null].map((device, i) => ({
-      topic: 't',
-      partition: 0,
-      offset: String(i),
-      timestampMs: Date.parse('2026-11-23T00:00:00Z'),
-      key: null,
-      value:
-        device === null
-          ? new TextEncoder().encode('{')
-          : new TextEncoder().encode(
-              JSON.stringify({
-                event_id: `${i}`.repeat(32),
-                account_id: 1,
-                event_type: 'x',
-                device,
-                location_country: 'US',
-                event_timestamp: 1_763_900_000,
-              }),
-            ),
-    })),
-  ),
-  new Map([[1, 'IOS']]),
-  'p',
-  '2026-11-23T00:00:01Z',
-);
-const ids = (body: Array<Record<string, unknown>>) =>
-  body.filter((_, i) => i % 2 === 0).map((op) => (op.index as { _id: string })._id);
+const at = Date.parse('2026-11-23T00:00:00Z');
+const records: SourceRecord[] = ['IOS', 'WEB', null].map((device, i) => ({
+  topic: 't',
+  partition: 0,
+  offset: String(i),
+  timestampMs: at,
+  key: null,
+  value:
+    device === null
+      ? new TextEncoder().encode('{')
+      : new TextEncoder().encode(
+          JSON.stringify({
+            event_id: `${i}`.repeat(32),
+            account_id: 1,
+            event_type: 'x',
+            device,
+            location_country: 'US',
+            event_timestamp: 1_763_900_000,
+          }),
+        ),
+}));
+const docs = classify(decodeAll(records), new Map([[1, 'IOS']]), 'p', '2026-11-23T00:00:01Z');
+const actions = (request: SentRequest) => request.lines.filter((_, i) => i % 2 === 0);
+const ids = (request: SentRequest) => actions(request).map((op) => (op.index as { _id: string })._id);
+const allOk = (request: SentRequest) => actions(request).map(() => ok);
+const fast = { baseDelayMs: 1 };
+
+/** A bad record of `size` bytes (not JSON): its document carries at most MAX_RAW_BYTES of it. */
+function bigBad(offset: number, size: number) {
+  const record: SourceRecord = {
+    topic: 't',
+    partition: 1,
+    offset: String(offset),
+    timestampMs: at,
+    key: null,
+    value: new Uint8Array(size).fill(0x78),
+  };
+  return badDocument('p', record, [{ code: 'not_json', message: 'x' }], '2026-11-23T00:00:01Z');
+}
 
 describe('BulkIndexer', () => {
-  it('writes every document with op index and its deterministic _id, and counts per category', async () => {
+  it('writes every document with op index, the record id and the daily index, and counts per category', async () => {
     const { client, requests } = scriptedClient([[ok, ok, ok]]);
     const report = await new BulkIndexer(client).index(docs);
-    expect(requests[0][0]).toEqual({ index: { _index: 'p-good-2026.11.23', _id: '0'.repeat(32) } });
-    expect(ids(requests[0])).toEqual(['0'.repeat(32), '1'.repeat(32), 't-0-2']);
-    expect(report).toEqual({
-      indexed: 3,
-      counts: { good: 1, suspicious: 1, bad: 1 },
-      rerouted: 0,
-      retries: 0,
-    });
+    expect(actions(requests[0])).toEqual(
+      records.map((r) => ({ index: { _index: 'p-events-2026.11.23', _id: recordId(r) } })),
+    );
+    expect(report).toMatchObject({ indexed: 3, counts: { good: 1, suspicious: 1, bad: 1 }, requests: 1 });
   });
 
   it('retries only the items answered 429 or 5xx', async () => {
@@ -75,35 +96,66 @@ describe('BulkIndexer', () => {
       [ok, { status: 429 }, { status: 503 }],
       [ok, ok],
     ]);
-    const report = await new BulkIndexer(client, { baseDelayMs: 1 }).index(docs);
-    expect(ids(requests[1])).toEqual(['1'.repeat(32), 't-0-2']);
+    const report = await new BulkIndexer(client, fast).index(docs);
+    expect(ids(requests[1])).toEqual([recordId(records[1]), recordId(records[2])]);
     expect(report).toMatchObject({ indexed: 3, retries: 2 });
   });
 
-  it('retries a bulk request that failed as a whole (connection error)', async () => {
-    const { client, requests } = scriptedClient([new Error('ECONNREFUSED'), [ok, ok, ok]]);
-    await new BulkIndexer(client, { baseDelayMs: 1 }).index(docs);
-    expect(requests).toHaveLength(2);
+  it('retries a request that failed as a whole: a refused connection (no status), a 429, a 502', async () => {
+    const refused = new errors.ConnectionError('connect ECONNREFUSED 127.0.0.1:9200', {
+      body: null,
+      statusCode: null,
+      headers: null,
+      meta: {},
+      warnings: null,
+    } as never);
+    const status = (statusCode: number) =>
+      new errors.ResponseError({
+        body: { error: { type: 'x' } },
+        statusCode,
+        headers: {},
+        warnings: null,
+        meta: {},
+      } as never);
+    const { client, requests } = scriptedClient([refused, status(429), status(502), [ok, ok, ok]]);
+    const report = await new BulkIndexer(client, fast).index(docs);
+    expect(requests).toHaveLength(4);
+    expect(report.indexed).toBe(3);
   });
 
-  it('gives up with SinkUnavailableError after maxAttempts', async () => {
-    const throttled: Item[] = [{ status: 429 }, { status: 429 }, { status: 429 }];
-    const { client, requests } = scriptedClient([throttled, throttled, throttled]);
-    await expect(
-      new BulkIndexer(client, { baseDelayMs: 1, maxAttempts: 3 }).index(docs),
-    ).rejects.toBeInstanceOf(SinkUnavailableError);
+  it('gives up with the retriable SinkUnavailableError after maxAttempts', async () => {
+    const { client, requests } = scriptedClient(
+      () => new errors.TimeoutError('Request timed out', {} as never),
+    );
+    await expect(new BulkIndexer(client, { ...fast, maxAttempts: 3 }).index(docs)).rejects.toBeInstanceOf(
+      SinkUnavailableError,
+    );
     expect(requests).toHaveLength(3);
   });
 
-  it('reroutes a document its index rejects (400) to the bad index with the rejection as reason', async () => {
+  it('stops with PermanentIndexError when the whole request is refused with 403, naming the fix', async () => {
+    const blocked = new errors.ResponseError({
+      body: { error: { type: 'cluster_block_exception', reason: 'index [p] blocked' } },
+      statusCode: 403,
+      headers: {},
+      warnings: null,
+      meta: {},
+    } as never);
+    const { client } = scriptedClient([blocked]);
+    await expect(new BulkIndexer(client).index(docs)).rejects.toThrow(/HTTP 403.*write-blocked/);
+  });
+
+  it('turns a document its index rejects (400) into a bad one under the same id, in the same index', async () => {
     const rejected = {
       status: 400,
       error: { type: 'mapper_parsing_exception', reason: 'failed to parse field [device]' },
     };
     const { client, requests } = scriptedClient([[ok, rejected, ok], [ok]]);
     const report = await new BulkIndexer(client).index(docs);
-    expect(requests[1][0]).toEqual({ index: { _index: 'p-bad-2026.11.23', _id: 't-0-1' } });
-    expect(requests[1][1]).toMatchObject({
+    expect(requests[1].lines[0]).toEqual({
+      index: { _index: 'p-events-2026.11.23', _id: recordId(records[1]) },
+    });
+    expect(requests[1].lines[1]).toMatchObject({
       category: 'bad',
       raw: expect.stringContaining('"device":"WEB"'),
       reasons: [
@@ -114,15 +166,76 @@ describe('BulkIndexer', () => {
     expect(report).toMatchObject({ indexed: 3, rerouted: 1, counts: { good: 1, suspicious: 0, bad: 2 } });
   });
 
-  it('fails with PermanentIndexError on a 403, which no other index would accept either', async () => {
+  it('fails with PermanentIndexError on an item answered 403, which no other index would accept either', async () => {
     const denied = { status: 403, error: { type: 'security_exception', reason: 'no permissions' } };
     const { client } = scriptedClient([[ok, denied, ok]]);
     await expect(new BulkIndexer(client).index(docs)).rejects.toBeInstanceOf(PermanentIndexError);
   });
 
-  it('fails with PermanentIndexError when the bad index rejects a document too', async () => {
+  it('fails with DocumentRejectedError when a bad document is rejected too', async () => {
     const rejected = { status: 400, error: { type: 'x', reason: 'y' } };
     const { client } = scriptedClient([[ok, ok, rejected]]);
-    await expect(new BulkIndexer(client).index(docs)).rejects.toBeInstanceOf(PermanentIndexError);
+    await expect(new BulkIndexer(client).index(docs)).rejects.toBeInstanceOf(DocumentRejectedError);
+  });
+
+  it('cuts requests by bytes, never above maxRequestBytes', async () => {
+    const big = Array.from({ length: 60 }, (_, i) => bigBad(i, 100_000));
+    const { client, requests } = scriptedClient(allOk);
+    const report = await new BulkIndexer(client, { maxRequestBytes: 1024 * 1024 }).index(big);
+    expect(report.indexed).toBe(60);
+    expect(requests.length).toBeGreaterThanOrEqual(
+      Math.ceil(requests.reduce((s, r) => s + r.bytes, 0) / (1024 * 1024)),
+    );
+    expect(requests.length).toBeGreaterThan(1);
+    expect(Math.max(...requests.map((r) => r.bytes))).toBeLessThanOrEqual(1024 * 1024);
+    expect(report.maxRequestBytes).toBe(Math.max(...requests.map((r) => r.bytes)));
+    expect(requests.flatMap(ids)).toEqual(big.map((d) => d.id));
+  });
+
+  it('answers a 413 by resending in smaller requests, and keeps the lower size afterwards', async () => {
+    const domainLimit = 1_500_000;
+    const tooLarge = new errors.ResponseError({
+      body: '',
+      statusCode: 413,
+      headers: {},
+      warnings: null,
+      meta: {},
+    } as never);
+    const { client, requests } = scriptedClient((request) =>
+      request.bytes > domainLimit ? tooLarge : allOk(request),
+    );
+    const indexer = new BulkIndexer(client, { maxRequestBytes: 8 * 1024 * 1024 });
+    const big = Array.from({ length: 80 }, (_, i) => bigBad(i, 100_000));
+    expect((await indexer.index(big)).indexed).toBe(80);
+    const accepted = requests.filter((r) => r.bytes <= domainLimit);
+    expect(accepted.flatMap(ids).sort()).toEqual(big.map((d) => d.id).sort());
+    const before = requests.length;
+    await indexer.index(big);
+    expect(requests.slice(before).every((r) => r.bytes <= domainLimit)).toBe(true);
+  });
+
+  it('stops with PermanentIndexError when the domain refuses a single document as too large', async () => {
+    const tooLarge = new errors.ResponseError({
+      body: '',
+      statusCode: 413,
+      headers: {},
+      warnings: null,
+      meta: {},
+    } as never);
+    const { client } = scriptedClient(() => tooLarge);
+    await expect(new BulkIndexer(client).index([bigBad(0, 100_000)])).rejects.toThrow(/413.*single document/);
+  });
+
+  it('keeps at most MAX_RAW_BYTES of an oversize bad record, with its original size', () => {
+    const doc = bigBad(0, 3 * MAX_RAW_BYTES);
+    expect(doc.body).toMatchObject({ raw_bytes: 3 * MAX_RAW_BYTES, raw_truncated: true });
+    expect(doc.body.raw).toHaveLength(MAX_RAW_BYTES);
+    expect(Buffer.from(doc.body.raw_base64 ?? '', 'base64')).toHaveLength(MAX_RAW_BYTES);
+  });
+
+  it('refuses a request bound below 1 MiB, which a single document could exceed', () => {
+    expect(() => new BulkIndexer(scriptedClient([]).client, { maxRequestBytes: 1000 })).toThrow(
+      /maxRequestBytes must be at least 1048576/,
+    );
   });
 });

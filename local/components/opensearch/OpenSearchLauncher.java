@@ -22,6 +22,8 @@ public class OpenSearchLauncher {
       // Disks on dev machines and CI are often nearly full: never block writes on the watermark.
       settings.put("cluster.routing.allocation.disk.threshold_enabled", "false");
       settings.put("action.auto_create_index", "true");
+      // What the smallest AWS domain (t3.medium.search) accepts per request, so request sizing is tested here.
+      settings.put("http.max_content_length", "10mb");
       settings.putList("node.roles", "cluster_manager", "data", "ingest");
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
