@@ -1,15 +1,28 @@
 // The kafkajs consumer loop shared by the Fargate service and the local runner. Offsets are resolved and
-// committed only after a chunk's documents are indexed (at-least-once, idempotent writes: exactly-once
-// effect). Infrastructure failures are retried in place with heartbeats, then the partition is paused and
-// resumed later. A record that even the bad index refuses is isolated by bisecting its chunk and sent to
-// the dead-letter sink when one is configured; anything else crashes the consumer and `done` rejects so
-// the process exits non-zero.
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+// committed chunk by chunk, only after the chunk's documents are indexed (at-least-once delivery, idempotent
+// writes: exactly-once effect). What to do about an error is decided by its cause chain (kafkajs wraps ours):
+// an outage (database, search, broker) is retried in place without limit, with backoff and heartbeats, so the
+// group keeps its members and the wait shows as lag and warnings; a record that even the bad index refuses is
+// isolated by bisecting its chunk and dead-lettered when a sink is configured; anything else (a permanent
+// refusal, a bug) stops the consumer at once, commits nothing past the failed chunk, and `done` rejects so
+// the process exits 1.
+import kafkajs, {
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
 import { emptyCounts } from './documents.js';
-import { DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
+import { ConfigError, DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type BatchSummary, mergeSummaries } from './process-batch.js';
 import { backoffMs, sleep } from './retry.js';
+
+// kafkajs spreads its error classes into module.exports, which Node's ESM loader cannot see as named exports.
+const { KafkaJSError } = kafkajs;
+
 import type { SourceRecord } from './source-record.js';
 
 export interface BatchInfo {
@@ -31,20 +44,41 @@ export interface RunConsumerOptions {
   readonly onBatch?: (summary: BatchSummary, info: BatchInfo) => void;
   /** Records handed to `process` at once (one users query, one _bulk). @default 2000 */
   readonly chunkSize?: number;
-  /** Retries of a failing chunk before its partition is paused. @default 3 */
-  readonly retriesBeforePause?: number;
-  /** @default 500 ms */
+  /** First delay before retrying a chunk after an outage, doubled per attempt. @default 500 ms */
   readonly retryBaseDelayMs?: number;
+  /** Longest delay between two retries of a chunk. @default 30_000 ms */
+  readonly retryMaxDelayMs?: number;
+  /** Called before each retry of a chunk that hit an outage (for metrics). */
+  readonly onRetry?: (error: unknown, info: RetryInfo) => void;
   /** @default 3 */
   readonly partitionsConsumedConcurrently?: number;
   /** Where records that no index accepts go. @default - none: such a record stops the consumer */
   readonly deadLetter?: DeadLetterSink;
+  /** Turns a fetched message into the record to process. @default toSourceRecord */
+  readonly toRecord?: (topic: string, partition: number, message: KafkaMessage) => SourceRecord;
+}
+
+export interface RetryInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: string;
+  readonly attempt: number;
+  readonly delayMs: number;
 }
 
 /** Receives records that cannot be indexed anywhere, with the reason; must be durable before it resolves. */
 export type DeadLetterSink = (records: readonly SourceRecord[], error: Error) => Promise<void>;
 
-/** A dead-letter sink producing to a Kafka topic, with the source coordinates and the error as headers. */
+/** Headers a dead-lettered record carries: where it came from (its identity) and why no index took it. */
+export const DEAD_LETTER_HEADERS = {
+  topic: 'x-source-topic',
+  partition: 'x-source-partition',
+  offset: 'x-source-offset',
+  timestamp: 'x-source-timestamp',
+  error: 'x-error',
+} as const;
+
+/** A dead-letter sink producing to a Kafka topic: the exact key and value, the source coordinates as headers. */
 export function kafkaDeadLetter(producer: Producer, topic: string): DeadLetterSink {
   return async (records, error) => {
     await producer.send({
@@ -54,13 +88,47 @@ export function kafkaDeadLetter(producer: Producer, topic: string): DeadLetterSi
         key: r.key === null ? null : Buffer.from(r.key),
         value: r.value === null ? null : Buffer.from(r.value),
         headers: {
-          'x-source-topic': r.topic,
-          'x-source-partition': String(r.partition),
-          'x-source-offset': r.offset,
-          'x-error': error.message.slice(0, 1000),
+          [DEAD_LETTER_HEADERS.topic]: r.topic,
+          [DEAD_LETTER_HEADERS.partition]: String(r.partition),
+          [DEAD_LETTER_HEADERS.offset]: r.offset,
+          [DEAD_LETTER_HEADERS.timestamp]: String(r.timestampMs),
+          [DEAD_LETTER_HEADERS.error]: error.message.slice(0, 1000),
         },
       })),
     });
+  };
+}
+
+/**
+ * The original record of a dead-lettered message, rebuilt from its headers: re-driving it gives the document
+ * the identity it would have had, so a re-drive after a fix overwrites instead of adding.
+ */
+export function deadLetteredRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  const header = (name: string) => {
+    const value = message.headers?.[name];
+    const text = Array.isArray(value) ? value[0] : value;
+    return text === undefined ? undefined : text.toString();
+  };
+  const sourceTopic = header(DEAD_LETTER_HEADERS.topic);
+  const sourcePartition = Number(header(DEAD_LETTER_HEADERS.partition));
+  const sourceOffset = header(DEAD_LETTER_HEADERS.offset);
+  const sourceTimestamp = Number(header(DEAD_LETTER_HEADERS.timestamp));
+  if (
+    sourceTopic === undefined ||
+    !Number.isInteger(sourcePartition) ||
+    sourceOffset === undefined ||
+    Number.isNaN(sourceTimestamp)
+  ) {
+    // Not written by kafkaDeadLetter: it is a record of this topic in its own right.
+    return toSourceRecord(topic, partition, message);
+  }
+  return {
+    topic: sourceTopic,
+    partition: sourcePartition,
+    offset: sourceOffset,
+    timestampMs: sourceTimestamp,
+    key: message.key ?? null,
+    value: message.value ?? null,
   };
 }
 
@@ -92,7 +160,7 @@ export interface RunningConsumer {
   readonly consumer: Consumer;
   /** Stops fetching, finishes the chunk in flight, commits, leaves the group. */
   stop(): Promise<void>;
-  /** Resolves after stop(); rejects when the consumer crashed for good. */
+  /** Resolves after stop(); rejects with the cause when the consumer stopped on a permanent error. */
   readonly done: Promise<void>;
 }
 
@@ -107,123 +175,172 @@ export function toSourceRecord(topic: string, partition: number, message: KafkaM
   };
 }
 
-/** Errors worth restarting the consumer for; the rest are bugs or permanent rejections. */
-export function isRecoverable(error: unknown): boolean {
-  if (error instanceof RetriableError) return true;
-  if (error instanceof PipelineError) return false;
-  const name = (error as Error | undefined)?.name ?? '';
-  return name.startsWith('KafkaJS');
+/** Node's codes for a peer that cannot be reached: an outage, whoever reports it. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether an error is an outage worth waiting out, decided by its cause chain, since kafkajs wraps what
+ * eachBatch throws (KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError): our own typed error decides
+ * where there is one; otherwise the innermost error does: a kafkajs error by its `retriable` flag (a broker or
+ * coordinator outage, a rebalance), a network error code; anything else is a bug or a permanent refusal.
+ */
+export function isRetriable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 32; depth++) {
+    if (current instanceof PipelineError) return current instanceof RetriableError;
+    if (current.cause === undefined || current.cause === current) break;
+    current = current.cause;
+  }
+  if (current instanceof KafkaJSError) return current.retriable;
+  const code = (current as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
 }
 
 export async function runConsumer(options: RunConsumerOptions): Promise<RunningConsumer> {
   const { logger } = options;
   const chunkSize = options.chunkSize ?? 2000;
-  const retriesBeforePause = options.retriesBeforePause ?? 3;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw new ConfigError(`chunkSize must be a positive integer, got ${chunkSize}`);
+  }
   const baseDelayMs = options.retryBaseDelayMs ?? 500;
-  const pausedAttempts = new Map<number, number>();
+  const maxDelayMs = options.retryMaxDelayMs ?? 30_000;
   let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   const done = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  done.catch(() => undefined); // the caller awaits it; never an unhandled rejection before that
 
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
-    retry: { restartOnFailure: async (error) => isRecoverable(error) },
+    retry: { restartOnFailure: async (error) => isRetriable(error) },
   });
-  // kafkajs restarts by itself only after errors it flags retriable. A broker or coordinator outage can
-  // surface as a non-retriable crash: once we have run, we rejoin with backoff instead of dying, because
-  // the local runner has no supervisor. Our own permanent errors still end the run.
-  let restarts = 0;
   let stopped = false;
+  let fatal: unknown;
+  // Stops the consumer for good. Not awaited by its caller: disconnect waits for the eachBatch calling it.
+  const stopOnPermanentError = (error: unknown) => {
+    if (fatal !== undefined) return;
+    fatal = error;
+    stopped = true;
+    logger.error('stopping the consumer: permanent error', { error: error as Error });
+    consumer
+      .disconnect()
+      .catch((disconnectError: unknown) => logger.warn('disconnect failed', { error: disconnectError }))
+      .finally(() => settle?.reject(error));
+  };
+
+  // kafkajs restarts by itself after the errors it deems retriable. A broker or coordinator outage can also
+  // surface as a crash without restart: we then rejoin with a backoff that grows until a chunk gets through
+  // again (a successful join alone does not reset it, so a flapping broker cannot cause a rejoin storm).
+  let restarts = 0;
   const start = async () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
+      // Commit after every resolved chunk: a crash then redelivers at most the chunk in flight.
+      autoCommitThreshold: 1,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
       eachBatch,
     });
   };
   const restartLater = () => {
     restarts++;
-    const delay = backoffMs(restarts, 1_000, 30_000);
+    const delay = backoffMs(restarts, 1_000, 60_000);
     logger.warn('rejoining the group after a crash', { attempt: restarts, delayMs: delay });
     setTimeout(() => {
       if (stopped) return;
       start().catch((error: unknown) => {
-        logger.warn('rejoin failed', { error: error as Error });
-        restartLater();
+        if (isRetriable(error)) {
+          logger.warn('rejoin failed', { error: error as Error });
+          restartLater();
+        } else stopOnPermanentError(error);
       });
     }, delay).unref();
   };
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) {
-      logger.warn('consumer crashed, kafkajs restarts it', { error: payload.error });
-    } else if (isRecoverable(payload.error) && !stopped) {
-      restartLater();
-    } else {
-      logger.error('consumer crashed for good', { error: payload.error });
-      settle?.reject(payload.error);
-    }
-  });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    restarts = 0;
+    if (stopped) return;
+    if (payload.restart) logger.warn('consumer crashed, kafkajs restarts it', { error: payload.error });
+    else if (isRetriable(payload.error)) restartLater();
+    else stopOnPermanentError(payload.error);
   });
 
-  const processChunk = async (payload: EachBatchPayload, batch: Batch, messages: KafkaMessage[]) => {
-    const records = messages.map((m) => toSourceRecord(batch.topic, batch.partition, m));
-    // Heartbeat while a long chunk runs so the group does not evict us; errors surface on the next call.
-    const timer = setInterval(() => {
-      payload.heartbeat().catch((error: unknown) => logger.debug('heartbeat during chunk failed', { error }));
-    }, 3_000);
-    try {
-      return await processOrDeadLetter(records, options.process, options.deadLetter);
-    } finally {
-      clearInterval(timer);
+  /** Waits `ms` unless the consumer stops or the partition is taken away; heartbeats so the group keeps us. */
+  const waitUnlessStopped = async (payload: EachBatchPayload, ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    for (;;) {
+      // A rebalance surfaces here as a kafkajs error: it propagates, and kafkajs rejoins.
+      await payload.heartbeat();
+      if (stopped || !payload.isRunning() || payload.isStale()) return false;
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      await sleep(Math.min(left, 1_000));
+    }
+  };
+
+  /** The chunk's summary once it is indexed; undefined when the consumer stops first. */
+  const processChunk = async (
+    payload: EachBatchPayload,
+    batch: Batch,
+    messages: KafkaMessage[],
+    log: Logger,
+  ): Promise<BatchSummary | undefined> => {
+    const toRecord = options.toRecord ?? toSourceRecord;
+    const records = messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    const firstOffset = messages[0].offset;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await processOrDeadLetter(records, options.process, options.deadLetter);
+      } catch (error) {
+        if (!isRetriable(error)) {
+          stopOnPermanentError(error);
+          return undefined;
+        }
+        const delayMs = backoffMs(attempt, baseDelayMs, maxDelayMs);
+        const lastOffset = messages[messages.length - 1].offset;
+        log.warn('chunk failed on an outage, retrying', { firstOffset, lastOffset, attempt, delayMs, error });
+        options.onRetry?.(error, {
+          topic: batch.topic,
+          partition: batch.partition,
+          firstOffset,
+          attempt,
+          delayMs,
+        });
+        if (!(await waitUnlessStopped(payload, delayMs))) return undefined;
+      }
     }
   };
 
   const eachBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     const log = logger.child({ topic: batch.topic, partition: batch.partition });
-    for (let i = 0; i < batch.messages.length; i += chunkSize) {
-      if (!payload.isRunning() || payload.isStale()) return;
-      const messages = batch.messages.slice(i, i + chunkSize);
-      const range = { firstOffset: messages[0].offset, lastOffset: messages[messages.length - 1].offset };
-      let summary: BatchSummary | undefined;
-      for (let attempt = 1; summary === undefined; attempt++) {
-        try {
-          summary = await processChunk(payload, batch, messages);
-        } catch (error) {
-          if (!(error instanceof RetriableError)) throw error;
-          if (attempt > retriesBeforePause) {
-            // Pause this partition and come back later: the unresolved records are fetched again.
-            const pauses = (pausedAttempts.get(batch.partition) ?? 0) + 1;
-            pausedAttempts.set(batch.partition, pauses);
-            const delay = backoffMs(pauses, baseDelayMs * 4, 60_000);
-            log.warn('pausing partition: infrastructure unavailable', { ...range, delayMs: delay, error });
-            const resume = payload.pause();
-            setTimeout(resume, delay).unref();
-            return;
-          }
-          log.warn('chunk failed, retrying', { ...range, attempt, error });
-          await sleep(backoffMs(attempt, baseDelayMs));
-          await payload.heartbeat();
-          if (!payload.isRunning() || payload.isStale()) return;
-        }
+    // Heartbeat while a long chunk runs so the group does not evict us; errors surface on the next call.
+    const heartbeats = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => log.debug('heartbeat during chunk failed', { error }));
+    }, 3_000);
+    try {
+      for (let i = 0; i < batch.messages.length; i += chunkSize) {
+        if (stopped || !payload.isRunning() || payload.isStale()) return;
+        const messages = batch.messages.slice(i, i + chunkSize);
+        const summary = await processChunk(payload, batch, messages, log);
+        if (summary === undefined) return;
+        restarts = 0;
+        const lastOffset = messages[messages.length - 1].offset;
+        payload.resolveOffset(lastOffset);
+        await payload.commitOffsetsIfNecessary();
+        const offsetLag = Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1);
+        options.onBatch?.(summary, { topic: batch.topic, partition: batch.partition, lastOffset, offsetLag });
       }
-      pausedAttempts.delete(batch.partition);
-      payload.resolveOffset(range.lastOffset);
-      await payload.commitOffsetsIfNecessary();
-      await payload.heartbeat();
-      const offsetLag = Math.max(0, Number(batch.highWatermark) - Number(range.lastOffset) - 1);
-      options.onBatch?.(summary, {
-        topic: batch.topic,
-        partition: batch.partition,
-        lastOffset: range.lastOffset,
-        offsetLag,
-      });
+    } finally {
+      clearInterval(heartbeats);
     }
   };
 
@@ -235,7 +352,9 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     done,
     stop: () => {
       stopped = true;
-      stopping ??= consumer.disconnect().then(() => settle?.resolve());
+      stopping ??= consumer.disconnect().then(() => {
+        if (fatal === undefined) settle?.resolve();
+      });
       return stopping;
     },
   };

@@ -14,12 +14,13 @@ export function optionalEnv(name: string, fallback: string): string {
   return value === undefined || value.trim() === '' ? fallback : value;
 }
 
-export function intEnv(name: string, fallback: number): number {
+/** An integer variable no smaller than `min` (@default 0). */
+export function intEnv(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`environment variable ${name} must be a non-negative integer, got '${raw}'`);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`environment variable ${name} must be an integer of at least ${min}, got '${raw}'`);
   }
   return value;
 }

@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   const clusterArn = requireEnv('CLUSTER_ARN');
   const topic = requireEnv('KAFKA_TOPIC');
   const groupId = requireEnv('KAFKA_GROUP_ID');
-  const chunkSize = intEnv('CHUNK_SIZE', 2000);
+  const chunkSize = intEnv('CHUNK_SIZE', 2000, 1);
   const fromBeginning = optionalEnv('FROM_BEGINNING', 'true') !== 'false';
   const deadLetterTopic = requireEnv('KAFKA_DLQ_TOPIC');
 

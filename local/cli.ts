@@ -1,6 +1,7 @@
 // What the local CLIs (demo, consume, monitor, bench) share: argument parsing whose mistakes are usage
 // errors (exit 2 with a one-line message), and a runner that maps failures to exit codes.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { PipelineError } from '../core/errors.js';
 
 export class UsageError extends Error {}
 
@@ -37,9 +38,14 @@ export function runCli(name: string, main: () => Promise<number>): void {
         console.error(`${name}: ${error.message} (see --help)`);
         process.exit(2);
       }
-      console.error(
-        `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      // Our own errors say what to fix; anything else gets its stack, to be reported.
+      const text =
+        error instanceof PipelineError
+          ? error.message
+          : error instanceof Error
+            ? (error.stack ?? error.message)
+            : String(error);
+      console.error(`${name} failed: ${text}`);
       process.exit(1);
     },
   );

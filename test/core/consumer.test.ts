@@ -1,6 +1,12 @@
+import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isRecoverable, processOrDeadLetter } from '../../core/consumer.js';
-import { DatabaseUnavailableError, DocumentRejectedError, PermanentIndexError } from '../../core/errors.js';
+import { isRetriable, processOrDeadLetter } from '../../core/consumer.js';
+import {
+  DatabaseUnavailableError,
+  DocumentRejectedError,
+  PermanentIndexError,
+  SinkUnavailableError,
+} from '../../core/errors.js';
 import type { BatchSummary } from '../../core/process-batch.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
@@ -73,11 +79,33 @@ describe('processOrDeadLetter', () => {
   });
 });
 
-describe('isRecoverable', () => {
-  it('restarts on infrastructure and kafkajs errors, not on permanent ones or bugs', () => {
-    expect(isRecoverable(new DatabaseUnavailableError('x'))).toBe(true);
-    expect(isRecoverable(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(true);
-    expect(isRecoverable(new PermanentIndexError('x'))).toBe(false);
-    expect(isRecoverable(new TypeError('x'))).toBe(false);
+describe('isRetriable', () => {
+  // What kafkajs's retrier throws after eachBatch failed five times (its typings omit the `cause` option).
+  const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+  const wrapped = (cause: Error) =>
+    new KafkaJSNumberOfRetriesExceeded(new NonRetriable(cause, { cause }), {
+      retryCount: 5,
+      retryTime: 1000,
+    });
+
+  it('waits out our outages and kafkajs retriable errors, also when kafkajs wraps them', () => {
+    expect(isRetriable(new DatabaseUnavailableError('x'))).toBe(true);
+    expect(isRetriable(new SinkUnavailableError('x'))).toBe(true);
+    expect(isRetriable(wrapped(new SinkUnavailableError('x')))).toBe(true);
+    expect(isRetriable(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'))).toBe(true);
+    expect(isRetriable(wrapped(new KafkaJSConnectionError('Connection error')))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+  });
+
+  it('stops on permanent refusals and bugs, also when kafkajs wraps them', () => {
+    expect(isRetriable(new PermanentIndexError('x'))).toBe(false);
+    expect(isRetriable(wrapped(new PermanentIndexError('x')))).toBe(false);
+    expect(isRetriable(new TypeError('x'))).toBe(false);
+    expect(isRetriable(wrapped(new TypeError('x')))).toBe(false);
+    expect(isRetriable(new KafkaJSNonRetriableError('SASL authentication failed'))).toBe(false);
+  });
+
+  it('never trusts a name: a plain error calling itself KafkaJS-something is a bug', () => {
+    expect(isRetriable(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
   });
 });

@@ -1,9 +1,16 @@
-// Infrastructure failure on the real stack: while the users table cannot be read, the consumer retries
-// and pauses instead of classifying blindly; once it is back, every event is indexed, nothing is lost.
+// Database failures on the real stack: while the users table cannot be read, or MariaDB itself is killed
+// and restarted, the consumer retries instead of classifying blindly; once it is back, every event is
+// indexed exactly once, nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { silentLogger } from '../../core/logger.js';
+import { processBatch } from '../../core/process-batch.js';
+import { MysqlUsersSource, UsersLookup } from '../../core/users.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
+import { runGenerator } from '../../generator/run.js';
+import { startComponent } from '../../local/components/lifecycle.js';
+import { mariadb } from '../../local/components/mariadb.js';
+import { readPid } from '../../local/components/processes.js';
 import {
   countIndexed,
   ensureTopic,
@@ -13,7 +20,11 @@ import {
 } from '../../local/pipeline.js';
 import {
   createTestEnvironment,
+  deleteIndices,
   disposeTestEnvironment,
+  endpoints,
+  indexedTotal,
+  recordingLogger,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -34,6 +45,7 @@ describe('a users database outage', () => {
   });
 
   afterAll(async () => {
+    await startComponent(mariadb, () => {}); // whatever happened below, leave MariaDB up for the next file
     await disposeTestEnvironment({ topic, prefix, db, pipeline });
   });
 
@@ -91,5 +103,71 @@ describe('a users database outage', () => {
     }
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual({ good: 20, suspicious: 0, bad: 0 });
+  });
+
+  it('waits out MariaDB killed mid-stream and restarted, then indexes every event once', async () => {
+    const killedTopic = uniqueName('it-outage-killed-');
+    const killedPrefix = uniqueName('it-outage-killed-');
+    await prepareIndices(pipeline.search, killedPrefix);
+    const truth = await runGenerator({
+      topic: killedTopic,
+      brokers: endpoints.brokers,
+      count: 10_000,
+      rate: 0,
+      badRatio: 0.2,
+      suspiciousRatio: 0.2,
+      seed: 'mariadb-killed',
+      accounts: 10, // the accounts the first test seeded; the generator upserts the same rows
+      mysqlUrl: db.url,
+      partitions: 2,
+    });
+    const group = uniqueName('it-outage-killed-group-');
+    const entries: { message: string }[] = [];
+    // No users cache: every chunk asks the database, so the outage cannot hide behind cached answers.
+    const processUncached = (records: Parameters<LocalPipeline['process']>[0]) =>
+      processBatch(records, {
+        users: new UsersLookup(new MysqlUsersSource(pipeline.pool), { ttlMs: 0 }),
+        indexer: pipeline.indexer,
+        indexPrefix: killedPrefix,
+      });
+    const running = await runConsumer({
+      kafka: pipeline.kafka,
+      groupId: group,
+      topic: killedTopic,
+      chunkSize: 250,
+      retryBaseDelayMs: 100,
+      logger: recordingLogger(entries),
+      process: processUncached,
+    });
+    let failed: unknown;
+    running.done.catch((error: unknown) => {
+      failed = error;
+    });
+    try {
+      await waitFor(
+        'the consumer to index some events',
+        async () => (await indexedTotal(pipeline, killedPrefix)) >= 1_000,
+      );
+      const pid = readPid('mariadb');
+      expect(pid).toBeDefined();
+      process.kill(pid as number, 'SIGKILL');
+      await waitFor(
+        'the consumer to retry on the outage',
+        async () => entries.filter((e) => e.message === 'chunk failed on an outage, retrying').length >= 3,
+        60_000,
+      );
+      expect(await pipeline.lag(group, killedTopic)).toBeGreaterThan(0);
+      expect(await startComponent(mariadb, () => {})).toBe('started');
+      await waitFor(
+        'every offset to be committed',
+        async () => (await pipeline.lag(group, killedTopic)) === 0,
+      );
+    } finally {
+      await running.stop();
+    }
+    expect(failed).toBeUndefined();
+    await refreshIndices(pipeline.search, killedPrefix);
+    expect(await countIndexed(pipeline.search, killedPrefix)).toEqual(truth.byCategory);
+    await deleteIndices(pipeline.search, killedPrefix);
   });
 });
