@@ -4,6 +4,7 @@
 
 import { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
+import { ConfigError } from '../core/errors.js';
 import { BulkIndexer, DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { UsersLookup } from '../core/users.js';
 import { DbSecretReader } from './db-secret.js';
@@ -19,6 +20,8 @@ export interface PipelineConfig {
   /** Optional override of the secret's dbname. */
   readonly databaseName?: string;
   readonly usersCacheTtlSeconds: number;
+  /** How long one users query may wait for the database (e.g. on a table lock) before the batch is retried. */
+  readonly usersQueryTimeoutMs: number;
   readonly secretTtlSeconds: number;
   readonly metricsNamespace: string;
   /** Upper bound of one _bulk request body. */
@@ -28,6 +31,11 @@ export interface PipelineConfig {
 /** Reads and validates every variable up front, so a misconfigured function fails on its first event. */
 export function pipelineConfigFromEnv(): PipelineConfig {
   const databaseName = optionalEnv('DB_NAME', '');
+  const usersQueryTimeoutMs = intEnv('USERS_QUERY_TIMEOUT_MS', 5_000);
+  // 0 would mean "no timeout" to mysql2: the silent stall on a locked table the setting exists to prevent.
+  if (usersQueryTimeoutMs < 1) {
+    throw new ConfigError('environment variable USERS_QUERY_TIMEOUT_MS must be at least 1 (ms), got 0');
+  }
   return {
     region: requireEnv('AWS_REGION'),
     indexPrefix: optionalEnv('INDEX_PREFIX', DEFAULT_INDEX_PREFIX),
@@ -35,6 +43,7 @@ export function pipelineConfigFromEnv(): PipelineConfig {
     dbSecretArn: requireEnv('DB_SECRET_ARN'),
     databaseName: databaseName === '' ? undefined : databaseName,
     usersCacheTtlSeconds: intEnv('USERS_CACHE_TTL_SECONDS', 60),
+    usersQueryTimeoutMs,
     secretTtlSeconds: intEnv('DB_SECRET_TTL_SECONDS', 300),
     metricsNamespace: optionalEnv('METRICS_NAMESPACE', 'LogPipeline'),
     bulkMaxBytes: intEnv('BULK_MAX_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1024 * 1024),
@@ -58,7 +67,9 @@ export function createPipelineDeps(config: PipelineConfig): PipelineDeps {
   );
   const client = createOpenSearchClient({ endpoint: config.opensearchEndpoint, region: config.region });
   return {
-    users: new UsersLookup(new RdsUsersSource(pools), { ttlMs: config.usersCacheTtlSeconds * 1000 }),
+    users: new UsersLookup(new RdsUsersSource(pools, { queryTimeoutMs: config.usersQueryTimeoutMs }), {
+      ttlMs: config.usersCacheTtlSeconds * 1000,
+    }),
     indexer: new BulkIndexer(client, { maxRequestBytes: config.bulkMaxBytes }),
     indexPrefix: config.indexPrefix,
     close: async () => {

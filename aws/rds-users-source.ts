@@ -1,13 +1,13 @@
 // UsersSource over RDS whose credentials live in Secrets Manager: resolves the current pool (following
 // rotation) on every lookup and reports any failure to reach the database as retriable.
 import { DatabaseUnavailableError } from '../core/errors.js';
-import { MysqlUsersSource, type UsersSource } from '../core/users.js';
+import { MysqlUsersSource, type MysqlUsersSourceOptions, type UsersSource } from '../core/users.js';
 import type { RotatingPool } from './rotating-pool.js';
 
 export class RdsUsersSource implements UsersSource {
   constructor(
     private readonly pools: RotatingPool,
-    private readonly table = 'users',
+    private readonly options: MysqlUsersSourceOptions = {},
   ) {}
 
   async defaultDevices(accountIds: readonly number[]): Promise<Map<number, string>> {
@@ -19,6 +19,6 @@ export class RdsUsersSource implements UsersSource {
         cause: error,
       });
     }
-    return new MysqlUsersSource(pool, this.table).defaultDevices(accountIds);
+    return new MysqlUsersSource(pool, this.options).defaultDevices(accountIds);
   }
 }

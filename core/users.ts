@@ -1,35 +1,89 @@
 // Looks up each account's default device: one query per batch for the distinct ids, answers cached for a
-// bounded time in a bounded map. A database failure surfaces as DatabaseUnavailableError (retry the batch,
-// never classify blindly).
+// bounded time in a bounded map. A database failure or a query that outlives its timeout surfaces as
+// DatabaseUnavailableError (retry the batch, never classify blindly).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { DatabaseUnavailableError } from './errors.js';
+import { ConfigError, DatabaseUnavailableError } from './errors.js';
 
 export interface UsersSource {
   /** Default device per account id; ids without a row are absent from the map. */
   defaultDevices(accountIds: readonly number[]): Promise<Map<number, string>>;
 }
 
+export interface MysqlUsersSourceOptions {
+  /** @default 'users' */
+  readonly table?: string;
+  /**
+   * How long the query may wait for the server once sent, e.g. on a table lock (the server's own
+   * lock_wait_timeout is a day). Waiting for a free pool connection or for a connect is not counted.
+   * @default 5_000
+   */
+  readonly queryTimeoutMs?: number;
+}
+
+/** mysql2's error when a query's `timeout` elapses before the server answers. */
+function isTimeout(error: unknown): boolean {
+  return (error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT';
+}
+
 export class MysqlUsersSource implements UsersSource {
+  private readonly table: string;
+  private readonly queryTimeoutMs: number;
+
   constructor(
     private readonly pool: Pool,
-    private readonly table = 'users',
-  ) {}
+    options: MysqlUsersSourceOptions = {},
+  ) {
+    this.table = options.table ?? 'users';
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
+    if (!Number.isSafeInteger(this.queryTimeoutMs) || this.queryTimeoutMs < 1) {
+      throw new ConfigError(
+        `queryTimeoutMs must be a positive whole number of ms, got ${this.queryTimeoutMs}`,
+      );
+    }
+  }
 
   async defaultDevices(accountIds: readonly number[]): Promise<Map<number, string>> {
     const found = new Map<number, string>();
     if (accountIds.length === 0) return found;
+    let rows: RowDataPacket[];
     try {
-      const [rows] = await this.pool.query<RowDataPacket[]>(
-        `SELECT account_id, default_device FROM ${this.pool.escapeId(this.table)} WHERE account_id IN (?)`,
+      rows = await this.query(accountIds);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    for (const row of rows) found.set(Number(row.account_id), String(row.default_device));
+    return found;
+  }
+
+  private async query(accountIds: readonly number[]): Promise<RowDataPacket[]> {
+    const connection = await this.pool.getConnection();
+    try {
+      const [rows] = await connection.query<RowDataPacket[]>(
+        {
+          sql: `SELECT account_id, default_device FROM ${this.pool.escapeId(this.table)} WHERE account_id IN (?)`,
+          timeout: this.queryTimeoutMs,
+        },
         [accountIds],
       );
-      for (const row of rows) found.set(Number(row.account_id), String(row.default_device));
+      connection.release();
+      return rows;
     } catch (error) {
-      throw new DatabaseUnavailableError(`users lookup failed: ${(error as Error).message}`, {
+      // After a timeout mysql2 keeps the connection busy until the server answers (it neither closes nor frees
+      // it), so a few timeouts would fill the pool with connections stuck on the lock and the next lookup would
+      // wait for a free one forever. Destroying it frees the slot; the next lookup connects afresh.
+      if (isTimeout(error)) connection.destroy();
+      else connection.release();
+      throw error;
+    }
+  }
+
+  private unavailable(error: unknown): DatabaseUnavailableError {
+    if (isTimeout(error)) {
+      return new DatabaseUnavailableError(`users lookup timed out after ${this.queryTimeoutMs} ms`, {
         cause: error,
       });
     }
-    return found;
+    return new DatabaseUnavailableError(`users lookup failed: ${(error as Error).message}`, { cause: error });
   }
 }
 

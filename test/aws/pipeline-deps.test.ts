@@ -18,6 +18,7 @@ describe('pipelineConfigFromEnv', () => {
       'INDEX_PREFIX',
       'DB_NAME',
       'USERS_CACHE_TTL_SECONDS',
+      'USERS_QUERY_TIMEOUT_MS',
       'METRICS_NAMESPACE',
     ]) {
       vi.stubEnv(name, '');
@@ -35,6 +36,7 @@ describe('pipelineConfigFromEnv', () => {
       dbSecretArn: required.DB_SECRET_ARN,
       databaseName: undefined,
       usersCacheTtlSeconds: 60,
+      usersQueryTimeoutMs: 5_000,
       secretTtlSeconds: 300,
       metricsNamespace: 'LogPipeline',
       bulkMaxBytes: 5 * 1024 * 1024,
@@ -52,5 +54,17 @@ describe('pipelineConfigFromEnv', () => {
     stub({ ...required, USERS_CACHE_TTL_SECONDS: '1.5' });
 
     expect(() => pipelineConfigFromEnv()).toThrow(/USERS_CACHE_TTL_SECONDS/);
+  });
+
+  it('reads the users query timeout in milliseconds', () => {
+    stub({ ...required, USERS_QUERY_TIMEOUT_MS: '2500' });
+
+    expect(pipelineConfigFromEnv().usersQueryTimeoutMs).toBe(2_500);
+  });
+
+  it('rejects a users query timeout of 0, which would disable it', () => {
+    stub({ ...required, USERS_QUERY_TIMEOUT_MS: '0' });
+
+    expect(() => pipelineConfigFromEnv()).toThrow(/USERS_QUERY_TIMEOUT_MS must be at least 1/);
   });
 });
