@@ -1,6 +1,6 @@
 // Looks up each account's default device: one query per batch for the distinct ids, answers cached for a
-// bounded time in a bounded map. A database failure or a query that outlives its timeout surfaces as
-// DatabaseUnavailableError (retry the batch, never classify blindly).
+// bounded time in a bounded map, concurrent misses of one id sharing one query. A database failure or a query
+// that outlives its timeout surfaces as DatabaseUnavailableError (retry the batch, never classify blindly).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { ConfigError, DatabaseUnavailableError } from './errors.js';
 
@@ -103,6 +103,8 @@ interface CacheEntry {
 
 export class UsersLookup {
   private readonly cache = new Map<number, CacheEntry>();
+  /** The query under way for each id, so that concurrent misses of one id wait for it instead of asking again. */
+  private readonly inflight = new Map<number, Promise<Map<number, string>>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -119,26 +121,49 @@ export class UsersLookup {
     if (this.maxEntries < 1) throw new RangeError(`maxEntries must be at least 1, got ${this.maxEntries}`);
   }
 
-  /** Default device per requested id, null for unknown accounts (cached too, so floods of them stay cheap). */
+  /**
+   * Default device per requested id, null for unknown accounts (cached too, so floods of them stay cheap).
+   * Ids already being fetched by another lookup are awaited from that query; if it fails, so does this lookup.
+   */
   async lookup(accountIds: Iterable<number>): Promise<Map<number, string | null>> {
     const now = this.now();
     const result = new Map<number, string | null>();
+    const pending = new Map<number, Promise<Map<number, string>>>();
     const missing: number[] = [];
     for (const id of new Set(accountIds)) {
       const entry = this.cache.get(id);
+      const inflight = this.inflight.get(id);
       if (entry && entry.expiresAt > now) result.set(id, entry.device);
+      else if (inflight) pending.set(id, inflight);
       else missing.push(id);
     }
     if (missing.length > 0) {
-      this.queries++;
-      const found = await this.source.defaultDevices(missing);
-      for (const id of missing) {
-        const device = found.get(id) ?? null;
-        result.set(id, device);
-        this.remember(id, device, now);
-      }
+      const query = this.query(missing, now);
+      for (const id of missing) pending.set(id, query);
     }
+    // Promise.all awaits every query involved, so a second failing one is not left unhandled.
+    await Promise.all(
+      [...pending].map(async ([id, query]) => {
+        result.set(id, (await query).get(id) ?? null);
+      }),
+    );
     return result;
+  }
+
+  /** One query to the source for `ids`, registered as in flight until it settles; caches only a success. */
+  private query(ids: readonly number[], now: number): Promise<Map<number, string>> {
+    this.queries++;
+    const query = this.source
+      .defaultDevices(ids)
+      .then((found) => {
+        for (const id of ids) this.remember(id, found.get(id) ?? null, now);
+        return found;
+      })
+      .finally(() => {
+        for (const id of ids) if (this.inflight.get(id) === query) this.inflight.delete(id);
+      });
+    for (const id of ids) this.inflight.set(id, query);
+    return query;
   }
 
   get size(): number {

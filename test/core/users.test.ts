@@ -15,6 +15,25 @@ class FakeSource implements UsersSource {
   }
 }
 
+/** A source whose queries stay open until the test settles them, so lookups can overlap. */
+class DeferredSource implements UsersSource {
+  calls: number[][] = [];
+  private readonly settlers: { resolve: (found: Map<number, string>) => void; reject: (e: Error) => void }[] =
+    [];
+  constructor(private readonly table: Map<number, string>) {}
+  defaultDevices(ids: readonly number[]) {
+    this.calls.push([...ids]);
+    return new Promise<Map<number, string>>((resolve, reject) => this.settlers.push({ resolve, reject }));
+  }
+  answer(call: number) {
+    const ids = this.calls[call];
+    this.settlers[call].resolve(new Map([...this.table].filter(([id]) => ids.includes(id))));
+  }
+  fail(call: number, error: Error) {
+    this.settlers[call].reject(error);
+  }
+}
+
 describe('UsersLookup', () => {
   it('asks the source once per lookup, for the distinct uncached ids only', async () => {
     const source = new FakeSource(
@@ -78,6 +97,76 @@ describe('UsersLookup', () => {
     await expect(users.lookup([1])).rejects.toBeInstanceOf(DatabaseUnavailableError);
     source.failing = false;
     expect([...(await users.lookup([1]))]).toEqual([[1, 'IOS']]);
+  });
+
+  it('sends one query for an account that several concurrent lookups miss', async () => {
+    const source = new DeferredSource(new Map([[1, 'IOS']]));
+    const users = new UsersLookup(source);
+
+    const lookups = [users.lookup([1]), users.lookup([1]), users.lookup([1])];
+    source.answer(0);
+    const results = await Promise.all(lookups);
+
+    expect(source.calls).toEqual([[1]]);
+    expect(users.queries).toBe(1);
+    for (const result of results) expect([...result]).toEqual([[1, 'IOS']]);
+  });
+
+  it('queries only the ids that no in-flight query covers, and awaits the other query for the rest', async () => {
+    const source = new DeferredSource(
+      new Map([
+        [1, 'IOS'],
+        [2, 'WEB'],
+      ]),
+    );
+    const users = new UsersLookup(source);
+
+    const first = users.lookup([1]);
+    const second = users.lookup([1, 2]);
+    expect(source.calls).toEqual([[1], [2]]);
+    source.answer(1);
+    source.answer(0);
+
+    expect([...(await first)]).toEqual([[1, 'IOS']]);
+    expect(new Map(await second)).toEqual(
+      new Map([
+        [1, 'IOS'],
+        [2, 'WEB'],
+      ]),
+    );
+    expect(users.queries).toBe(2);
+  });
+
+  it('fails every lookup waiting on a shared query that fails, caches nothing, and asks again next time', async () => {
+    const source = new DeferredSource(new Map([[1, 'IOS']]));
+    const users = new UsersLookup(source);
+
+    const first = users.lookup([1]);
+    const second = users.lookup([1]);
+    source.fail(0, new DatabaseUnavailableError('users lookup timed out after 5000 ms'));
+
+    await expect(first).rejects.toThrow('users lookup timed out after 5000 ms');
+    await expect(second).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect(users.size).toBe(0);
+    const third = users.lookup([1]);
+    source.answer(1);
+    expect([...(await third)]).toEqual([[1, 'IOS']]);
+    expect(users.queries).toBe(2);
+  });
+
+  it('fails a lookup whose own query succeeds when a query it waits on fails', async () => {
+    const source = new DeferredSource(new Map([[2, 'WEB']]));
+    const users = new UsersLookup(source);
+
+    const first = users.lookup([1]);
+    const second = users.lookup([1, 2]);
+    source.answer(1);
+    source.fail(0, new DatabaseUnavailableError('down'));
+
+    await expect(first).rejects.toThrow('down');
+    await expect(second).rejects.toThrow('down');
+    expect([...(await users.lookup([2]))]).toEqual([[2, 'WEB']]);
+    expect(users.queries).toBe(2);
   });
 });
 
