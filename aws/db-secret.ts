@@ -98,7 +98,7 @@ export interface DbSecretReaderOptions {
 
 /** One reader per process; `read()` hits Secrets Manager at most once per TTL (and once per concurrent burst). */
 export class DbSecretReader {
-  private readonly secretArn: string;
+  readonly secretArn: string;
   private readonly ttlMs: number;
   private readonly client: SecretsApi;
   private readonly now: () => number;

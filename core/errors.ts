@@ -14,6 +14,9 @@ export class RetriableError extends PipelineError {}
 /** The users database did not answer; classifying without it would be blind, so the batch waits. */
 export class DatabaseUnavailableError extends RetriableError {}
 
+/** The users database refused our credentials: they may have just been rotated, so re-reading them can help. */
+export class DatabaseAccessDeniedError extends DatabaseUnavailableError {}
+
 /** OpenSearch refused or failed the writes (HTTP 429/5xx, connection errors) after bounded retries. */
 export class SinkUnavailableError extends RetriableError {}
 

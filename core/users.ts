@@ -2,7 +2,7 @@
 // bounded time in a bounded map, concurrent misses of one id sharing one query. A database failure or a query
 // that outlives its timeout surfaces as DatabaseUnavailableError (retry the batch, never classify blindly).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import { ConfigError, DatabaseUnavailableError } from './errors.js';
+import { ConfigError, DatabaseAccessDeniedError, DatabaseUnavailableError } from './errors.js';
 
 export interface UsersSource {
   /** Default device per account id; ids without a row are absent from the map. */
@@ -19,6 +19,12 @@ export interface MysqlUsersSourceOptions {
    */
   readonly queryTimeoutMs?: number;
 }
+
+/**
+ * Server errors of a refused login, which a rotated secret explains: wrong password or user (1045), no access
+ * to the database (1044). Not 1142 (no SELECT on the table): that user has logged in, so its secret is current.
+ */
+const ACCESS_DENIED_ERRNOS = new Set([1044, 1045]);
 
 /** mysql2's error when a query's `timeout` elapses before the server answers. */
 function isTimeout(error: unknown): boolean {
@@ -83,7 +89,12 @@ export class MysqlUsersSource implements UsersSource {
         cause: error,
       });
     }
-    return new DatabaseUnavailableError(`users lookup failed: ${(error as Error).message}`, { cause: error });
+    const { errno, message } = error as { errno?: number; message?: string };
+    const Unavailable =
+      errno !== undefined && ACCESS_DENIED_ERRNOS.has(errno)
+        ? DatabaseAccessDeniedError
+        : DatabaseUnavailableError;
+    return new Unavailable(`users lookup failed: ${message}`, { cause: error });
   }
 }
 

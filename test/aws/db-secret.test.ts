@@ -1,4 +1,5 @@
-import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { DbSecretError, DbSecretReader, parseRdsSecret, rdsPoolConfig } from '../../aws/db-secret.js';
@@ -118,5 +119,37 @@ describe('RotatingPool', () => {
       ['one', true],
       ['two', false],
     ]);
+  });
+
+  it('re-reads the secret on refresh, before its TTL, and moves to the new version', async () => {
+    const client = new SecretsManagerClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const secrets = mockClient(client);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'arn:s' })
+      .resolvesOnce({ SecretString: secretJson('one'), VersionId: 'v1' })
+      .resolves({ SecretString: secretJson('two'), VersionId: 'v2' });
+    const reader = new DbSecretReader({
+      secretArn: 'arn:s',
+      ttlSeconds: 300,
+      client,
+    });
+    const passwords: (string | undefined)[] = [];
+    const pools = new RotatingPool(reader, {}, (config) => {
+      passwords.push(config.password);
+      return { end: async () => undefined } as unknown as Pool;
+    });
+
+    const first = await pools.get();
+    expect(await pools.get()).toBe(first);
+    const refreshed = await pools.refresh();
+
+    expect(refreshed).not.toBe(first);
+    expect(passwords).toEqual(['one', 'two']);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(pools.user).toBe('admin');
+    expect(pools.secretArn).toBe('arn:s');
   });
 });
