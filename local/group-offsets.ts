@@ -33,7 +33,9 @@ export async function resetGroupOffsets(
       ? (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low }))
       : await admin.fetchTopicOffsetsByTimestamp(topic, target.getTime());
   await admin.setOffsets({ groupId, topic, partitions });
-  return partitions.map(({ partition, offset }) => ({ partition, offset }));
+  return partitions
+    .map(({ partition, offset }) => ({ partition, offset }))
+    .sort((a, b) => a.partition - b.partition);
 }
 
 /** The end offset of every partition that holds records now: what "caught up" means for a run started now. */
