@@ -1,12 +1,19 @@
-import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
-import { isRetriable, processOrDeadLetter } from '../../core/consumer.js';
 import {
+  type Kafka,
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+} from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { isRetriable, processOrDeadLetter, runConsumer } from '../../core/consumer.js';
+import {
+  ConfigError,
   DatabaseUnavailableError,
   DocumentRejectedError,
   PermanentIndexError,
   SinkUnavailableError,
 } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
 import type { BatchSummary } from '../../core/process-batch.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
@@ -107,5 +114,21 @@ describe('isRetriable', () => {
 
   it('never trusts a name: a plain error calling itself KafkaJS-something is a bug', () => {
     expect(isRetriable(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
+  });
+});
+
+describe('runConsumer', () => {
+  it('refuses a chunk size below 1 before connecting, naming the value', async () => {
+    const options = {
+      groupId: 'g',
+      topic: 't',
+      logger: silentLogger,
+      process: async () => ({ total: 0, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0 }),
+    };
+    for (const chunkSize of [0, -1, 1.5]) {
+      await expect(runConsumer({ ...options, kafka: {} as Kafka, chunkSize })).rejects.toThrow(
+        new ConfigError(`chunkSize must be a positive integer, got ${chunkSize}`),
+      );
+    }
   });
 });

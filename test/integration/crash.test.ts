@@ -2,6 +2,8 @@
 // indexed exactly once (per category count equals the generator's ground truth, no extra documents).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConsumer } from '../../core/consumer.js';
+import { silentLogger } from '../../core/logger.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
 import { countIndexed, type LocalPipeline, refreshIndices } from '../../local/pipeline.js';
 import {
@@ -75,6 +77,41 @@ describe('a consumer killed mid-stream', () => {
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await disposeTestEnvironment({ topic, prefix, db, pipeline });
+  });
+
+  it('commits each chunk as soon as it is indexed, so a crash redelivers at most the chunks in flight', async () => {
+    const group = uniqueName('it-commit-group-');
+    let indexed = 0;
+    let hold = false;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running = await runConsumer({
+      kafka: pipeline.kafka,
+      groupId: group,
+      topic,
+      chunkSize: 500,
+      logger: silentLogger,
+      process: async (records) => {
+        if (hold) await gate;
+        return pipeline.process(records);
+      },
+      onBatch: (summary) => {
+        indexed += summary.total;
+        if (indexed >= 2_000) hold = true;
+      },
+    });
+    try {
+      await waitFor('four chunks to be indexed', async () => hold);
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // chunks in flight finish or wait
+      // Mid-way through a fetched batch (thousands of records per partition), what is indexed is committed.
+      expect(EVENTS - (await pipeline.lag(group, topic))).toBe(indexed);
+      expect(indexed).toBeLessThan(EVENTS / 2);
+    } finally {
+      release();
+      await running.stop();
+    }
   });
 
   it('indexes every event exactly once after a SIGKILL and a restart', async () => {
