@@ -223,7 +223,9 @@ export class BulkIndexer {
   private reroute(doc: PipelineDocument, item: BulkItemResult): PipelineDocument {
     const why = describe(item);
     if (doc.body.category === 'bad') {
-      throw new DocumentRejectedError(`the bad document ${doc.id} was rejected by ${doc.index}: ${why}`);
+      throw new DocumentRejectedError(
+        `the bad document ${doc.id} was rejected by ${doc.index} (${why}): fix that index's mapping, or give the consumer a dead-letter topic for such records`,
+      );
     }
     const prefix = doc.index.slice(0, doc.index.lastIndexOf('-events-'));
     return badDocument(
