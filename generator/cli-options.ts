@@ -29,7 +29,8 @@ Options:
   --partitions <n>          create the topic with n partitions if it does not exist
   --compression <none|gzip> compression of produce requests (default: none)
   --chunk-size <n>          events per produce request (default: 500)
-  --max-in-flight <n>       produce requests awaiting acknowledgement at once (default: 4)
+  --max-in-flight <n>       produce requests queued at once; the idempotent producer sends them one
+                            at a time (default: 4)
   --msk-iam                 authenticate to MSK with IAM (TLS + SASL/OAUTHBEARER); needs --brokers
   --region <region>         AWS region for --msk-iam (default: AWS_REGION)
   --json                    print the ground truth as JSON on stdout

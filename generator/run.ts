@@ -2,17 +2,10 @@
 // events of each expected category the brokers accepted. The CLI, the demo and the EC2 fleet all call
 // this; it takes either broker addresses or a ready kafkajs client (e.g. one with MSK IAM auth).
 import type { ConnectionOptions } from 'node:tls';
-import {
-  CompressionTypes,
-  Kafka,
-  logLevel,
-  type Message,
-  Partitioners,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { ConfigError, PipelineError } from '../core/errors.js';
+import { createIdempotentProducer } from '../core/producer.js';
 import { ensureUsersSchema, seedUsers } from '../core/users-schema.js';
 import {
   BAD_KINDS,
@@ -55,7 +48,10 @@ export interface GeneratorOptions {
   readonly compression?: 'none' | 'gzip';
   /** Messages per produce request. @default 500 */
   readonly chunkSize?: number;
-  /** Produce requests awaiting acknowledgement at once. @default 4 */
+  /**
+   * Produce requests queued at once. The idempotent producer sends them one at a time, so above 1 this only
+   * keeps the next request ready. @default 4
+   */
   readonly maxInFlight?: number;
   /** @default 'log-generator' */
   readonly clientId?: string;
@@ -214,7 +210,9 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
   let usersSeeded: number | null = null;
   if (options.mysqlUrl !== undefined) usersSeeded = await seedUsersTable(options.mysqlUrl, options.accounts);
   hooks.onUsersSeeded?.(usersSeeded);
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a retried request whose acknowledgement was lost must not add a record the ground truth
+  // does not count.
+  const producer: Producer = createIdempotentProducer(kafka);
   try {
     if (options.partitions !== undefined) await ensureTopic(kafka, topic, options.partitions);
     await producer.connect();
