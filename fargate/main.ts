@@ -11,6 +11,7 @@ import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
 import { createLogger } from '../core/logger.js';
 import { emitBatchMetrics } from '../core/metrics.js';
 import { processBatch } from '../core/process-batch.js';
+import { createIdempotentProducer } from '../core/producer.js';
 
 async function main(): Promise<number> {
   // Every variable is read before any network call: a misconfigured task fails at once, naming the variable.
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     clientId: `log-pipeline-${groupId}`,
   });
   const deps = createPipelineDeps(pipelineConfig);
-  const deadLetterProducer = kafka.producer();
+  const deadLetterProducer = createIdempotentProducer(kafka);
   await deadLetterProducer.connect();
 
   const running = await runConsumer({

@@ -7,6 +7,7 @@ import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
+import { createIdempotentProducer } from '../core/producer.js';
 import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import {
@@ -100,7 +101,8 @@ async function main(): Promise<number> {
   let targets: PartitionOffset[] | undefined;
   if (values['until-caught-up']) targets = await endOffsets(admin, values.topic);
   const deadLetterTopic = values['dead-letter-topic'];
-  const deadLetterProducer = deadLetterTopic === undefined ? undefined : pipeline.kafka.producer();
+  const deadLetterProducer =
+    deadLetterTopic === undefined ? undefined : createIdempotentProducer(pipeline.kafka);
   await deadLetterProducer?.connect();
 
   const totals = emptyCounts();
