@@ -177,9 +177,15 @@ export class Streaming extends Construct {
     });
   }
 
-  /** Write records to `topic`. */
+  /** Write records to `topic`, with an idempotent producer (core/producer.ts). */
   grantProduce(grantee: iam.IGrantable, topic: string): void {
     this.grantConnect(grantee);
+    // MSK IAM still asks for this cluster action on InitProducerId when WriteData is granted per topic.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:WriteDataIdempotently'],
+      resourceArns: [this.clusterArn],
+    });
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],

@@ -32,6 +32,10 @@ describe('Streaming', () => {
       'server-logs',
       'group-a',
     );
+    streaming.grantProduce(
+      new iam.Role(fixture.stack, 'Writer', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }),
+      'server-logs',
+    );
     template = Template.fromStack(fixture.stack);
   });
   afterAll(() => removeOutdir(fixture));
@@ -129,6 +133,20 @@ describe('Streaming', () => {
       'Fn::GetAtt': [expect.stringMatching(/^StreamingCluster/), 'Arn'],
     });
     expect(statements.some((s) => s.Resource === '*')).toBe(false);
+  });
+
+  it('lets producers write the topic and ask for an idempotent producer id on the cluster', () => {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Writer') }] },
+    });
+    const statements = (
+      Object.values(policies)[0] as { Properties: { PolicyDocument: { Statement: CfnProperties[] } } }
+    ).Properties.PolicyDocument.Statement;
+    const byAction = (action: string) => statements.find((s) => [s.Action].flat().includes(action));
+    expect(byAction('kafka-cluster:WriteDataIdempotently')?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^StreamingCluster/), 'Arn'],
+    });
+    expect(JSON.stringify(byAction('kafka-cluster:WriteData')?.Resource)).toContain('/server-logs"');
   });
 
   it('publishes consumer lag as an AWS/Kafka metric with the cluster, group and topic dimensions', () => {
