@@ -7,10 +7,13 @@
 //   times out; a concurrent send then reuses the rolled-back numbers and the broker takes it for a
 //   retry of the lost request and acknowledges it without writing it (tulios/kafkajs#1005): the record
 //   count still matches, but some acknowledged records are missing and others are there twice.
+// - Stopping after a failed send. The failed request may have been written, and kafkajs reuses its
+//   sequence numbers for the next send, which the broker may then acknowledge as a duplicate without
+//   writing it. So after one failure every later send fails too: make a new producer.
 // - Retrying InitProducerId. `connect()` asks for a producer id and gives up on the first request
 //   timeout (only coordinator errors are retried there), so a slow broker made it crash.
 import { type ICustomPartitioner, type Kafka, Partitioners, type Producer } from 'kafkajs';
-import { PipelineError } from './errors.js';
+import { ConfigError, PipelineError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 
 export interface IdempotentProducerOptions {
@@ -25,6 +28,9 @@ export interface IdempotentProducerOptions {
 /** `connect()` kept timing out while asking the brokers for a producer id. */
 export class ProducerConnectError extends PipelineError {}
 
+/** A send failed earlier, so this producer's sequence numbers can no longer be trusted. */
+export class ProducerBrokenError extends PipelineError {}
+
 const DEFAULT_CONNECT_ATTEMPTS = 6;
 const DEFAULT_CONNECT_BACKOFF_MS = 250;
 
@@ -38,8 +44,8 @@ export function isRequestTimeout(error: unknown): boolean {
 
 /**
  * An idempotent producer (acks must be -1, which kafkajs enforces): its `send` and `sendBatch` calls run
- * one after another, and `connect` retries request timeouts with backoff. Callers may still call `send`
- * concurrently; the calls queue.
+ * one after another, `connect` retries request timeouts with backoff, and after a failed send every later
+ * send fails with ProducerBrokenError. Callers may still call `send` concurrently; the calls queue.
  */
 export function createIdempotentProducer(kafka: Kafka, options: IdempotentProducerOptions = {}): Producer {
   const attempts = options.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS;
@@ -47,17 +53,46 @@ export function createIdempotentProducer(kafka: Kafka, options: IdempotentProduc
   if (!Number.isSafeInteger(attempts) || attempts < 1) {
     throw new RangeError(`connectAttempts must be a positive integer, got ${attempts}`);
   }
-  const producer = kafka.producer({
-    createPartitioner: options.createPartitioner ?? Partitioners.DefaultPartitioner,
-    idempotent: true,
-    // What KIP-98 prescribes; on its own it does not stop the sequence reuse above (measured).
-    maxInFlightRequests: 1,
-  });
+  let producer: Producer;
+  try {
+    producer = kafka.producer({
+      createPartitioner: options.createPartitioner ?? Partitioners.DefaultPartitioner,
+      idempotent: true,
+      // What KIP-98 prescribes; on its own it does not stop the sequence reuse above (measured).
+      maxInFlightRequests: 1,
+    });
+  } catch (error) {
+    // kafkajs refuses a client whose retry.retries is 0: its idempotence relies on retrying.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      `the Kafka client cannot make an idempotent producer (give it retry.retries >= 1): ${reason}`,
+      {
+        cause: error,
+      },
+    );
+  }
 
   let queue: Promise<unknown> = Promise.resolve();
+  let failure: unknown;
   const serialised = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => {
     return (...args: A): Promise<R> => {
-      const result = queue.then(() => fn(...args));
+      const result = queue.then(async () => {
+        if (failure !== undefined) {
+          const reason = failure instanceof Error ? failure.message : String(failure);
+          throw new ProducerBrokenError(
+            `an earlier send of this producer failed (${reason}); use a new producer`,
+            {
+              cause: failure,
+            },
+          );
+        }
+        try {
+          return await fn(...args);
+        } catch (error) {
+          failure = error;
+          throw error;
+        }
+      });
       // The next call waits for this one to settle, whether it succeeded or not.
       queue = result.catch(() => undefined);
       return result;

@@ -1,5 +1,6 @@
 import { Kafka, KafkaJSConnectionError, KafkaJSRequestTimeoutError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors.js';
 import { createIdempotentProducer, isRequestTimeout } from '../../core/producer.js';
 
 describe('isRequestTimeout', () => {
@@ -29,6 +30,12 @@ describe('createIdempotentProducer', () => {
 
   it('makes an idempotent producer', () => {
     expect(createIdempotentProducer(kafka).isIdempotent()).toBe(true);
+  });
+
+  it('fails with a ConfigError naming the fix when the client never retries', () => {
+    const noRetries = new Kafka({ clientId: 'unit', brokers: ['127.0.0.1:1'], retry: { retries: 0 } });
+    expect(() => createIdempotentProducer(noRetries)).toThrow(ConfigError);
+    expect(() => createIdempotentProducer(noRetries)).toThrow(/give it retry.retries >= 1/);
   });
 
   it('fails if connectAttempts is not a positive integer', () => {

@@ -4,7 +4,7 @@
 // records in the topic, each once.
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotentProducer } from '../../core/producer.js';
+import { createIdempotentProducer, ProducerBrokenError } from '../../core/producer.js';
 import { runGenerator } from '../../generator/run.js';
 import { endpoints, uniqueName } from '../integration/support.js';
 
@@ -138,5 +138,29 @@ describe('producing with lost acknowledgements', () => {
     expect(lostProduceAcks()).toBeGreaterThan(0);
     expect(truth.sent).toBe(3_000);
     expect(await recordCount(topic)).toBe(3_000);
+  });
+
+  it('refuses every send after a failed one, since its sequence numbers may now be reused', async () => {
+    const topic = await newTopic(1);
+    const kafka = new Kafka({
+      clientId: 'idempotence-test-broken',
+      brokers: endpoints.brokers,
+      retry: { retries: 1, initialRetryTime: 50 },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    try {
+      // The broker does not create topics on demand, so this send fails after kafkajs's retries.
+      await expect(
+        producer.send({ topic: uniqueName('it-idem-missing-'), acks: -1, messages: [{ value: 'x' }] }),
+      ).rejects.toThrow();
+      await expect(producer.send({ topic, acks: -1, messages: [{ value: 'y' }] })).rejects.toThrow(
+        ProducerBrokenError,
+      );
+    } finally {
+      await producer.disconnect();
+    }
+    expect(await recordCount(topic)).toBe(0);
   });
 });

@@ -37,7 +37,8 @@ describe('runGenerator', () => {
     const kafka = new Kafka({
       clientId: 'unreachable',
       brokers: ['127.0.0.1:1'],
-      retry: { retries: 0 },
+      // One retry: the idempotent producer refuses a client that never retries.
+      retry: { retries: 1, initialRetryTime: 50 },
       connectionTimeout: 500,
       logLevel: logLevel.NOTHING,
     });
