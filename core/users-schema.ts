@@ -1,11 +1,21 @@
 // The users table: its schema and its seed. Shared by the local stack, the generator, the tests and the
 // RDS custom resource, so every place agrees on which device is each account's default.
 import type { Connection, Pool, PoolConnection } from 'mysql2/promise';
+import { ConfigError } from './errors.js';
 import { DEVICES, type Device } from './event.js';
 
 export type SqlClient = Pool | PoolConnection | Connection;
 
 export const DEFAULT_SEEDED_ACCOUNTS = 10_000;
+
+/** The most accounts a seed writes (ids 1..MAX_SEEDED_ACCOUNTS); larger seeds are refused. */
+export const MAX_SEEDED_ACCOUNTS = 10_000_000;
+
+/**
+ * Account ids above this are never seeded: the generator's "unknown account" events use them, so they stay
+ * unknown whatever an earlier, larger seed wrote (a fleet generator cannot look at the table to check).
+ */
+export const UNKNOWN_ACCOUNT_FLOOR = 1_000_000_000_000;
 
 export const USERS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS users (
   account_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
@@ -31,11 +41,19 @@ export async function ensureUsersSchema(sql: SqlClient): Promise<void> {
   await sql.query(USERS_TABLE_DDL);
 }
 
-/** Upserts accounts 1..accounts with their default device; idempotent, in batches of `batchSize` rows. */
+/**
+ * Upserts accounts 1..accounts with their default device; idempotent, in batches of `batchSize` rows. Rows
+ * of other accounts are left alone.
+ */
 export async function seedUsers(
   sql: SqlClient,
   { accounts, batchSize = 2_000 }: { accounts: number; batchSize?: number },
 ): Promise<number> {
+  if (!Number.isSafeInteger(accounts) || accounts < 0 || accounts > MAX_SEEDED_ACCOUNTS) {
+    throw new ConfigError(
+      `accounts must be an integer from 0 to ${MAX_SEEDED_ACCOUNTS} (ids above are kept for unknown accounts), got ${accounts}`,
+    );
+  }
   for (let first = 1; first <= accounts; first += batchSize) {
     const rows: [number, Device][] = [];
     for (let id = first; id < first + batchSize && id <= accounts; id++)
@@ -46,4 +64,10 @@ export async function seedUsers(
     );
   }
   return accounts;
+}
+
+/** The highest account id in the table, or 0 when it is empty. */
+export async function highestAccountId(sql: SqlClient): Promise<number> {
+  const [rows] = await sql.query('SELECT COALESCE(MAX(account_id), 0) AS highest FROM users');
+  return Number((rows as { highest: number | string }[])[0]?.highest ?? 0);
 }

@@ -2,7 +2,7 @@
 // unit-tested. Errors name the option, the value received and what is accepted.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
-import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { DEFAULT_SEEDED_ACCOUNTS, MAX_SEEDED_ACCOUNTS, UNKNOWN_ACCOUNT_FLOOR } from '../core/users-schema.js';
 import { DEFAULT_TOPIC } from '../local/endpoints.js';
 
 export const DEFAULT_COUNT = 10_000;
@@ -23,7 +23,8 @@ Options:
   --unknown-account-share <0..1>
                             share of suspicious events with an unknown account (default: 0.1)
   --seed <value>            seed for reproducible events (default: random, printed)
-  --accounts <n>            accounts 1..n exist in the users table (default: ${DEFAULT_SEEDED_ACCOUNTS})
+  --accounts <n>            accounts 1..n exist in the users table, n <= ${MAX_SEEDED_ACCOUNTS} (default:
+                            ${DEFAULT_SEEDED_ACCOUNTS}); unknown-account events use ids above ${UNKNOWN_ACCOUNT_FLOOR}
   --seed-users              create and seed the users table first (local MariaDB unless --mysql-url)
   --mysql-url <url>         seed the users table in this database first (implies --seed-users)
   --partitions <n>          create the topic with n partitions if it does not exist
@@ -82,11 +83,12 @@ function parseNumber(option: string, text: string): number {
   return value;
 }
 
-function parseInteger(option: string, text: string, min: number): number {
+function parseInteger(option: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = parseNumber(option, text);
   if (!Number.isSafeInteger(value) || value < min) {
     throw new UsageError(`--${option} must be an integer >= ${min}, got '${text}'`);
   }
+  if (value > max) throw new UsageError(`--${option} must be at most ${max}, got '${text}'`);
   return value;
 }
 
@@ -192,7 +194,9 @@ export function parseCliOptions(argv: readonly string[], defaults: CliDefaults):
         : parseRatio('unknown-account-share', values['unknown-account-share']),
     ...(values.seed === undefined ? {} : { seed: values.seed }),
     accounts:
-      values.accounts === undefined ? DEFAULT_SEEDED_ACCOUNTS : parseInteger('accounts', values.accounts, 1),
+      values.accounts === undefined
+        ? DEFAULT_SEEDED_ACCOUNTS
+        : parseInteger('accounts', values.accounts, 1, MAX_SEEDED_ACCOUNTS),
     ...(mysqlUrl === undefined ? {} : { mysqlUrl }),
     ...(values.partitions === undefined
       ? {}

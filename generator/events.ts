@@ -3,7 +3,7 @@
 // "expected" counts can be compared with what lands in OpenSearch.
 import { ConfigError } from '../core/errors.js';
 import { DEVICES, type Device, REQUIRED_FIELDS, type ReasonCode } from '../core/event.js';
-import { defaultDeviceFor } from '../core/users-schema.js';
+import { defaultDeviceFor, UNKNOWN_ACCOUNT_FLOOR } from '../core/users-schema.js';
 import { createPrng, type Prng } from './prng.js';
 
 /** The reason codes a malformed payload can earn; the generator produces every one of them. */
@@ -59,6 +59,11 @@ export interface EventSourceOptions {
    * @default 0.1
    */
   readonly unknownAccountShare?: number;
+  /**
+   * Unknown accounts get ids above this one; it must be at least the highest id in the users table.
+   * @default UNKNOWN_ACCOUNT_FLOOR - above anything a seed writes
+   */
+  readonly unknownAccountFloor?: number;
   /**
    * Current time in epoch seconds (a number, or a clock read per event). Event timestamps fall in
    * the few minutes before it.
@@ -275,16 +280,40 @@ function validate(options: EventSourceOptions): void {
   if (!Number.isSafeInteger(options.accounts) || options.accounts < 1) {
     throw new ConfigError(`accounts must be a positive integer, got ${options.accounts}`);
   }
+  const floor = options.unknownAccountFloor ?? UNKNOWN_ACCOUNT_FLOOR;
+  if (
+    !Number.isSafeInteger(floor) ||
+    floor < options.accounts ||
+    !Number.isSafeInteger(unknownAccountRange(options.accounts, floor).last)
+  ) {
+    throw new ConfigError(
+      `unknownAccountFloor must be an integer >= accounts (${options.accounts}) that leaves the unknown ids below 2^53, got ${floor}`,
+    );
+  }
+}
+
+/**
+ * The ids unknown accounts are drawn from: just above the floor, so they name no seeded row (neither
+ * 1..accounts nor anything an earlier, larger seed wrote), and as many as there are accounts (at least
+ * 1000), so they do not all hit one cached answer.
+ */
+export function unknownAccountRange(
+  accounts: number,
+  floor: number = UNKNOWN_ACCOUNT_FLOOR,
+): { readonly first: number; readonly last: number } {
+  return { first: floor + 1, last: floor + Math.max(accounts, 1000) };
 }
 
 /**
  * An endless, deterministic stream of events. Category assignment is exact: each event's `expected`
- * is what the classifier must decide (given a users table seeded with accounts 1..accounts).
+ * is what the classifier must decide (given a users table that holds accounts 1..accounts, seeded with
+ * defaultDeviceFor, and no account above the unknown-account floor).
  */
 export function createEventSource(options: EventSourceOptions): EventSource {
   validate(options);
   const { badRatio, suspiciousRatio, accounts } = options;
   const unknownAccountShare = options.unknownAccountShare ?? 0.1;
+  const unknownIds = unknownAccountRange(accounts, options.unknownAccountFloor);
   const clock = options.nowSeconds;
   const now =
     typeof clock === 'number'
@@ -336,8 +365,7 @@ export function createEventSource(options: EventSourceOptions): EventSource {
     }
     if (roll < badRatio + suspiciousRatio) {
       if (prng.float() < unknownAccountShare) {
-        // Unknown ids sit just above the seeded range, like accounts created after the seed.
-        const accountId = accounts + prng.int(1, Math.max(accounts, 1000));
+        const accountId = prng.int(unknownIds.first, unknownIds.last);
         return {
           key: String(accountId),
           value: json(validEvent(accountId, prng.pick(DEVICES), nowSeconds)),

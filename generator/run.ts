@@ -6,7 +6,12 @@ import { CompressionTypes, Kafka, logLevel, type Message, type Producer, type SA
 import { createConnection } from 'mysql2/promise';
 import { ConfigError, PipelineError } from '../core/errors.js';
 import { createIdempotentProducer } from '../core/producer.js';
-import { ensureUsersSchema, seedUsers } from '../core/users-schema.js';
+import {
+  ensureUsersSchema,
+  highestAccountId,
+  seedUsers,
+  UNKNOWN_ACCOUNT_FLOOR,
+} from '../core/users-schema.js';
 import {
   BAD_KINDS,
   type BadKind,
@@ -28,7 +33,10 @@ export interface GeneratorOptions {
   readonly badRatio: number;
   readonly suspiciousRatio: number;
   readonly seed: number | string;
-  /** Accounts 1..accounts are (or will be) in the users table. */
+  /**
+   * Accounts 1..accounts are (or will be) in the users table. Unknown-account events use ids above
+   * UNKNOWN_ACCOUNT_FLOOR (or above the table's highest id, when seeding finds a higher one).
+   */
   readonly accounts: number;
   /** @default 0.1 */
   readonly unknownAccountShare?: number;
@@ -147,13 +155,21 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
+export interface SeededUsers {
+  /** Accounts 1..seeded were upserted. */
+  readonly seeded: number;
+  /** The highest account id in the table afterwards (earlier seeds or other writers may have gone higher). */
+  readonly highestAccountId: number;
+}
+
 /** Creates the users table and upserts accounts 1..accounts, so events and table agree. */
-export async function seedUsersTable(mysqlUrl: string, accounts: number): Promise<number> {
+export async function seedUsersTable(mysqlUrl: string, accounts: number): Promise<SeededUsers> {
   try {
     const connection = await createConnection(mysqlUrl);
     try {
       await ensureUsersSchema(connection);
-      return await seedUsers(connection, { accounts });
+      const seeded = await seedUsers(connection, { accounts });
+      return { seeded, highestAccountId: await highestAccountId(connection) };
     } finally {
       await connection.end();
     }
@@ -197,8 +213,7 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
       logLevel: logLevel.WARN,
     });
 
-  // Created first: it validates the ratios and accounts before anything touches the network.
-  const source = createEventSource({
+  const sourceOptions = {
     seed: options.seed,
     badRatio: options.badRatio,
     suspiciousRatio: options.suspiciousRatio,
@@ -206,9 +221,18 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
     ...(options.unknownAccountShare === undefined
       ? {}
       : { unknownAccountShare: options.unknownAccountShare }),
-  });
+  };
+  // Created first: it validates the ratios and accounts before anything touches the network.
+  let source = createEventSource(sourceOptions);
   let usersSeeded: number | null = null;
-  if (options.mysqlUrl !== undefined) usersSeeded = await seedUsersTable(options.mysqlUrl, options.accounts);
+  if (options.mysqlUrl !== undefined) {
+    const users = await seedUsersTable(options.mysqlUrl, options.accounts);
+    usersSeeded = users.seeded;
+    // Rows above the fixed floor come from outside any seed; unknown ids then go above them too.
+    if (users.highestAccountId > UNKNOWN_ACCOUNT_FLOOR) {
+      source = createEventSource({ ...sourceOptions, unknownAccountFloor: users.highestAccountId });
+    }
+  }
   hooks.onUsersSeeded?.(usersSeeded);
   // Idempotent: a retried request whose acknowledgement was lost must not add a record the ground truth
   // does not count.

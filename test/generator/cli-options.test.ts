@@ -101,6 +101,7 @@ describe('parseCliOptions', () => {
     [['--suspicious-ratio', ''], /--suspicious-ratio must be a number/],
     [['--bad-ratio', '0.7', '--suspicious-ratio', '0.4'], /must be <= 1/],
     [['--accounts', '0'], /--accounts must be an integer >= 1/],
+    [['--accounts', '10000001'], /--accounts must be at most 10000000, got '10000001'/],
     [['--brokers', 'localhost'], /--brokers entries must be host:port, got 'localhost'/],
     [['--brokers', ','], /--brokers must list at least one host:port/],
     [['--topic', 'bad topic'], /--topic must be 1-249 characters/],

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
 import { decodeEvent } from '../../core/event.js';
-import { defaultDeviceFor } from '../../core/users-schema.js';
+import { defaultDeviceFor, MAX_SEEDED_ACCOUNTS, UNKNOWN_ACCOUNT_FLOOR } from '../../core/users-schema.js';
 import {
   BAD_KINDS,
   createEventSource,
   type EventSourceOptions,
   type GeneratedEvent,
+  unknownAccountRange,
 } from '../../generator/events.js';
 import { createPrng } from '../../generator/prng.js';
 
@@ -158,8 +159,59 @@ describe('createEventSource', () => {
     [{ badRatio: 0.6, suspiciousRatio: 0.5 }, /badRatio \+ suspiciousRatio must be <= 1/],
     [{ accounts: 0 }, /accounts must be a positive integer, got 0/],
     [{ accounts: 2.5 }, /accounts must be a positive integer/],
+    [{ unknownAccountFloor: 100 }, /unknownAccountFloor must be an integer >= accounts \(500\)/],
+    [{ unknownAccountFloor: Number.MAX_SAFE_INTEGER - 10 }, /leaves the unknown ids below 2\^53/],
   ])('rejects invalid options %o', (overrides, message) => {
     expect(() => generate(1, overrides)).toThrow(ConfigError);
     expect(() => generate(1, overrides)).toThrow(message);
+  });
+});
+
+describe('unknown account ids', () => {
+  const unknownIds = (events: readonly GeneratedEvent[]) =>
+    events.filter((e) => e.suspiciousKind === 'unknown_account').map((e) => Number(e.key));
+  const options = { badRatio: 0, suspiciousRatio: 1, unknownAccountShare: 1 };
+
+  it('lie above every id a seed can write, however many accounts a run or an earlier seed used', () => {
+    expect(UNKNOWN_ACCOUNT_FLOOR).toBeGreaterThan(MAX_SEEDED_ACCOUNTS);
+    for (const accounts of [1, 10_000, MAX_SEEDED_ACCOUNTS]) {
+      const { first, last } = unknownAccountRange(accounts);
+      expect(first).toBe(UNKNOWN_ACCOUNT_FLOOR + 1);
+      expect(Number.isSafeInteger(last)).toBe(true);
+    }
+  });
+
+  it('span as many ids as there are accounts, at least 1000', () => {
+    expect(unknownAccountRange(10)).toEqual({
+      first: UNKNOWN_ACCOUNT_FLOOR + 1,
+      last: UNKNOWN_ACCOUNT_FLOOR + 1000,
+    });
+    expect(unknownAccountRange(20_000).last - unknownAccountRange(20_000).first + 1).toBe(20_000);
+  });
+
+  it('are drawn from that range, so a run with 10,000 accounts never names one an earlier 20,000 seeded', () => {
+    const ids = unknownIds(generate(2_000, { ...options, accounts: 10_000 }));
+    expect(ids).toHaveLength(2_000);
+    const { first, last } = unknownAccountRange(10_000);
+    for (const id of ids) {
+      expect(id).toBeGreaterThanOrEqual(first);
+      expect(id).toBeLessThanOrEqual(last);
+      expect(id).toBeGreaterThan(20_000);
+    }
+    expect(new Set(ids).size).toBeGreaterThan(1_000);
+  });
+
+  it('go above a given floor, e.g. a users table that already holds higher ids', () => {
+    const floor = UNKNOWN_ACCOUNT_FLOOR + 5_000_000;
+    const ids = unknownIds(generate(500, { ...options, unknownAccountFloor: floor }));
+    expect(Math.min(...ids)).toBeGreaterThan(floor);
+  });
+
+  it('are valid account ids for the decoder, sent as the record key', () => {
+    for (const event of generate(200, options)) {
+      const decoded = decodeEvent(event.value);
+      if (!decoded.ok) throw new Error('expected a valid event');
+      expect(String(decoded.event.account_id)).toBe(event.key);
+    }
   });
 });
