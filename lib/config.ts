@@ -1,6 +1,7 @@
 // The one typed configuration of LogPipelineStack: read from the `logPipeline` context object (cdk.json or
 // `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
 // validated once at synth so a bad value fails with the key, the value received and the fix.
+import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
@@ -60,6 +61,7 @@ export interface PipelineConfig {
   readonly dbMultiAz: boolean;
   readonly dbDeletionProtection: boolean;
   readonly dbBackupRetentionDays: number;
+  /** Accounts 1..seedAccounts get a users row; the generator fleet draws its known accounts from them. */
   readonly seedAccounts: number;
   readonly usersCacheTtlSeconds: number;
   readonly generatorInstanceType: string;
@@ -325,7 +327,8 @@ function validate(c: PipelineConfig): void {
   boolean(c, 'dbMultiAz');
   boolean(c, 'dbDeletionProtection');
   integer(c, 'dbBackupRetentionDays', 1, 35);
-  integer(c, 'seedAccounts', 0, 10_000_000);
+  // At least one: the fleet's generator needs known accounts, and the SSM document defaults to this count.
+  integer(c, 'seedAccounts', 1, MAX_SEEDED_ACCOUNTS);
   integer(c, 'usersCacheTtlSeconds', 0, 86_400);
   pattern(c, 'generatorInstanceType', /^[a-z0-9]+\.[a-z0-9]+$/, 'use an EC2 type such as t4g.small');
   if (!/^[a-z]+\d+g[a-z]*\./.test(c.generatorInstanceType)) {

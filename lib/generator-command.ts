@@ -1,11 +1,13 @@
 // The `RunLogGenerator` SSM Command document: operators (ops scripts, or the console) send it by tag to the
 // generator fleet. Each run fetches the current generator bundle from S3, resolves the IAM bootstrap brokers
-// and produces with the given rate, duration, ratios and topic. Every parameter is pattern-checked by SSM
+// and produces with the given rate, duration, ratios, topic and account count (the fleet cannot read the
+// users table, so it is told how many accounts were seeded). Every parameter is pattern-checked by SSM
 // before it reaches the shell.
 import { Aws } from 'aws-cdk-lib';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 
 export const GENERATOR_DOCUMENT_NAME = 'RunLogGenerator';
 
@@ -18,6 +20,11 @@ export interface GeneratorCommandProps {
   readonly scriptName: string;
   readonly clusterArn: string;
   readonly defaultTopic: string;
+  /**
+   * Accounts 1..accounts are in the users table (the stack's `seedAccounts`): the default of the document's
+   * `accounts` parameter, so the fleet's ground truth counts exactly those as known.
+   */
+  readonly accounts: number;
   /** @default 'RunLogGenerator' */
   readonly documentName?: string;
 }
@@ -29,6 +36,11 @@ export class GeneratorCommand extends Construct {
   constructor(scope: Construct, id: string, props: GeneratorCommandProps) {
     super(scope, id);
     this.documentName = props.documentName ?? GENERATOR_DOCUMENT_NAME;
+    if (!Number.isSafeInteger(props.accounts) || props.accounts < 1 || props.accounts > MAX_SEEDED_ACCOUNTS) {
+      throw new Error(
+        `GeneratorCommand accounts must be an integer from 1 to ${MAX_SEEDED_ACCOUNTS} (the seeded account count), got ${props.accounts}`,
+      );
+    }
     const script = [
       'set -euo pipefail',
       `export AWS_REGION=${Aws.REGION}`,
@@ -40,7 +52,7 @@ export class GeneratorCommand extends Construct {
       [
         `exec "$NODE" ${props.scriptName} --msk-iam --region "$AWS_REGION" --brokers "$BROKERS"`,
         "--topic '{{ topic }}' --rate {{ rate }} --duration {{ duration }}",
-        '--bad-ratio {{ badRatio }} --suspicious-ratio {{ suspiciousRatio }}',
+        '--bad-ratio {{ badRatio }} --suspicious-ratio {{ suspiciousRatio }} --accounts {{ accounts }}',
       ].join(' '),
     ];
     this.document = new ssm.CfnDocument(this, 'Document', {
@@ -81,6 +93,14 @@ export class GeneratorCommand extends Construct {
             description: 'Kafka topic to produce to.',
             default: props.defaultTopic,
             allowedPattern: '^[a-zA-Z0-9._-]{1,249}$',
+          },
+          accounts: {
+            type: 'String',
+            description:
+              'Accounts 1..n that the users table holds (defaults to the seeded count); others count as unknown.',
+            default: String(props.accounts),
+            // 1 to 10,000,000 (MAX_SEEDED_ACCOUNTS), the generator's own limit.
+            allowedPattern: '^([1-9][0-9]{0,6}|10000000)$',
           },
           executionTimeout: {
             type: 'String',

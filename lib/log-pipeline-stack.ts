@@ -174,6 +174,7 @@ export class LogPipelineStack extends Stack {
       scriptName: this.generatorFleet.bundle.scriptName,
       clusterArn: this.streaming.clusterArn,
       defaultTopic: config.topicName,
+      accounts: config.seedAccounts,
     });
 
     this.observability = new Observability(this, 'Observability', {

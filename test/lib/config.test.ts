@@ -79,6 +79,13 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('fails on a seed of no accounts or of more than the generator accepts', () => {
+    expect(() => resolveConfig({ seedAccounts: 0 })).toThrow(
+      'logPipeline.seedAccounts: must be an integer between 1 and 10000000, got 0',
+    );
+    expect(() => resolveConfig({ seedAccounts: 10_000_001 })).toThrow(PipelineConfigError);
+  });
+
   it('fails on a non-integer batch size and on a zero window with large batches', () => {
     expect(() => resolveConfig({ batchSize: 1.5 })).toThrow(
       /batchSize: must be an integer between 1 and 10000/,

@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SEEDED_ACCOUNTS } from '../../core/users-schema.js';
 import { GeneratorCommand } from '../../lib/generator-command.js';
 import { removeScratchOutdirs, testApp } from './stack-fixture.js';
 
@@ -16,18 +17,21 @@ interface DocumentContent {
 describe('GeneratorCommand', () => {
   let dir: string;
   let document: { Name: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
+  let template: Template;
+  const bundleProps = (stack: Stack) => ({
+    bundle: new s3assets.Asset(stack, 'Bundle', { path: dir }),
+    scriptName: 'generator.mjs',
+    clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
+    defaultTopic: 'server-logs',
+  });
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'generator-bundle-'));
     fs.writeFileSync(path.join(dir, 'generator.mjs'), '// placeholder bundle\n');
     const stack = new Stack(testApp(), 'TestStack');
-    new GeneratorCommand(stack, 'Command', {
-      bundle: new s3assets.Asset(stack, 'Bundle', { path: dir }),
-      scriptName: 'generator.mjs',
-      clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
-      defaultTopic: 'server-logs',
-    });
-    const found = Template.fromStack(stack).findResources('AWS::SSM::Document');
+    new GeneratorCommand(stack, 'Command', { ...bundleProps(stack), accounts: 20_000 });
+    template = Template.fromStack(stack);
+    const found = template.findResources('AWS::SSM::Document');
     document = (Object.values(found)[0] as { Properties: typeof document }).Properties;
   });
   afterAll(() => {
@@ -44,7 +48,7 @@ describe('GeneratorCommand', () => {
   it('takes rate, duration, ratios and topic, each checked against a pattern', () => {
     const params = document.Content.parameters;
     expect(Object.keys(params).sort()).toEqual(
-      ['badRatio', 'duration', 'executionTimeout', 'rate', 'suspiciousRatio', 'topic'].sort(),
+      ['accounts', 'badRatio', 'duration', 'executionTimeout', 'rate', 'suspiciousRatio', 'topic'].sort(),
     );
     const accepts = (name: string, value: string) =>
       new RegExp(params[name]?.allowedPattern ?? '^$').test(value);
@@ -59,6 +63,32 @@ describe('GeneratorCommand', () => {
     expect(params.topic?.default).toBe('server-logs');
   });
 
+  it('passes the seeded account count to the fleet generator, defaulting to the configured count', () => {
+    template.hasResourceProperties('AWS::SSM::Document', {
+      Content: Match.objectLike({
+        parameters: Match.objectLike({
+          accounts: Match.objectLike({ type: 'String', default: '20000' }),
+        }),
+      }),
+    });
+    const script = JSON.stringify(document.Content.mainSteps[0]?.inputs.runCommand);
+    expect(script).toContain('--accounts {{ accounts }}');
+    const accepts = (value: string) =>
+      new RegExp(document.Content.parameters.accounts?.allowedPattern ?? '^$').test(value);
+    expect(accepts('1')).toBe(true);
+    expect(accepts(String(MAX_SEEDED_ACCOUNTS))).toBe(true);
+    expect(accepts(String(MAX_SEEDED_ACCOUNTS + 1))).toBe(false);
+    expect(accepts('0')).toBe(false);
+    expect(accepts('10000; reboot')).toBe(false);
+  });
+
+  it('fails if accounts is not a positive integer within the seed limit', () => {
+    const stack = new Stack(testApp(), 'BadAccounts');
+    expect(() => new GeneratorCommand(stack, 'Command', { ...bundleProps(stack), accounts: 0 })).toThrow(
+      `GeneratorCommand accounts must be an integer from 1 to ${MAX_SEEDED_ACCOUNTS} (the seeded account count), got 0`,
+    );
+  });
+
   it('downloads the bundle, resolves the IAM brokers and runs the generator with MSK IAM auth', () => {
     const script = JSON.stringify(document.Content.mainSteps[0]?.inputs.runCommand);
     expect(document.Content.mainSteps[0]?.action).toBe('aws:runShellScript');
@@ -66,7 +96,7 @@ describe('GeneratorCommand', () => {
     expect(script).toContain('aws kafka get-bootstrap-brokers');
     expect(script).toContain('BootstrapBrokerStringSaslIam');
     expect(script).toContain('generator.mjs --msk-iam');
-    for (const param of ['rate', 'duration', 'badRatio', 'suspiciousRatio', 'topic']) {
+    for (const param of ['rate', 'duration', 'badRatio', 'suspiciousRatio', 'topic', 'accounts']) {
       expect(script).toContain(`{{ ${param} }}`);
     }
   });
