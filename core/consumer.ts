@@ -12,7 +12,6 @@ import kafkajs, {
   type EachBatchPayload,
   type Kafka,
   type KafkaMessage,
-  type Producer,
 } from 'kafkajs';
 import { emptyCounts } from './documents.js';
 import { ConfigError, DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
@@ -68,69 +67,6 @@ export interface RetryInfo {
 
 /** Receives records that cannot be indexed anywhere, with the reason; must be durable before it resolves. */
 export type DeadLetterSink = (records: readonly SourceRecord[], error: Error) => Promise<void>;
-
-/** Headers a dead-lettered record carries: where it came from (its identity) and why no index took it. */
-export const DEAD_LETTER_HEADERS = {
-  topic: 'x-source-topic',
-  partition: 'x-source-partition',
-  offset: 'x-source-offset',
-  timestamp: 'x-source-timestamp',
-  error: 'x-error',
-} as const;
-
-/** A dead-letter sink producing to a Kafka topic: the exact key and value, the source coordinates as headers. */
-export function kafkaDeadLetter(producer: Producer, topic: string): DeadLetterSink {
-  return async (records, error) => {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((r) => ({
-        key: r.key === null ? null : Buffer.from(r.key),
-        value: r.value === null ? null : Buffer.from(r.value),
-        headers: {
-          [DEAD_LETTER_HEADERS.topic]: r.topic,
-          [DEAD_LETTER_HEADERS.partition]: String(r.partition),
-          [DEAD_LETTER_HEADERS.offset]: r.offset,
-          [DEAD_LETTER_HEADERS.timestamp]: String(r.timestampMs),
-          [DEAD_LETTER_HEADERS.error]: error.message.slice(0, 1000),
-        },
-      })),
-    });
-  };
-}
-
-/**
- * The original record of a dead-lettered message, rebuilt from its headers: re-driving it gives the document
- * the identity it would have had, so a re-drive after a fix overwrites instead of adding.
- */
-export function deadLetteredRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
-  const header = (name: string) => {
-    const value = message.headers?.[name];
-    const text = Array.isArray(value) ? value[0] : value;
-    return text === undefined ? undefined : text.toString();
-  };
-  const sourceTopic = header(DEAD_LETTER_HEADERS.topic);
-  const sourcePartition = Number(header(DEAD_LETTER_HEADERS.partition));
-  const sourceOffset = header(DEAD_LETTER_HEADERS.offset);
-  const sourceTimestamp = Number(header(DEAD_LETTER_HEADERS.timestamp));
-  if (
-    sourceTopic === undefined ||
-    !Number.isInteger(sourcePartition) ||
-    sourceOffset === undefined ||
-    Number.isNaN(sourceTimestamp)
-  ) {
-    // Not written by kafkaDeadLetter: it is a record of this topic in its own right.
-    return toSourceRecord(topic, partition, message);
-  }
-  return {
-    topic: sourceTopic,
-    partition: sourcePartition,
-    offset: sourceOffset,
-    timestampMs: sourceTimestamp,
-    key: message.key ?? null,
-    value: message.value ?? null,
-  };
-}
 
 /**
  * Processes records; when the bad index refuses a document, bisects to find the records responsible and

@@ -6,12 +6,12 @@
 import { resolveIamBrokers } from '../aws/msk-brokers.js';
 import { createMskKafka } from '../aws/msk-iam.js';
 import { createPipelineDeps, pipelineConfigFromEnv } from '../aws/pipeline-deps.js';
-import { kafkaDeadLetter, runConsumer } from '../core/consumer.js';
+import { runConsumer } from '../core/consumer.js';
+import { kafkaDeadLetter } from '../core/dead-letter.js';
 import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
 import { createLogger } from '../core/logger.js';
 import { emitBatchMetrics } from '../core/metrics.js';
 import { processBatch } from '../core/process-batch.js';
-import { createIdempotentProducer } from '../core/producer.js';
 
 async function main(): Promise<number> {
   // Every variable is read before any network call: a misconfigured task fails at once, naming the variable.
@@ -31,8 +31,7 @@ async function main(): Promise<number> {
     clientId: `log-pipeline-${groupId}`,
   });
   const deps = createPipelineDeps(pipelineConfig);
-  const deadLetterProducer = createIdempotentProducer(kafka);
-  await deadLetterProducer.connect();
+  const deadLetter = kafkaDeadLetter(kafka, deadLetterTopic);
 
   const running = await runConsumer({
     kafka,
@@ -42,7 +41,7 @@ async function main(): Promise<number> {
     chunkSize,
     logger,
     process: (records) => processBatch(records, { ...deps, logger }),
-    deadLetter: kafkaDeadLetter(deadLetterProducer, deadLetterTopic),
+    deadLetter: deadLetter.sink,
     onBatch: (summary) =>
       emitBatchMetrics(summary, {
         namespace: pipelineConfig.metricsNamespace,
@@ -66,7 +65,7 @@ async function main(): Promise<number> {
     logger.error('consumer crashed', { error });
     return 1;
   } finally {
-    await deadLetterProducer.disconnect();
+    await deadLetter.close();
     await deps.close();
   }
 }

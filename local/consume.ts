@@ -2,12 +2,12 @@
 // consumers, against the local stack; prints live counts and lag; exits 1 when the consumer stops on a
 // permanent error. Also replays (reset the group to a time or the beginning, re-consume into the same
 // indices) and re-drives a dead-letter topic, each until caught up.
-import { deadLetteredRecord, kafkaDeadLetter, runConsumer, toSourceRecord } from '../core/consumer.js';
+import { runConsumer, toSourceRecord } from '../core/consumer.js';
+import { deadLetteredRecord, kafkaDeadLetter } from '../core/dead-letter.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
-import { createIdempotentProducer } from '../core/producer.js';
 import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import {
@@ -101,9 +101,8 @@ async function main(): Promise<number> {
   let targets: PartitionOffset[] | undefined;
   if (values['until-caught-up']) targets = await endOffsets(admin, values.topic);
   const deadLetterTopic = values['dead-letter-topic'];
-  const deadLetterProducer =
-    deadLetterTopic === undefined ? undefined : createIdempotentProducer(pipeline.kafka);
-  await deadLetterProducer?.connect();
+  const deadLetter =
+    deadLetterTopic === undefined ? undefined : kafkaDeadLetter(pipeline.kafka, deadLetterTopic);
 
   const totals = emptyCounts();
   let consumed = 0;
@@ -116,10 +115,7 @@ async function main(): Promise<number> {
     chunkSize,
     process: pipeline.process,
     toRecord: values.redrive ? deadLetteredRecord : toSourceRecord,
-    deadLetter:
-      deadLetterProducer && deadLetterTopic
-        ? kafkaDeadLetter(deadLetterProducer, deadLetterTopic)
-        : undefined,
+    deadLetter: deadLetter?.sink,
     logger,
     onBatch: (summary) => {
       consumed += summary.total;
@@ -165,7 +161,7 @@ async function main(): Promise<number> {
     clearInterval(status);
     clearInterval(caughtUp);
     await admin.disconnect();
-    await deadLetterProducer?.disconnect();
+    await deadLetter?.close();
     await pipeline.close();
   }
 }
