@@ -1,0 +1,205 @@
+// `npm run soak`: a bounded chaos soak of the whole pipeline on the local stack. The generator produces at a
+// steady rate while the consumer runs as a child process, and a seeded schedule SIGKILLs Kafka, OpenSearch,
+// MariaDB and the consumer and restarts them; at the end every acknowledged event must be indexed once, in its
+// expected category. Runs in a topic, group, index prefix and database of its own, removed afterwards.
+import { join } from 'node:path';
+import { Client } from '@opensearch-project/opensearch';
+import { Kafka, logLevel } from 'kafkajs';
+import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
+import { LOGS_DIR } from './components/paths.js';
+import { createProgress } from './components/progress.js';
+import { localEndpoints } from './endpoints.js';
+import { prepareIndices } from './pipeline.js';
+import { Chaos } from './soak/chaos.js';
+import { behaviourChecks, inspectIndices, verdictChecks } from './soak/checks.js';
+import { SupervisedConsumer } from './soak/consumer-process.js';
+import { GroupWatch } from './soak/group-watch.js';
+import { startProduction } from './soak/production.js';
+import { watchProgress } from './soak/progress-line.js';
+import { formatReport, type SoakReport } from './soak/report.js';
+import { createSandbox, removeSandbox, sandboxNames } from './soak/sandbox.js';
+import { FAULT_KINDS, planFaults } from './soak/schedule.js';
+import { ensureStackUp } from './stack.js';
+
+const HELP = `Usage: npm run soak -- [options]
+
+A chaos soak: produces events at a steady rate while the consumer runs, and on a seeded schedule SIGKILLs
+and restarts Kafka, OpenSearch, MariaDB (each held down a few seconds) and the consumer process. Afterwards
+it checks that every acknowledged event is indexed once, in its expected category, and that the index holds
+one document per record of the topic. Exit 0 when every check holds, 1 otherwise.
+
+Options:
+  --minutes <n>      how long to produce (default: 10); faults of every kind need about 6
+  --rate <n>         events per second (default: 1000)
+  --seed <s>         seed of the events and of the fault schedule (default: soak)
+  --keep             leave the soak's topic, indices and database for inspection
+  --json             print the report as JSON
+  -h, --help         show this help
+
+Kafka is killed only while production is paused (the generator's producer is not idempotent), so the ground
+truth stays exact. The local stack is started if it is down and left running; progress goes to stderr, the
+consumer's log to ${LOGS_DIR}/soak-*-consumer.log.`;
+
+const PARTITIONS = 3;
+const ACCOUNTS = 1_000;
+const BAD_RATIO = 0.1;
+const SUSPICIOUS_RATIO = 0.15;
+const CATCH_UP_TIMEOUT_MS = 300_000;
+
+async function main(): Promise<number> {
+  const values = parseCliArgs({
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: 'soak' },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const minutes = numberOption('minutes', values.minutes, { integer: false, min: 1 });
+  const rate = numberOption('rate', values.rate);
+  const seed = values.seed;
+  if (seed.trim() === '') throw new UsageError('--seed must not be empty');
+  const durationMs = Math.round(minutes * 60_000);
+  const plan = planFaults(durationMs, seed);
+
+  const log = (line: string) => console.error(line);
+  await ensureStackUp({ progress: createProgress(false, log) });
+  const endpoints = localEndpoints();
+  const sandbox = sandboxNames(endpoints.mysqlUrl);
+  // Quiet and quick to give up: the soak polls through broker outages it causes itself.
+  const kafka = new Kafka({
+    clientId: 'log-soak',
+    brokers: endpoints.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+    retry: { retries: 2 },
+  });
+  const search = new Client({ node: endpoints.opensearchUrl, requestTimeout: 30_000 });
+  const watch = new GroupWatch(kafka, sandbox.group, sandbox.topic);
+  const consumerLog = join(LOGS_DIR, `${sandbox.topic}-consumer.log`);
+  const consumer = new SupervisedConsumer({ ...sandbox, mysqlUrl: sandbox.mysqlUrl, logPath: consumerLog });
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => {
+    log('soak: interrupted, finishing the fault in progress and cleaning up (Ctrl-C again to quit now)');
+    interrupt.abort();
+  });
+  log(
+    `soak: topic/group/prefix ${sandbox.topic}, database ${sandbox.database}, consumer log ${consumerLog}\n` +
+      `soak: ${plan.length} faults planned: ${plan.map((f) => `${f.kind}@${Math.round(f.atMs / 1000)}s`).join(' ')}`,
+  );
+  let consumerRunning = false;
+  try {
+    await createSandbox(sandbox, { kafka, serverUrl: endpoints.mysqlUrl, partitions: PARTITIONS });
+    await prepareIndices(search, sandbox.indexPrefix);
+    consumer.start();
+    consumerRunning = true;
+    const startedAt = Date.now();
+    const production = startProduction({
+      topic: sandbox.topic,
+      brokers: endpoints.brokers,
+      rate,
+      durationMs,
+      seed,
+      accounts: ACCOUNTS,
+      badRatio: BAD_RATIO,
+      suspiciousRatio: SUSPICIOUS_RATIO,
+      mysqlUrl: sandbox.mysqlUrl,
+      signal: interrupt.signal,
+    });
+    const chaos = new Chaos({
+      watch,
+      consumer,
+      production,
+      startedAt,
+      productionEndsAt: startedAt + durationMs,
+      signal: interrupt.signal,
+    });
+    let phase = () => chaos.status();
+    const progress = watchProgress({
+      search,
+      watch,
+      production,
+      indexPrefix: sandbox.indexPrefix,
+      startedAt,
+      phase: () => phase(),
+      log,
+    });
+    const [faults, produced] = await Promise.all([chaos.run(plan), production.done]);
+    const productionEnded = Date.now();
+    phase = () => 'catching up';
+    const caughtUpAfterMs = await catchUp(watch, interrupt.signal);
+    progress.stop();
+    const finalExitCode = await consumer.stop();
+    consumerRunning = false;
+    if (interrupt.signal.aborted) return 130;
+
+    const topic = await watch.topicRecords();
+    const found = await inspectIndices(search, sandbox.indexPrefix);
+    const checks = [
+      ...verdictChecks(produced.expected, topic, found),
+      ...behaviourChecks({
+        faults,
+        unexpectedExits: consumer.unexpectedExits,
+        finalExitCode,
+        caughtUpAfterMs: caughtUpAfterMs === null ? null : caughtUpAfterMs - productionEnded,
+        productionFailures: produced.failures,
+      }),
+    ];
+    const report: SoakReport = {
+      seed,
+      minutes,
+      rate,
+      sandbox,
+      faults,
+      production: { sent: produced.sent, segments: produced.segments, failures: produced.failures },
+      consumer: { unexpectedExits: consumer.unexpectedExits, finalExitCode },
+      caughtUpAfterMs: caughtUpAfterMs === null ? null : caughtUpAfterMs - productionEnded,
+      expected: produced.expected,
+      indexed: found.indexed,
+      topicRecords: topic.records,
+      documents: found.documents,
+      checks,
+      verdict: checks.every((c) => c.ok) ? 'pass' : 'fail',
+    };
+    const missing = FAULT_KINDS.filter(
+      (kind) => !faults.some((f) => f.kind === kind && f.skipped === undefined),
+    );
+    if (missing.length > 0)
+      log(`soak: no ${missing.join(', ')} fault in this run (a longer --minutes has them all)`);
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return report.verdict === 'pass' ? 0 : 1;
+  } finally {
+    if (consumerRunning) await consumer.stop();
+    // A failure in the middle of a fault must not leave a component of the shared stack down.
+    await ensureStackUp({ quiet: true }).catch((error: unknown) =>
+      log(`soak: could not bring the local stack back up: ${(error as Error).message}`),
+    );
+    if (values.keep) {
+      log(
+        `soak: kept topic ${sandbox.topic}, group ${sandbox.group}, indices ${sandbox.indexPrefix}-*, database ${sandbox.database}`,
+      );
+    } else {
+      const failures = await removeSandbox(sandbox, { kafka, search, serverUrl: endpoints.mysqlUrl });
+      for (const failure of failures) log(`soak: cleanup of ${failure}`);
+    }
+    await watch.close();
+    await search.close();
+  }
+}
+
+/** When the group has committed every record (the time), or null after CATCH_UP_TIMEOUT_MS. */
+async function catchUp(watch: GroupWatch, signal: AbortSignal): Promise<number | null> {
+  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+  while (Date.now() < deadline && !signal.aborted) {
+    if ((await watch.lag().catch(() => -1)) === 0) return Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return null;
+}
+
+runCli('soak', main);
