@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   const search = new Client({ node: endpoints.opensearchUrl, requestTimeout: 30_000 });
   const watch = new GroupWatch(kafka, sandbox.group, sandbox.topic);
   const consumerLog = join(LOGS_DIR, `${sandbox.topic}-consumer.log`);
-  const consumer = new SupervisedConsumer({ ...sandbox, mysqlUrl: sandbox.mysqlUrl, logPath: consumerLog });
+  const consumer = new SupervisedConsumer({ ...sandbox, logPath: consumerLog });
   const interrupt = new AbortController();
   process.once('SIGINT', () => {
     log('soak: interrupted, finishing the fault in progress and cleaning up (Ctrl-C again to quit now)');
@@ -154,7 +154,13 @@ async function main(): Promise<number> {
       seed,
       minutes,
       rate,
-      sandbox,
+      // Names only: the database URL may carry a password.
+      sandbox: {
+        topic: sandbox.topic,
+        group: sandbox.group,
+        indexPrefix: sandbox.indexPrefix,
+        database: sandbox.database,
+      },
       faults,
       production: { sent: produced.sent, segments: produced.segments, failures: produced.failures },
       consumer: { unexpectedExits: consumer.unexpectedExits, finalExitCode },

@@ -11,7 +11,7 @@ export interface SoakReport {
   readonly seed: string;
   readonly minutes: number;
   readonly rate: number;
-  readonly sandbox: Sandbox;
+  readonly sandbox: Omit<Sandbox, 'mysqlUrl'>;
   readonly faults: readonly FaultOutcome[];
   readonly production: {
     readonly sent: number;
