@@ -44,7 +44,8 @@ const PARTITIONS = 3;
 const ACCOUNTS = 1_000;
 const BAD_RATIO = 0.1;
 const SUSPICIOUS_RATIO = 0.15;
-const CATCH_UP_TIMEOUT_MS = 300_000;
+/** The least time given to the consumer to catch up after production; a long run gets as long as it produced. */
+const MIN_CATCH_UP_MS = 300_000;
 
 async function main(): Promise<number> {
   const values = parseCliArgs({
@@ -132,7 +133,7 @@ async function main(): Promise<number> {
     const [faults, produced] = await Promise.all([chaos.run(plan), production.done]);
     const productionEnded = Date.now();
     phase = () => 'catching up';
-    const caughtUpAfterMs = await catchUp(watch, interrupt.signal);
+    const caughtUpAfterMs = await catchUp(watch, Math.max(MIN_CATCH_UP_MS, durationMs), interrupt.signal);
     progress.stop();
     const finalExitCode = await consumer.stop();
     consumerRunning = false;
@@ -198,9 +199,9 @@ async function main(): Promise<number> {
   }
 }
 
-/** When the group has committed every record (the time), or null after CATCH_UP_TIMEOUT_MS. */
-async function catchUp(watch: GroupWatch, signal: AbortSignal): Promise<number | null> {
-  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+/** When the group has committed every record (the time), or null once `timeoutMs` has passed. */
+async function catchUp(watch: GroupWatch, timeoutMs: number, signal: AbortSignal): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !signal.aborted) {
     if ((await watch.lag().catch(() => -1)) === 0) return Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
