@@ -6,17 +6,17 @@ import { runConsumer, toSourceRecord } from '../core/consumer.js';
 import { deadLetteredRecord, kafkaDeadLetter } from '../core/dead-letter.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
-import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
-import { createLogger } from '../core/logger.js';
-import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
-import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import {
   endOffsets,
   hasCaughtUp,
   type PartitionOffset,
   parseResetTarget,
   resetGroupOffsets,
-} from './group-offsets.js';
+} from '../core/group-offsets.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
+import { createLogger } from '../core/logger.js';
+import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
+import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { createLocalPipeline, prepareIndices } from './pipeline.js';
 
 const HELP = `Usage: npm run consume -- [options]
