@@ -225,5 +225,27 @@ export class LogPipelineStack extends Stack {
       'CloudWatch dashboard of the pipeline',
     );
     out('ConsumerMode', this.config.consumerMode, 'Which consumer this deployment runs');
+    // ops:replay pauses the consumer, moves this group's offsets on this topic, then resumes the consumer.
+    out('ConsumerGroupId', this.config.consumerGroupId, 'Kafka consumer group of the consumer');
+    out('Topic', this.config.topicName, 'Kafka topic the consumer reads');
+    if (this.lambdaConsumer) {
+      out(
+        'EventSourceMappingId',
+        this.lambdaConsumer.eventSourceMapping.eventSourceMappingId,
+        'MSK event source mapping of the Lambda consumer (aws lambda update-event-source-mapping --uuid)',
+      );
+    }
+    if (this.fargateConsumer) {
+      out(
+        'ConsumerClusterName',
+        this.fargateConsumer.cluster.clusterName,
+        'ECS cluster of the Fargate consumer',
+      );
+      out(
+        'ConsumerServiceName',
+        this.fargateConsumer.service.serviceName,
+        'ECS service of the Fargate consumer',
+      );
+    }
   }
 }

@@ -15,6 +15,12 @@ export const STACK_OUTPUTS = {
   generatorDocumentName: 'GeneratorDocumentName',
   generatorTagKey: 'GeneratorTagKey',
   generatorTagValue: 'GeneratorTagValue',
+  consumerMode: 'ConsumerMode',
+  consumerGroupId: 'ConsumerGroupId',
+  topic: 'Topic',
+  eventSourceMappingId: 'EventSourceMappingId',
+  consumerClusterName: 'ConsumerClusterName',
+  consumerServiceName: 'ConsumerServiceName',
 } as const;
 
 export class UsageError extends Error {

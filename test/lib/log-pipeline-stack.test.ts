@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStack, removeOutdir, type StackFixture } from './stack-fixture.js';
+import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
 
 interface ValidationReport {
   pluginReports: Array<{
@@ -90,9 +90,24 @@ describe('LogPipelineStack', () => {
       'AlarmTopicArn',
       'CloudWatchDashboardUrl',
       'ConsumerMode',
+      'ConsumerGroupId',
+      'Topic',
+      'EventSourceMappingId',
     ]) {
       template.hasOutput(output, Match.anyValue());
     }
+  });
+
+  it('exports what ops:replay pauses and resets: the mapping, its consumer group and topic', () => {
+    const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping');
+    template.hasOutput('ConsumerMode', { Value: 'lambda' });
+    template.hasOutput('EventSourceMappingId', { Value: { Ref: mapping.id } });
+    template.hasOutput('ConsumerGroupId', {
+      Value: mapping.props.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
+    });
+    template.hasOutput('Topic', { Value: mapping.props.Topics[0] });
+    expect(template.findOutputs('ConsumerClusterName')).toEqual({});
+    expect(template.findOutputs('ConsumerServiceName')).toEqual({});
   });
 
   it('admits the generator instances, the SSM port-forwarding hop to Dashboards, on the domain port', () => {
@@ -127,6 +142,18 @@ describe('LogPipelineStack in consumer mode fargate', () => {
     fixture.app.synth();
   });
   afterAll(() => removeOutdir(fixture));
+
+  it('exports the ECS cluster and service that ops:replay scales to zero, instead of a mapping', () => {
+    const template = fixture.template;
+    const cluster = onlyResource(template, 'AWS::ECS::Cluster');
+    const service = onlyResource(template, 'AWS::ECS::Service');
+    template.hasOutput('ConsumerMode', { Value: 'fargate' });
+    template.hasOutput('ConsumerClusterName', { Value: { Ref: cluster.id } });
+    template.hasOutput('ConsumerServiceName', { Value: { 'Fn::GetAtt': [service.id, 'Name'] } });
+    template.hasOutput('ConsumerGroupId', { Value: 'log-pipeline-consumer' });
+    template.hasOutput('Topic', { Value: 'server-logs' });
+    expect(template.findOutputs('EventSourceMappingId')).toEqual({});
+  });
 
   it('is just as nag- and validation-clean', () => {
     const report = JSON.parse(
