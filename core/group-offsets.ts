@@ -1,5 +1,6 @@
 // Moving and watching a consumer group's committed offsets, for replays: reset a group to the beginning of a
-// topic or to a point in time, then tell when it has caught up with the end offsets of a moment.
+// topic or to a point in time, then tell when it has caught up with the end offsets of a moment. Shared by the
+// local consumer (`npm run consume -- --reset-to`) and the replay of a deployed stack (`npm run ops:replay`).
 import type { Admin } from 'kafkajs';
 
 export type ResetTarget = 'earliest' | Date;
@@ -23,8 +24,19 @@ export function parseResetTarget(raw: string): ResetTarget | undefined {
  * has members, which is what keeps a running consumer from being moved under its feet.
  */
 export async function resetGroupOffsets(
-  admin: Admin,
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp' | 'setOffsets'>,
   groupId: string,
+  topic: string,
+  target: ResetTarget,
+): Promise<PartitionOffset[]> {
+  const partitions = await targetOffsets(admin, topic, target);
+  await admin.setOffsets({ groupId, topic, partitions: [...partitions] });
+  return partitions;
+}
+
+/** The offsets a reset to `target` would set, by partition, without setting them (what a replay will re-read). */
+export async function targetOffsets(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp'>,
   topic: string,
   target: ResetTarget,
 ): Promise<PartitionOffset[]> {
@@ -32,7 +44,6 @@ export async function resetGroupOffsets(
     target === 'earliest'
       ? (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low }))
       : await admin.fetchTopicOffsetsByTimestamp(topic, target.getTime());
-  await admin.setOffsets({ groupId, topic, partitions });
   return partitions
     .map(({ partition, offset }) => ({ partition, offset }))
     .sort((a, b) => a.partition - b.partition);
