@@ -49,7 +49,7 @@ reset fails. Each record is indexed again under its own document id, so document
 Options:
   --reset-to <when>      'earliest' (the first retained record) or an ISO-8601 time with a zone, such as
                          2026-12-01T00:00:00Z (the first record at or after it)
-  --stack-name <name>    stack to read the consumer from (default: ${DEFAULT_STACK_NAME})
+  --stack <name>         stack to read the consumer from (default: ${DEFAULT_STACK_NAME})
   --region <region>      AWS region of the stack (default: from the AWS environment/profile)
   --yes                  do not ask for confirmation (required when stdin is not a terminal)
   --wait <seconds>       give up waiting for the consumer to stop, or the group to empty, after this long
@@ -78,7 +78,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
     allowPositionals: true,
     options: {
       'reset-to': { type: 'string' },
-      'stack-name': { type: 'string', default: DEFAULT_STACK_NAME },
+      stack: { type: 'string', default: DEFAULT_STACK_NAME },
       region: { type: 'string' },
       yes: { type: 'boolean', default: false },
       wait: { type: 'string', default: '600' },
@@ -97,11 +97,11 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
   if (raw !== undefined && resetTo === undefined) {
     throw new UsageError(`--reset-to must be 'earliest' or an ISO-8601 time with a zone, got '${raw}'`);
   }
-  if (values['stack-name'] === '') throw new UsageError('--stack-name must not be empty');
+  if (values.stack === '') throw new UsageError('--stack must not be empty');
   return {
     help,
     resetTo: resetTo ?? 'earliest',
-    stackName: values['stack-name'] as string,
+    stackName: values.stack as string,
     region: values.region,
     yes: values.yes as boolean,
     waitSeconds: numberOption('wait', values.wait, { min: 1, integer: true }) as number,
@@ -358,7 +358,7 @@ async function readPlan(args: ReplayArgs, deps: ReplayDeps): Promise<ReplayPlan>
     const fix =
       error.cause === undefined
         ? `deploy this version of the stack (npx cdk deploy ${args.stackName})`
-        : 'check --stack-name, --region and the AWS credentials';
+        : 'check --stack, --region and the AWS credentials';
     throw new ReplayError('Stack', `${error.message}: ${fix}`, { cause: error });
   }
 }

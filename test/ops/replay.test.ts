@@ -198,7 +198,7 @@ describe('parseReplayArgs', () => {
       waitSeconds: 600,
     });
     expect(
-      parseReplayArgs(['--reset-to', '2026-12-01T12:00:00+01:00', '--stack-name', 'Other', '--yes']),
+      parseReplayArgs(['--reset-to', '2026-12-01T12:00:00+01:00', '--stack', 'Other', '--yes']),
     ).toMatchObject({ resetTo: new Date('2026-12-01T11:00:00Z'), stackName: 'Other', yes: true });
   });
 
@@ -213,7 +213,7 @@ describe('parseReplayArgs', () => {
       "--reset-to must be 'earliest' or an ISO-8601 time with a zone, got '2026-12-01T12:00:00'",
     );
     expect(() => parseReplayArgs(['--reset-to', 'latest'])).toThrow(UsageError);
-    expect(() => parseReplayArgs(['--reset-to', 'earliest', '--stack', 'S'])).toThrow(/Unknown option/);
+    expect(() => parseReplayArgs(['--reset-to', 'earliest', '--stack-name', 'S'])).toThrow(/Unknown option/);
     expect(() => parseReplayArgs(['--reset-to', 'earliest', 'now'])).toThrow("unexpected argument 'now'");
     expect(() => parseReplayArgs(['--reset-to', 'earliest', '--wait', '0'])).toThrow(
       "--wait must be an integer >= 1, got '0'",
