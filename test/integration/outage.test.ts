@@ -10,7 +10,6 @@ import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users
 import { runGenerator } from '../../generator/run.js';
 import { startComponent } from '../../local/components/lifecycle.js';
 import { mariadb } from '../../local/components/mariadb.js';
-import { readPid } from '../../local/components/processes.js';
 import {
   countIndexed,
   ensureTopic,
@@ -24,10 +23,12 @@ import {
   disposeTestEnvironment,
   endpoints,
   indexedTotal,
+  killComponent,
   recordingLogger,
   type TestDatabase,
   uniqueName,
   waitFor,
+  watchFailure,
 } from './support.js';
 
 describe('a users database outage', () => {
@@ -139,18 +140,13 @@ describe('a users database outage', () => {
       logger: recordingLogger(entries),
       process: processUncached,
     });
-    let failed: unknown;
-    running.done.catch((error: unknown) => {
-      failed = error;
-    });
+    const failure = watchFailure(running);
     try {
       await waitFor(
         'the consumer to index some events',
         async () => (await indexedTotal(pipeline, killedPrefix)) >= 1_000,
       );
-      const pid = readPid('mariadb');
-      expect(pid).toBeDefined();
-      process.kill(pid as number, 'SIGKILL');
+      killComponent('mariadb');
       await waitFor(
         'the consumer to retry on the outage',
         async () => entries.filter((e) => e.message === 'chunk failed on an outage, retrying').length >= 3,
@@ -165,7 +161,7 @@ describe('a users database outage', () => {
     } finally {
       await running.stop();
     }
-    expect(failed).toBeUndefined();
+    expect(failure()).toBeUndefined();
     await refreshIndices(pipeline.search, killedPrefix);
     expect(await countIndexed(pipeline.search, killedPrefix)).toEqual(truth.byCategory);
     await deleteIndices(pipeline.search, killedPrefix);

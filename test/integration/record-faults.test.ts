@@ -22,6 +22,7 @@ import {
   type TestDatabase,
   uniqueName,
   waitFor,
+  watchFailure,
 } from './support.js';
 
 interface Stored {
@@ -97,16 +98,13 @@ describe('records that no rule can classify normally', () => {
       process: through.process,
       onBatch: (summary) => summaries.push(summary),
     });
-    let failed: unknown;
-    running.done.catch((error: unknown) => {
-      failed = error;
-    });
+    const failure = watchFailure(running);
     try {
       await waitFor('every offset to be committed', async () => (await pipeline.lag(group, topic)) === 0);
     } finally {
       await running.stop();
     }
-    expect(failed).toBeUndefined();
+    expect(failure()).toBeUndefined();
     expect(entries.filter((e) => e.message.startsWith('stopping'))).toEqual([]);
     await refreshIndices(pipeline.search, prefix);
     return summaries;

@@ -7,7 +7,6 @@ import { indexName } from '../../core/documents.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
 import { startComponent } from '../../local/components/lifecycle.js';
 import { opensearch } from '../../local/components/opensearch.js';
-import { readPid } from '../../local/components/processes.js';
 import {
   countIndexed,
   createLocalPipeline,
@@ -19,11 +18,13 @@ import {
   disposeTestEnvironment,
   endpoints,
   indexedTotal,
+  killComponent,
   recordingLogger,
   startConsumerProcess,
   type TestDatabase,
   uniqueName,
   waitFor,
+  watchFailure,
 } from './support.js';
 
 const DAY_MS = 86_400_000;
@@ -126,10 +127,7 @@ describe('OpenSearch faults', () => {
       retryBaseDelayMs: 100,
       process: watched.process,
     });
-    let failed: unknown;
-    running.done.catch((error: unknown) => {
-      failed = error;
-    });
+    const failure = watchFailure(running);
     try {
       const throttled = () =>
         entries.filter((e) => e.message.startsWith('bulk request failed') && e.fields?.status === 429);
@@ -144,7 +142,7 @@ describe('OpenSearch faults', () => {
       await watched.close();
       await resetBreaker();
     }
-    expect(failed).toBeUndefined();
+    expect(failure()).toBeUndefined();
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
     await clearIndices();
@@ -162,24 +160,19 @@ describe('OpenSearch faults', () => {
       logger: recordingLogger(entries),
       process: pipeline.process,
     });
-    let failed: unknown;
-    running.done.catch((error: unknown) => {
-      failed = error;
-    });
+    const failure = watchFailure(running);
     try {
       await waitFor(
         'the consumer to index some events',
         async () => (await indexedTotal(pipeline, prefix)) >= 3_000,
       );
-      const pid = readPid('opensearch');
-      expect(pid).toBeDefined();
-      process.kill(pid as number, 'SIGKILL');
+      killComponent('opensearch');
       await waitFor(
         'the consumer to retry on the outage',
         async () => entries.some((e) => e.message === 'chunk failed on an outage, retrying'),
         60_000,
       );
-      expect(failed).toBeUndefined();
+      expect(failure()).toBeUndefined();
       expect(await startComponent(opensearch, () => {})).toBe('started');
       await waitFor(
         'every offset to be committed',
@@ -189,7 +182,7 @@ describe('OpenSearch faults', () => {
     } finally {
       await running.stop();
     }
-    expect(failed).toBeUndefined();
+    expect(failure()).toBeUndefined();
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
     // Not one of the outage's errors was taken for a permanent refusal.

@@ -4,8 +4,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from '@opensearch-project/opensearch';
 import { createConnection } from 'mysql2/promise';
+import type { RunningConsumer } from '../../core/consumer.js';
 import { templateName } from '../../core/index-templates.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
+import type { ComponentName } from '../../local/components/paths.js';
+import { readPid } from '../../local/components/processes.js';
 import { localEndpoints } from '../../local/endpoints.js';
 import {
   countIndexed,
@@ -155,4 +158,20 @@ export async function indexedTotal(pipeline: LocalPipeline, prefix: string): Pro
   await refreshIndices(pipeline.search, prefix);
   const counts = await countIndexed(pipeline.search, prefix);
   return counts.good + counts.suspicious + counts.bad;
+}
+
+/** SIGKILLs a component of the local stack, as a crash would (restart it with startComponent). */
+export function killComponent(name: ComponentName): void {
+  const pid = readPid(name);
+  if (pid === undefined) throw new Error(`${name} is not running: no pid file`);
+  process.kill(pid, 'SIGKILL');
+}
+
+/** Records why a running consumer stopped, if it does: `failure()` is undefined while it keeps going. */
+export function watchFailure(running: RunningConsumer): () => unknown {
+  let failed: unknown;
+  running.done.catch((error: unknown) => {
+    failed = error;
+  });
+  return () => failed;
 }

@@ -1,13 +1,23 @@
 // The local endpoints default to the stack's loopback ports and honour the documented env overrides.
 import { describe, expect, it } from 'vitest';
-import { localEndpoints, portOffset } from '../../local/endpoints.js';
+import { LOCAL_PORTS, localEndpoints, portOffset } from '../../local/endpoints.js';
 
 describe('localEndpoints', () => {
   it('points at the local stack by default', () => {
     expect(localEndpoints({})).toEqual({
-      brokers: ['127.0.0.1:19092'],
-      opensearchUrl: 'http://127.0.0.1:19200',
-      mysqlUrl: 'mysql://root@127.0.0.1:13306/logpipeline',
+      brokers: [`127.0.0.1:${LOCAL_PORTS.kafka}`],
+      opensearchUrl: `http://127.0.0.1:${LOCAL_PORTS.opensearch}`,
+      mysqlUrl: `mysql://root@127.0.0.1:${LOCAL_PORTS.mariadb}/logpipeline`,
+    });
+  });
+
+  it('uses the fixed ports, shifted by LOCAL_PORT_OFFSET when it is set', () => {
+    expect(LOCAL_PORTS).toEqual({
+      kafka: 19092 + portOffset(),
+      kafkaController: 19093 + portOffset(),
+      opensearch: 19200 + portOffset(),
+      opensearchTransport: 19300 + portOffset(),
+      mariadb: 13306 + portOffset(),
     });
   });
 

@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIndexTemplates, templateName } from '../../core/index-templates.js';
 import type { StackStatus } from '../../local/components/status.js';
-import { localEndpoints } from '../../local/endpoints.js';
+import { LOCAL_PORTS, localEndpoints } from '../../local/endpoints.js';
 import { requireLocalStack, uniqueName } from './require-stack.js';
 
 const execFileAsync = promisify(execFile);
@@ -68,9 +68,9 @@ describe('stack status --json', () => {
   it('shows every component up with its version', async () => {
     const status = await statusJson('--topic', topic, '--index-prefix', prefix);
     const byName = Object.fromEntries(status.components.map((c) => [c.name, c]));
-    expect(byName.kafka).toMatchObject({ up: true, port: 19092 });
+    expect(byName.kafka).toMatchObject({ up: true, port: LOCAL_PORTS.kafka });
     expect(byName.kafka?.version).toMatch(/^3\.9\./);
-    expect(byName.opensearch).toMatchObject({ up: true, port: 19200 });
+    expect(byName.opensearch).toMatchObject({ up: true, port: LOCAL_PORTS.opensearch });
     expect(byName.opensearch?.version).toMatch(/^2\./);
     expect(byName.mariadb?.up).toBe(true);
     expect(byName.mariadb?.version).toMatch(/^\d+\.\d+\.\d+/);
