@@ -2,7 +2,7 @@
 // value and their source coordinates as headers, and how a re-drive turns them back into the records they
 // were (same identity, so a re-driven record overwrites rather than adds).
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { type DeadLetterSink, isRetriable } from './consumer.js';
+import { type DeadLetterSink, isRetriable, toSourceRecord } from './consumer.js';
 import { RetriableError } from './errors.js';
 import { createIdempotentProducer, ProducerBrokenError, ProducerConnectError } from './producer.js';
 import type { SourceRecord } from './source-record.js';
@@ -109,7 +109,7 @@ export function deadLetteredRecord(topic: string, partition: number, message: Ka
     Number.isNaN(sourceTimestamp)
   ) {
     // Not written by kafkaDeadLetter: it is a record of this topic in its own right.
-    return { topic, partition, offset: message.offset, timestampMs: Number(message.timestamp), key, value };
+    return toSourceRecord(topic, partition, message);
   }
   return {
     topic: sourceTopic,

@@ -41,6 +41,9 @@ function scriptedClient(answers: Answer[] | ((request: SentRequest) => Answer)) 
 }
 
 const ok = { status: 201 };
+/** What the client throws when the whole request is answered with an error status. */
+const responseError = (statusCode: number, body: unknown = '') =>
+  new errors.ResponseError({ body, statusCode, headers: {}, warnings: null, meta: {} } as never);
 const at = Date.parse('2026-11-23T00:00:00Z');
 const records: SourceRecord[] = ['IOS', 'WEB', null].map((device, i) => ({
   topic: 't',
@@ -109,14 +112,7 @@ describe('BulkIndexer', () => {
       meta: {},
       warnings: null,
     } as never);
-    const status = (statusCode: number) =>
-      new errors.ResponseError({
-        body: { error: { type: 'x' } },
-        statusCode,
-        headers: {},
-        warnings: null,
-        meta: {},
-      } as never);
+    const status = (statusCode: number) => responseError(statusCode, { error: { type: 'x' } });
     const { client, requests } = scriptedClient([refused, status(429), status(502), [ok, ok, ok]]);
     const report = await new BulkIndexer(client, fast).index(docs);
     expect(requests).toHaveLength(4);
@@ -134,13 +130,9 @@ describe('BulkIndexer', () => {
   });
 
   it('stops with PermanentIndexError when the whole request is refused with 403, naming the fix', async () => {
-    const blocked = new errors.ResponseError({
-      body: { error: { type: 'cluster_block_exception', reason: 'index [p] blocked' } },
-      statusCode: 403,
-      headers: {},
-      warnings: null,
-      meta: {},
-    } as never);
+    const blocked = responseError(403, {
+      error: { type: 'cluster_block_exception', reason: 'index [p] blocked' },
+    });
     const { client } = scriptedClient([blocked]);
     await expect(new BulkIndexer(client).index(docs)).rejects.toThrow(/HTTP 403.*write-blocked/);
   });
@@ -194,13 +186,7 @@ describe('BulkIndexer', () => {
 
   it('answers a 413 by resending in smaller requests, and keeps the lower size afterwards', async () => {
     const domainLimit = 1_500_000;
-    const tooLarge = new errors.ResponseError({
-      body: '',
-      statusCode: 413,
-      headers: {},
-      warnings: null,
-      meta: {},
-    } as never);
+    const tooLarge = responseError(413);
     const { client, requests } = scriptedClient((request) =>
       request.bytes > domainLimit ? tooLarge : allOk(request),
     );
@@ -215,13 +201,7 @@ describe('BulkIndexer', () => {
   });
 
   it('stops with PermanentIndexError when the domain refuses a single document as too large', async () => {
-    const tooLarge = new errors.ResponseError({
-      body: '',
-      statusCode: 413,
-      headers: {},
-      warnings: null,
-      meta: {},
-    } as never);
+    const tooLarge = responseError(413);
     const { client } = scriptedClient(() => tooLarge);
     await expect(new BulkIndexer(client).index([bigBad(0, 100_000)])).rejects.toThrow(/413.*single document/);
   });

@@ -1,15 +1,18 @@
 // Crash safety: SIGKILL the consumer process mid-stream, start it again, and every produced event is
 // indexed exactly once (per category count equals the generator's ground truth, no extra documents).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { silentLogger } from '../../core/logger.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
 import { countIndexed, type LocalPipeline, refreshIndices } from '../../local/pipeline.js';
 import {
+  type ConsumerProcess,
   createTestEnvironment,
   disposeTestEnvironment,
   endpoints,
+  indexedTotal,
+  startConsumerProcess,
   type TestDatabase,
   uniqueName,
   waitFor,
@@ -26,37 +29,14 @@ describe('a consumer killed mid-stream', () => {
   let truth: GroundTruth;
   const children: ChildProcess[] = [];
 
-  function startConsumer(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'local/consume.ts',
-        '--topic',
-        topic,
-        '--group',
-        group,
-        '--index-prefix',
-        prefix,
-        '--chunk-size',
-        '500',
-        '--quiet',
-      ],
-      {
-        env: { ...process.env, MYSQL_URL: db.url, LOG_LEVEL: 'error' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
+  function startConsumer(): ConsumerProcess {
+    const consumer = startConsumerProcess(
+      ['--topic', topic, '--group', group, '--index-prefix', prefix, '--chunk-size', '500'],
+      db.url,
     );
-    children.push(child);
-    return child;
+    children.push(consumer.child);
+    return consumer;
   }
-
-  const indexedTotal = async () => {
-    await refreshIndices(pipeline.search, prefix);
-    const counts = await countIndexed(pipeline.search, prefix);
-    return counts.good + counts.suspicious + counts.bad;
-  };
 
   beforeAll(async () => {
     ({ db, pipeline } = await createTestEnvironment(topic, prefix, 'crash'));
@@ -117,10 +97,13 @@ describe('a consumer killed mid-stream', () => {
   it('indexes every event exactly once after a SIGKILL and a restart', async () => {
     expect(truth.sent).toBe(EVENTS);
     const first = startConsumer();
-    await waitFor('the first consumer to index some events', async () => (await indexedTotal()) >= 3_000);
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
-    const atKill = await indexedTotal();
+    await waitFor(
+      'the first consumer to index some events',
+      async () => (await indexedTotal(pipeline, prefix)) >= 3_000,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await indexedTotal(pipeline, prefix);
     expect(atKill).toBeLessThan(EVENTS); // it really died mid-stream
 
     const second = startConsumer();
@@ -129,9 +112,8 @@ describe('a consumer killed mid-stream', () => {
       async () => (await pipeline.lag(group, topic)) === 0,
       180_000,
     );
-    second.kill('SIGTERM');
-    const code = await new Promise((resolve) => second.once('exit', resolve));
-    expect(code).toBe(0);
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
 
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
