@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { silentLogger } from '../../core/logger.js';
 import { processBatch } from '../../core/process-batch.js';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { MysqlUsersSource, UsersLookup } from '../../core/users.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import { runGenerator } from '../../generator/run.js';
@@ -53,7 +54,7 @@ describe('a users database outage', () => {
   it('holds the batch while the table is unreadable, then indexes all of it without committing early', async () => {
     // Prepare: the table disappears before the events arrive.
     await pipeline.pool.query('RENAME TABLE users TO users_offline');
-    const producer = pipeline.kafka.producer();
+    const producer = createIdempotentProducer(pipeline.kafka);
     await producer.connect();
     const messages = Array.from({ length: 20 }, (_, i) => ({
       value: JSON.stringify({

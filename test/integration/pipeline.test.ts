@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { DEVICES } from '../../core/event.js';
 import { silentLogger } from '../../core/logger.js';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import {
   countIndexed,
@@ -85,7 +86,7 @@ describe('the pipeline on the real local stack', () => {
     await seedUsers(pipeline.pool, { accounts });
     await prepareIndices(pipeline.search, prefix);
     await ensureTopic(pipeline.kafka, topic, 3);
-    const producer = pipeline.kafka.producer();
+    const producer = createIdempotentProducer(pipeline.kafka);
     await producer.connect();
     await producer.send({
       topic,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { MAX_RAW_BYTES } from '../../core/documents.js';
 import type { BatchSummary } from '../../core/process-batch.js';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { defaultDeviceFor, ensureUsersSchema, seedUsers } from '../../core/users-schema.js';
 import {
   countIndexed,
@@ -75,7 +76,7 @@ describe('records that no rule can classify normally', () => {
     const topic = uniqueName(`it-records-${label}-`);
     topics.push(topic);
     await ensureTopic(pipeline.kafka, topic, 1);
-    const producer = pipeline.kafka.producer({ allowAutoTopicCreation: false });
+    const producer = createIdempotentProducer(pipeline.kafka);
     await producer.connect();
     // gzip: the broker takes far more raw bytes per request than its 1 MB record limit.
     for (let i = 0; i < messages.length; i += 50) {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordId } from '../../core/documents.js';
 import { DEVICES } from '../../core/event.js';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { defaultDeviceFor } from '../../core/users-schema.js';
 import { runGenerator } from '../../generator/run.js';
 import {
@@ -95,7 +96,7 @@ describe('replay and re-drive', () => {
     const topic = uniqueName('it-replay-time-');
     topics.push(topic);
     await ensureTopic(pipeline.kafka, topic, 1);
-    const producer = pipeline.kafka.producer();
+    const producer = createIdempotentProducer(pipeline.kafka);
     await producer.connect();
     const send = (n: number, timestampMs: number) =>
       producer.send({
@@ -138,7 +139,7 @@ describe('replay and re-drive', () => {
       index: broken,
       body: { mappings: { properties: { raw_truncated: { type: 'long' } } } },
     });
-    const producer = pipeline.kafka.producer();
+    const producer = createIdempotentProducer(pipeline.kafka);
     await producer.connect();
     await producer.send({
       topic,

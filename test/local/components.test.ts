@@ -4,6 +4,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { Kafka, logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { localEndpoints } from '../../local/endpoints.js';
 import { requireLocalStack, uniqueName } from './require-stack.js';
 
@@ -36,7 +37,7 @@ describe('local Kafka', () => {
   });
 
   it('round-trips keyed records through a kafkajs producer and consumer group', async () => {
-    const producer = kafka.producer();
+    const producer = createIdempotentProducer(kafka);
     await producer.connect();
     const sent = Array.from({ length: 12 }, (_, i) => ({ key: String(i % 4), value: `message-${i}` }));
     await producer.send({ topic, acks: -1, messages: sent });

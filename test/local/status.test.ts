@@ -6,6 +6,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyIndexTemplates, templateName } from '../../core/index-templates.js';
+import { createIdempotentProducer } from '../../core/producer.js';
 import type { StackStatus } from '../../local/components/status.js';
 import { LOCAL_PORTS, localEndpoints } from '../../local/endpoints.js';
 import { requireLocalStack, uniqueName } from './require-stack.js';
@@ -39,7 +40,7 @@ describe('stack status --json', () => {
     await requireLocalStack();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    const producer = kafka.producer();
+    const producer = createIdempotentProducer(kafka);
     await producer.connect();
     await producer.send({
       topic,

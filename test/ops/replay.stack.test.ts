@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdempotentProducer } from '../../core/producer.js';
 import { localEndpoints } from '../../local/endpoints.js';
 import { ReplayError, type Waiting } from '../../ops/consumer-pause.js';
 import { previewReset, resetGroup } from '../../ops/replay.js';
@@ -61,7 +62,7 @@ describe('the replay reset step against the local Kafka', () => {
       topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    const producer = kafka.producer();
+    const producer = createIdempotentProducer(kafka);
     await producer.connect();
     const at = (partition: number, hours: number) => ({
       partition,
