@@ -18,7 +18,7 @@ export function emitBatchMetrics(summary: BatchSummary, options: MetricsOptions)
         {
           Namespace: options.namespace,
           Dimensions: [Object.keys(dimensions)],
-          Metrics: ['Events', 'Good', 'Suspicious', 'Bad', 'Rerouted'].map((Name) => ({
+          Metrics: ['Events', 'Good', 'Suspicious', 'Bad', 'Rerouted', 'DeadLettered'].map((Name) => ({
             Name,
             Unit: 'Count',
           })),
@@ -31,6 +31,7 @@ export function emitBatchMetrics(summary: BatchSummary, options: MetricsOptions)
     Suspicious: summary.counts.suspicious,
     Bad: summary.counts.bad,
     Rerouted: summary.rerouted,
+    DeadLettered: summary.deadLettered ?? 0,
   };
   (options.write ?? ((text) => process.stdout.write(text)))(`${JSON.stringify(line)}\n`);
 }

@@ -43,8 +43,6 @@ export interface PipelineConfig {
   readonly batchSize: number;
   /** Seconds the event source mapping waits to fill a batch. */
   readonly batchWindowSeconds: number;
-  /** Retries of a failed batch before it goes to the on-failure destination. */
-  readonly retryAttempts: number;
   readonly minimumPollers: number;
   readonly maximumPollers: number;
   readonly fargateMinTasks: number;
@@ -93,7 +91,6 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   consumerMode: 'lambda',
   batchSize: 500,
   batchWindowSeconds: 5,
-  retryAttempts: 3,
   minimumPollers: 1,
   maximumPollers: 4,
   fargateMinTasks: 1,
@@ -272,7 +269,6 @@ function validate(c: PipelineConfig): void {
   if (c.batchSize > 10 && c.batchWindowSeconds < 1) {
     throw new PipelineConfigError('batchWindowSeconds', 0, 'must be at least 1 when batchSize is above 10');
   }
-  integer(c, 'retryAttempts', 0, 10_000);
   integer(c, 'minimumPollers', 1, 200);
   integer(c, 'maximumPollers', c.minimumPollers, 2000);
   integer(c, 'fargateMinTasks', 1, 100);

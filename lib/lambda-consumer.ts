@@ -1,14 +1,15 @@
 // Consumer mode `lambda`: the MSK event source mapping feeds batches of `server-logs` to the msk-consumer
-// function (the runtime core behind a thin adapter). Failed batches are retried a bounded number of times,
-// bisected to isolate a poison record, then described in an encrypted SQS dead-letter queue.
+// function (the runtime core behind a thin adapter). The mapping never gives up on a batch: retries and record
+// age without limit, no on-failure destination (which would cap retries at 10, and for Kafka an SQS/SNS
+// destination gets only metadata). The function itself puts a record that no index accepts into the
+// dead-letter topic, with its exact bytes, and goes on with the rest of the batch; an outage makes it fail the
+// batch, which the mapping retries until it succeeds, so nothing is skipped and offsets never pass a record
+// that is not indexed.
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { EsmPollerScaling } from './scaling/esm-poller-scaling.js';
 import type { Search } from './search.js';
@@ -22,11 +23,12 @@ export interface LambdaConsumerProps {
   readonly search: Search;
   readonly database: UsersDatabase;
   readonly topic: string;
+  /** Where the function puts records that no index accepts. */
+  readonly deadLetterTopic: string;
   readonly consumerGroupId: string;
   readonly indexPrefix: string;
   readonly batchSize: number;
   readonly batchWindow: Duration;
-  readonly retryAttempts: number;
   readonly minimumPollers: number;
   readonly maximumPollers: number;
   readonly usersCacheTtlSeconds: number;
@@ -34,9 +36,23 @@ export interface LambdaConsumerProps {
   readonly logRetention: logs.RetentionDays;
 }
 
+/**
+ * The mapping's error handling, in one place for the stack and for the local emulation of the mapping that
+ * proves it (test/integration/lambda-path.test.ts): AWS's own defaults for Kafka, written out so that a
+ * changed default cannot make the mapping skip records.
+ */
+export const MAPPING_ERROR_HANDLING = {
+  retryAttempts: -1,
+  maxRecordAgeSeconds: -1,
+  // The function isolates poison records itself; a split would only re-run half-indexed batches.
+  bisectBatchOnError: false,
+} as const;
+
+/** Long enough for a 10,000-record batch through a slow domain; an outage is waited out within it, then retried. */
+export const CONSUMER_TIMEOUT = Duration.minutes(5);
+
 export class LambdaConsumer extends Construct {
   readonly function: lambda.IFunction;
-  readonly deadLetterQueue: sqs.Queue;
   readonly eventSourceMapping: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: LambdaConsumerProps) {
@@ -54,7 +70,7 @@ export class LambdaConsumer extends Construct {
       securityGroups: [securityGroup],
       logRetention: props.logRetention,
       memorySize: 1024,
-      timeout: Duration.minutes(2),
+      timeout: CONSUMER_TIMEOUT,
       environment: {
         INDEX_PREFIX: props.indexPrefix,
         OPENSEARCH_ENDPOINT: props.search.endpointUrl,
@@ -62,25 +78,19 @@ export class LambdaConsumer extends Construct {
         DB_NAME: props.database.databaseName,
         USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
         METRICS_NAMESPACE: props.metricsNamespace,
+        KAFKA_DLQ_TOPIC: props.deadLetterTopic,
       },
     }).function;
     this.function = fn;
     if (!fn.role) throw new Error('the consumer function has no role');
 
     props.streaming.grantConsume(fn, props.topic, props.consumerGroupId);
+    // The function itself connects to the brokers only to dead-letter a record.
+    props.streaming.allowClientsFrom(securityGroup, 'Lambda consumer (dead-letter producer)');
+    props.streaming.grantProduce(fn, props.deadLetterTopic);
     props.search.addWriter(fn.role, securityGroup);
     props.database.grantConnect(securityGroup, fn);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeNag(
-      this.deadLetterQueue,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter destination of the event source mapping; nothing consumes it automatically',
-    );
     this.eventSourceMapping = new lambda.EventSourceMapping(this, 'ServerLogsMapping', {
       target: fn,
       eventSourceArn: props.streaming.clusterArn,
@@ -89,10 +99,8 @@ export class LambdaConsumer extends Construct {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize,
       maxBatchingWindow: props.batchWindow,
-      retryAttempts: props.retryAttempts,
-      bisectBatchOnError: true,
-      maxRecordAge: Duration.days(1),
-      onFailure: new SqsDlq(this.deadLetterQueue),
+      retryAttempts: MAPPING_ERROR_HANDLING.retryAttempts,
+      bisectBatchOnError: MAPPING_ERROR_HANDLING.bisectBatchOnError,
       metricsConfig: {
         metrics: [
           lambda.MetricType.EVENT_COUNT,
@@ -101,6 +109,9 @@ export class LambdaConsumer extends Construct {
         ],
       },
     });
+    // CDK's maxRecordAge takes a Duration, which cannot say "no limit".
+    (this.eventSourceMapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds =
+      MAPPING_ERROR_HANDLING.maxRecordAgeSeconds;
     // Topics must exist before the mapping starts polling, or its first poll fails the deployment.
     this.eventSourceMapping.node.addDependency(props.streaming.topics);
     // Lambda checks the role's Kafka permissions when the mapping is created.

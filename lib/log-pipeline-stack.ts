@@ -134,7 +134,7 @@ export class LogPipelineStack extends Stack {
         ...consumerProps,
         batchSize: config.batchSize,
         batchWindow: Duration.seconds(config.batchWindowSeconds),
-        retryAttempts: config.retryAttempts,
+        deadLetterTopic: config.deadLetterTopicName,
         minimumPollers: config.minimumPollers,
         maximumPollers: config.maximumPollers,
       });

@@ -127,23 +127,25 @@ export class Observability extends Construct {
     );
 
     const consumerWidgets: cloudwatch.IWidget[] = [];
+    // Both consumers count the records they put into the dead-letter topic (records no index accepts).
+    const deadLettered = emf('DeadLettered');
+    this.alarm('DeadLetters', deadLettered, {
+      threshold: 1,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'Records that no index accepts went to the dead-letter topic: fix the cause, then re-drive them',
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    consumerWidgets.push(
+      new cloudwatch.GraphWidget({ title: 'Records dead-lettered', left: [deadLettered] }),
+    );
     if (props.lambdaConsumer) {
       const fn = props.lambdaConsumer.function;
-      const dlqDepth = props.lambdaConsumer.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      });
       this.alarm('ConsumerErrors', fn.metricErrors({ period: Duration.minutes(5) }), {
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
-          'The Lambda consumer failed batches (the event source mapping retries and bisects them)',
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.alarm('DeadLetters', dlqDepth, {
-        threshold: 1,
-        evaluationPeriods: 1,
-        alarmDescription: 'Batches exhausted their retries and were sent to the dead-letter queue',
+          'The Lambda consumer failed batches: an outage that outlasted an invocation, or a permanent error (see its ERROR log line); the mapping retries them without limit',
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       consumerWidgets.push(
@@ -152,7 +154,6 @@ export class Observability extends Construct {
           left: [fn.metricErrors(), fn.metricThrottles()],
           right: [fn.metricDuration({ statistic: 'p95' })],
         }),
-        new cloudwatch.GraphWidget({ title: 'Dead-letter queue depth', left: [dlqDepth] }),
       );
     }
     if (props.fargateConsumer) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { MSKEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { SinkUnavailableError } from '../../core/errors.js';
+import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from '../../core/errors.js';
 import { decodeEvent } from '../../core/event.js';
 import { silentLogger } from '../../core/logger.js';
 import type { BatchSummary } from '../../core/process-batch.js';
@@ -88,18 +88,97 @@ describe('msk-consumer handler', () => {
     expect(deps).toHaveBeenCalledTimes(1);
   });
 
-  it('rethrows a retriable failure so the event source mapping retries the batch', async () => {
-    const emitMetrics = vi.fn();
+  it('waits out an outage inside the invocation while time is left, then indexes the batch', async () => {
+    let calls = 0;
     const handler = createMskHandler({
       deps: fakeDeps,
       process: async () => {
+        if (++calls < 3) throw new SinkUnavailableError('OpenSearch is down');
+        return summary;
+      },
+      logger: silentLogger,
+      retryBaseDelayMs: 1,
+    });
+
+    await expect(handler(event(), { getRemainingTimeInMillis: () => 300_000 })).resolves.toEqual(summary);
+    expect(calls).toBe(3);
+  });
+
+  it('returns an outage to the event source mapping when the invocation is running out of time', async () => {
+    const emitMetrics = vi.fn();
+    let calls = 0;
+    const handler = createMskHandler({
+      deps: fakeDeps,
+      process: async () => {
+        calls++;
         throw new SinkUnavailableError('OpenSearch is down');
       },
       emitMetrics,
       logger: silentLogger,
+      reserveMs: 30_000,
     });
 
-    await expect(handler(event())).rejects.toBeInstanceOf(SinkUnavailableError);
+    await expect(handler(event(), { getRemainingTimeInMillis: () => 20_000 })).rejects.toBeInstanceOf(
+      SinkUnavailableError,
+    );
+    expect(calls).toBe(1);
     expect(emitMetrics).not.toHaveBeenCalled();
+  });
+
+  it('fails at once on a permanent error, with an ERROR line, so the mapping retries and the alarm fires', async () => {
+    const entries: { level: string; message: string }[] = [];
+    const record = (level: string) => (message: string) => {
+      entries.push({ level, message });
+    };
+    const logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+      child: () => logger,
+    };
+    let calls = 0;
+    const handler = createMskHandler({
+      deps: fakeDeps,
+      process: async () => {
+        calls++;
+        throw new PermanentIndexError('OpenSearch refused the writes (HTTP 403)');
+      },
+      logger,
+    });
+
+    await expect(handler(event(), { getRemainingTimeInMillis: () => 300_000 })).rejects.toBeInstanceOf(
+      PermanentIndexError,
+    );
+    expect(calls).toBe(1);
+    expect(entries.filter((e) => e.level === 'error').map((e) => e.message)).toEqual([
+      'permanent error: fix the cause; the event source mapping retries this batch until then',
+    ]);
+  });
+
+  it('dead-letters exactly the records no index accepts and indexes the rest', async () => {
+    // The fixture holds offsets 41 and 42 of partition 0 and 7 and 8 of partition 1; 0-42 is the poison one.
+    const process = vi.fn(async (records: readonly SourceRecord[]): Promise<BatchSummary> => {
+      if (records.some((r) => r.partition === 0 && r.offset === '42')) {
+        throw new DocumentRejectedError('mapping conflict');
+      }
+      return { total: records.length, counts: { good: records.length, suspicious: 0, bad: 0 }, rerouted: 0 };
+    });
+    const deadLettered: string[] = [];
+    const handler = createMskHandler({
+      deps: fakeDeps,
+      process,
+      deadLetter: (clusterArn) => async (records, error) => {
+        expect(clusterArn).toMatch(/^arn:aws:kafka:/);
+        expect(error).toBeInstanceOf(DocumentRejectedError);
+        deadLettered.push(...records.map((r) => `${r.topic}-${r.partition}-${r.offset}`));
+      },
+      logger: silentLogger,
+    });
+
+    const result = await handler(event(), { getRemainingTimeInMillis: () => 300_000 });
+
+    expect(deadLettered).toEqual(['server-logs-0-42']);
+    expect(result).toMatchObject({ total: 4, deadLettered: 1, counts: { good: 3 } });
   });
 });

@@ -9,7 +9,7 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
   let template: Template;
 
   beforeAll(() => {
-    fixture = buildStack({ config: { batchSize: 400, batchWindowSeconds: 7, retryAttempts: 4 } });
+    fixture = buildStack({ config: { batchSize: 400, batchWindowSeconds: 7 } });
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));
@@ -27,38 +27,41 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
           DB_SECRET_ARN: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstanceSecret') },
           METRICS_NAMESPACE: 'LogPipeline',
           USERS_CACHE_TTL_SECONDS: '60',
+          KAFKA_DLQ_TOPIC: 'server-logs-dlq',
         }),
       },
     });
   });
 
-  it('maps the MSK topic with batch settings from config, bounded retries, bisect and provisioned pollers', () => {
+  it('maps the MSK topic with batch settings from config and provisioned pollers, and never gives up on a batch', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamingCluster'), 'Arn'] },
       Topics: ['server-logs'],
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 400,
       MaximumBatchingWindowInSeconds: 7,
-      MaximumRetryAttempts: 4,
-      BisectBatchOnFunctionError: true,
-      MaximumRecordAgeInSeconds: 86_400,
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'log-pipeline-consumer' },
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 4 },
     });
+    // Finite retries or record age, or an on-failure destination (which caps retries at 10), would move the
+    // group past records that were never indexed.
+    const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.props.MaximumRetryAttempts).toBe(-1);
+    expect(mapping.props.MaximumRecordAgeInSeconds).toBe(-1);
+    expect(mapping.props.BisectBatchOnFunctionError).toBe(false);
+    expect(mapping.props.DestinationConfig).toBeUndefined();
+    template.resourceCountIs('AWS::SQS::Queue', 0);
   });
 
-  it('sends exhausted batches to an encrypted, TLS-only SQS dead-letter queue', () => {
-    const queue = onlyResource(template, 'AWS::SQS::Queue');
-    expect(queue.props.KmsMasterKeyId).toBe('alias/aws/sqs');
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue.id, 'Arn'] } } },
-    });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: Match.objectLike({
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
-      }),
+  it('gives the function time to wait out an outage, and a path to the dead-letter topic', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes('Classifies server-log batches'),
+    ) as { Properties: { Timeout: number; VpcConfig: { SecurityGroupIds: { 'Fn::GetAtt': [string] }[] } } };
+    expect(fn.Properties.Timeout).toBe(300);
+    const sg = fn.Properties.VpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 9098,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
     });
   });
 
@@ -81,9 +84,9 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(resourceOf('kafka-cluster:Connect')).toContain('StreamingCluster');
     expect(resourceOf('es:ESHttpPost')).toContain('SearchDomain');
     expect(resourceOf('secretsmanager:GetSecretValue')).toContain('UsersDatabaseInstanceSecret');
-    expect(resourceOf('sqs:SendMessage')).toContain('LambdaConsumerDeadLetterQueue');
+    expect(resourceOf('kafka-cluster:WriteData')).toMatch(/:topic\/.*\/server-logs-dlq"/);
+    expect(resourceOf('kafka-cluster:WriteData')).not.toMatch(/\/server-logs"/);
     expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
-    expect(statements.some((s) => [s.Action].flat().includes('kafka-cluster:WriteData'))).toBe(false);
   });
 
   it('registers the function role as a search writer, not as the master user', () => {

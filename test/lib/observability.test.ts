@@ -39,7 +39,7 @@ describe('Observability', () => {
       expect.arrayContaining([
         'MaxOffsetLag',
         'Errors',
-        'ApproximateNumberOfMessagesVisible',
+        'DeadLettered',
         'ClusterStatus.red',
         'ClusterIndexWritesBlocked',
         'CPUUtilization',
@@ -51,7 +51,7 @@ describe('Observability', () => {
     }
   });
 
-  it('draws throughput, lag, errors, per-category counts, DLQ depth, OpenSearch and database health', () => {
+  it('draws throughput, lag, errors, per-category counts, dead letters, OpenSearch and database health', () => {
     const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
     for (const text of [
       'Throughput',
@@ -61,7 +61,7 @@ describe('Observability', () => {
       '\\"LogPipeline\\",\\"Good\\"',
       '\\"Suspicious\\"',
       '\\"Bad\\"',
-      'Dead-letter queue depth',
+      'Records dead-lettered',
       'ClusterStatus.red',
       'DatabaseConnections',
       'KafkaDataLogsDiskUsed',
