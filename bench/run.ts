@@ -1,7 +1,10 @@
 // `npm run bench`: throughput and memory figures of the runtime core. Prints numbers; asserts nothing.
 //  1. decode + classify in memory (no I/O): events/s and heap per 100k events;
 //  2. with `--stack` (the local stack must be up): processBatch against real MariaDB and OpenSearch in
-//     chunks of 2,000, i.e. the consumer's hot path without Kafka.
+//     chunks of 2,000, i.e. the consumer's hot path without Kafka;
+//  3. with `--e2e` (the local stack must be up): the real consumer process against a raw _bulk client, and
+//     produce -> searchable latency (bench/e2e.ts).
+import { writeFileSync } from 'node:fs';
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
 import { templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
@@ -16,11 +19,18 @@ import { createEventSource } from '../generator/events.js';
 import { numberOption, parseCliArgs, runCli } from '../local/cli.js';
 import { localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
+import { formatE2e, runE2eBench } from './e2e.js';
 
-const HELP = `Usage: npm run bench -- [--events <n>] [--stack]
+const HELP = `Usage: npm run bench -- [--events <n>] [--stack] [--e2e [--runs <n>] [--latency-rate <n>] [--json <file>]]
 
-  --events <n>  events per run (default: 200000)
-  --stack       also measure processBatch against the local stack (npm run stack:start first)`;
+  --events <n>            events per run (default: 200000)
+  --stack                 also measure processBatch against the local stack (npm run stack:start first)
+  --e2e                   instead: npm run consume end to end against a raw _bulk client on the same
+                          documents, alternating, and produce -> searchable latency (local stack up)
+  --runs <n>              alternating runs of each with --e2e (default: 2)
+  --latency-rate <n>      events/s during the latency run (default: half the fastest consume run)
+  --latency-seconds <n>   length of the latency run (default: 30)
+  --json <file>           also write the --e2e figures to this file`;
 
 const fmt = new Intl.NumberFormat('en-US');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -99,6 +109,11 @@ async function main(): Promise<number> {
   const values = parseCliArgs({
     events: { type: 'string', default: '200000' },
     stack: { type: 'boolean', default: false },
+    e2e: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '2' },
+    'latency-rate': { type: 'string' },
+    'latency-seconds': { type: 'string', default: '30' },
+    json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -106,6 +121,22 @@ async function main(): Promise<number> {
     return 0;
   }
   const events = numberOption('events', values.events);
+  if (values.e2e) {
+    const result = await runE2eBench({
+      events,
+      runs: numberOption('runs', values.runs),
+      latencyRate:
+        values['latency-rate'] === undefined
+          ? undefined
+          : numberOption('latency-rate', values['latency-rate']),
+      latencySeconds: numberOption('latency-seconds', values['latency-seconds']),
+      log: (line) => console.error(line),
+    });
+    console.log(formatE2e(result));
+    console.log(JSON.stringify(result));
+    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
   console.log(`generating ${fmt.format(events)} events (10% bad, 15% suspicious)...`);
   const records = makeRecords(events);
   benchClassify(records);

@@ -1,0 +1,397 @@
+// The end-to-end bench (`npm run bench -- --e2e`, local stack up): how close the real consumer process comes
+// to the sink's ceiling on this machine, and what it costs.
+//  - pre-produces N events (3 partitions, 10 % bad, 15 % suspicious);
+//  - alternates, `runs` times: the real `npm run consume` process (new group, until caught up), timed from
+//    process start to its "caught up" line, with its own CPU time and peak RSS (bench/report-usage.ts) and the time to its first
+//    searchable document; then a minimal raw `_bulk` client posting the very documents that run produced
+//    (5 MB bodies, 3 requests in flight, the same index templates): the ceiling;
+//  - produce -> searchable latency: the consumer following a topic fed at a steady rate (default half the
+//    measured maximum), with a probe record every 100 ms whose document is looked for by its id.
+// Prints one table and the figures as JSON (also to --json <file>) for comparison across commits.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@opensearch-project/opensearch';
+import { recordId } from '../core/documents.js';
+import { templateName } from '../core/index-templates.js';
+import { silentLogger } from '../core/logger.js';
+import { createIdempotentProducer } from '../core/producer.js';
+import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { runGenerator } from '../generator/run.js';
+import { PROJECT_ROOT } from '../local/components/paths.js';
+import { localEndpoints } from '../local/endpoints.js';
+import {
+  createLocalPipeline,
+  type LocalPipeline,
+  prepareIndices,
+  refreshIndices,
+} from '../local/pipeline.js';
+
+export interface E2eOptions {
+  readonly events: number;
+  readonly runs: number;
+  /** Events/s fed during the latency run. @default half the fastest pipeline run */
+  readonly latencyRate?: number;
+  readonly latencySeconds: number;
+  readonly log: (line: string) => void;
+}
+
+export interface PipelineRun {
+  readonly eventsPerSecond: number;
+  readonly seconds: number;
+  readonly firstBatchMs: number;
+  readonly cpuUsPerEvent: number;
+  readonly maxRssMb: number;
+}
+
+export interface E2eResult {
+  readonly events: number;
+  readonly pipeline: PipelineRun[];
+  readonly raw: { readonly docsPerSecond: number; readonly seconds: number }[];
+  readonly ratio: number;
+  readonly latency: {
+    readonly rate: number;
+    readonly probes: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+  };
+}
+
+const BODY_BYTES = 5 * 1024 * 1024;
+const RAW_IN_FLIGHT = 3;
+const fmt = new Intl.NumberFormat('en-US');
+
+export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
+  const { log } = options;
+  const run = `e2e-${Date.now().toString(36)}`;
+  const endpoints = localEndpoints();
+  const pipeline = createLocalPipeline({ ...endpoints, indexPrefix: run, logger: silentLogger });
+  const topics: string[] = [];
+  try {
+    const topic = `bench-${run}`;
+    topics.push(topic);
+    log(`producing ${fmt.format(options.events)} events to ${topic} (3 partitions, 10% bad, 15% suspicious)`);
+    await runGenerator({
+      topic,
+      brokers: endpoints.brokers,
+      count: options.events,
+      rate: 0,
+      badRatio: 0.1,
+      suspiciousRatio: 0.15,
+      seed: 'bench-e2e',
+      accounts: DEFAULT_SEEDED_ACCOUNTS,
+      mysqlUrl: endpoints.mysqlUrl,
+      partitions: 3,
+    });
+
+    const pipelineRuns: PipelineRun[] = [];
+    const rawRuns: { docsPerSecond: number; seconds: number }[] = [];
+    for (let i = 1; i <= options.runs; i++) {
+      const prefix = `bench-${run}-p${i}`;
+      log(`run ${i}/${options.runs}: npm run consume until caught up`);
+      const measured = await timeConsumer(pipeline, topic, prefix, options.events);
+      pipelineRuns.push(measured);
+      log(
+        `  ${fmt.format(measured.eventsPerSecond)} ev/s from process start, first batch ${measured.firstBatchMs} ms, ${measured.cpuUsPerEvent.toFixed(1)} µs CPU/event, max RSS ${measured.maxRssMb} MB`,
+      );
+      log(`run ${i}/${options.runs}: raw _bulk of the same documents`);
+      const bodies = await bulkBodies(pipeline.search, prefix, `bench-${run}-r${i}`);
+      await dropPrefix(pipeline.search, prefix);
+      const raw = await timeRawBulk(pipeline.search, `bench-${run}-r${i}`, bodies, options.events);
+      rawRuns.push(raw);
+      log(`  ${fmt.format(raw.docsPerSecond)} docs/s`);
+      await dropPrefix(pipeline.search, `bench-${run}-r${i}`);
+    }
+
+    const best = Math.max(...pipelineRuns.map((r) => r.eventsPerSecond));
+    const rate = options.latencyRate ?? Math.max(100, Math.round(best / 2 / 100) * 100);
+    const latencyTopic = `bench-${run}-latency`;
+    topics.push(latencyTopic);
+    log(`latency: ${fmt.format(rate)} ev/s for ${options.latencySeconds} s, a probe every 100 ms`);
+    const latency = await measureLatency(
+      pipeline,
+      latencyTopic,
+      `bench-${run}-l`,
+      rate,
+      options.latencySeconds,
+    );
+
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    return {
+      events: options.events,
+      pipeline: pipelineRuns,
+      raw: rawRuns,
+      ratio: median(pipelineRuns.map((r) => r.eventsPerSecond)) / median(rawRuns.map((r) => r.docsPerSecond)),
+      latency: { rate, ...latency },
+    };
+  } finally {
+    const admin = pipeline.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    await dropPrefix(pipeline.search, `bench-${run}`);
+    await pipeline.close();
+  }
+}
+
+/** `npm run consume` exactly as an operator runs it, plus the usage report preloaded. */
+function startConsume(args: readonly string[], usageFile: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './bench/report-usage.ts', 'local/consume.ts', '--quiet', ...args],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, BENCH_USAGE_FILE: usageFile, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+}
+
+async function timeConsumer(
+  pipeline: LocalPipeline,
+  topic: string,
+  prefix: string,
+  events: number,
+): Promise<PipelineRun> {
+  const usageFile = join(tmpdir(), `${prefix}-usage.json`);
+  const started = performance.now();
+  const child = startConsume(
+    ['--topic', topic, '--group', `${prefix}-group`, '--index-prefix', prefix, '--until-caught-up'],
+    usageFile,
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Done when the consumer says it has caught up (every document acknowledged), not when it has left the group.
+  let caughtUpMs = -1;
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (caughtUpMs < 0 && /^caught up: /m.test(stderr)) caughtUpMs = performance.now() - started;
+  });
+  let firstBatchMs = -1;
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  // The first searchable document: refresh and count until there is one (then leave the node alone).
+  while (!done && firstBatchMs < 0) {
+    const { body } = await pipeline.search
+      .count({ index: `${prefix}-events-*`, ignore_unavailable: true, allow_no_indices: true })
+      .catch(() => ({ body: { count: 0 } }));
+    if (body.count > 0) firstBatchMs = Math.round(performance.now() - started);
+    else {
+      await sleep(50);
+      await refreshIndices(pipeline.search, prefix).catch(() => undefined);
+    }
+  }
+  const code = await exited;
+  if (code !== 0 || caughtUpMs < 0) throw new Error(`npm run consume exited with ${code}: ${stderr.trim()}`);
+  const seconds = caughtUpMs / 1000;
+  await refreshIndices(pipeline.search, prefix);
+  const { body } = await pipeline.search.count({ index: `${prefix}-events-*` });
+  if (body.count !== events) throw new Error(`the consumer indexed ${body.count} documents of ${events}`);
+  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { cpuUs: number; maxRssBytes: number };
+  rmSync(usageFile, { force: true });
+  return {
+    eventsPerSecond: Math.round(events / seconds),
+    seconds: Number(seconds.toFixed(2)),
+    firstBatchMs,
+    cpuUsPerEvent: Number((usage.cpuUs / events).toFixed(1)),
+    maxRssMb: Math.round(usage.maxRssBytes / 1024 / 1024),
+  };
+}
+
+/** The documents of `from` as ready-made `_bulk` bodies for the same indices under prefix `to`. */
+async function bulkBodies(search: Client, from: string, to: string): Promise<Buffer[]> {
+  await prepareIndices(search, to);
+  const bodies: Buffer[] = [];
+  let lines: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (lines.length > 0) bodies.push(Buffer.from(lines.join('')));
+    lines = [];
+    bytes = 0;
+  };
+  let response = await search.search({ index: `${from}-events-*`, scroll: '1m', size: 5_000 });
+  for (;;) {
+    const hits = response.body.hits.hits as { _id: string; _index: string; _source: unknown }[];
+    if (hits.length === 0) break;
+    for (const hit of hits) {
+      const action = `${JSON.stringify({ index: { _index: to + hit._index.slice(from.length), _id: hit._id } })}\n`;
+      const doc = `${JSON.stringify(hit._source)}\n`;
+      const size = Buffer.byteLength(action) + Buffer.byteLength(doc);
+      if (bytes + size > BODY_BYTES) flush();
+      lines.push(action, doc);
+      bytes += size;
+    }
+    response = await search.scroll({ scroll_id: response.body._scroll_id as string, scroll: '1m' });
+  }
+  flush();
+  await search.clearScroll({ scroll_id: response.body._scroll_id as string }).catch(() => undefined);
+  return bodies;
+}
+
+/** The ceiling: the bodies posted as fast as the node takes them, RAW_IN_FLIGHT at a time. */
+async function timeRawBulk(
+  search: Client,
+  prefix: string,
+  bodies: readonly Buffer[],
+  events: number,
+): Promise<{ docsPerSecond: number; seconds: number }> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const { body: answer } = await search.transport.request({
+        method: 'POST',
+        path: '/_bulk',
+        querystring: { filter_path: 'errors' },
+        body,
+      });
+      if ((answer as { errors?: boolean }).errors) throw new Error('raw _bulk: some documents failed');
+    }
+  };
+  await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await refreshIndices(search, prefix);
+  const { body } = await search.count({ index: `${prefix}-events-*` });
+  if (body.count !== events) throw new Error(`raw _bulk indexed ${body.count} documents of ${events}`);
+  return { docsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(2)) };
+}
+
+async function measureLatency(
+  pipeline: LocalPipeline,
+  topic: string,
+  prefix: string,
+  rate: number,
+  seconds: number,
+): Promise<{ probes: number; p50Ms: number; p99Ms: number }> {
+  const admin = pipeline.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  const group = `${prefix}-group`;
+  const child = startConsume(
+    ['--topic', topic, '--group', group, '--index-prefix', prefix],
+    join(tmpdir(), `${prefix}-usage.json`),
+  );
+  try {
+    // Wait until the consumer has joined and been assigned the partitions.
+    for (;;) {
+      const { groups } = await admin.describeGroups([group]);
+      if (groups[0]?.state === 'Stable') break;
+      await sleep(200);
+    }
+    const producer = createIdempotentProducer(pipeline.kafka);
+    await producer.connect();
+    const pending = new Map<string, number>();
+    const latencies: number[] = [];
+    let producing = true;
+    const probes = (async () => {
+      for (let i = 0; producing; i++) {
+        const timestampMs = Date.now();
+        const value = Buffer.from(`probe ${i}`);
+        const key = Buffer.from(`probe-${i}`);
+        const sentAt = performance.now();
+        const [meta] = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key, value, partition: i % 3, timestamp: String(timestampMs) }],
+        });
+        const id = recordId({
+          topic,
+          partition: meta.partition,
+          offset: String(meta.baseOffset),
+          timestampMs,
+          key,
+          value,
+        });
+        pending.set(id, sentAt);
+        await sleep(Math.max(0, 100 - (performance.now() - sentAt)));
+      }
+    })();
+    const poll = (async () => {
+      while (producing || pending.size > 0) {
+        if (pending.size > 0) {
+          const { body } = await pipeline.search.search({
+            index: `${prefix}-events-*`,
+            ignore_unavailable: true,
+            allow_no_indices: true,
+            body: { size: pending.size, _source: false, query: { ids: { values: [...pending.keys()] } } },
+          });
+          const now = performance.now();
+          for (const hit of body.hits.hits as { _id: string }[]) {
+            const sentAt = pending.get(hit._id);
+            if (sentAt === undefined) continue;
+            latencies.push(now - sentAt);
+            pending.delete(hit._id);
+          }
+        }
+        await sleep(50);
+      }
+    })();
+    await runGenerator({
+      topic,
+      brokers: localEndpoints().brokers,
+      durationSeconds: seconds,
+      rate,
+      badRatio: 0.1,
+      suspiciousRatio: 0.15,
+      seed: 'bench-latency',
+      accounts: DEFAULT_SEEDED_ACCOUNTS,
+    });
+    producing = false;
+    await probes;
+    await Promise.race([poll, sleep(30_000)]);
+    await producer.disconnect();
+    if (pending.size > 0) throw new Error(`${pending.size} probes never became searchable`);
+    const sorted = latencies.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+    return { probes: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99) };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await admin.disconnect();
+  }
+}
+
+async function dropPrefix(search: Client, prefix: string): Promise<void> {
+  await search.indices
+    .delete({ index: `${prefix}*`, ignore_unavailable: true, allow_no_indices: true })
+    .catch(() => undefined);
+  await search.indices.deleteIndexTemplate({ name: `${prefix}*` }).catch(() => undefined);
+  await search.indices.deleteIndexTemplate({ name: templateName(prefix) }).catch(() => undefined);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The table the bench prints. */
+export function formatE2e(result: E2eResult): string {
+  const rows: string[][] = [['', 'events/s', 'seconds', 'first batch', 'CPU µs/event', 'max RSS']];
+  for (const [i, r] of result.pipeline.entries()) {
+    rows.push([
+      `consume run ${i + 1}`,
+      fmt.format(r.eventsPerSecond),
+      String(r.seconds),
+      `${r.firstBatchMs} ms`,
+      r.cpuUsPerEvent.toFixed(1),
+      `${r.maxRssMb} MB`,
+    ]);
+  }
+  for (const [i, r] of result.raw.entries()) {
+    rows.push([`raw _bulk run ${i + 1}`, fmt.format(r.docsPerSecond), String(r.seconds), '', '', '']);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const table = rows.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd(),
+  );
+  return [
+    `end to end, ${fmt.format(result.events)} events`,
+    ...table,
+    `ratio consume / raw _bulk (medians): ${result.ratio.toFixed(2)}`,
+    `produce -> searchable at ${fmt.format(result.latency.rate)} ev/s: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms (${result.latency.probes} probes)`,
+  ].join('\n');
+}
