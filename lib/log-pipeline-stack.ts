@@ -8,6 +8,7 @@ import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
 import { GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
 import { LambdaConsumer } from './lambda-consumer.js';
+import { LogEncryption } from './log-encryption.js';
 import { Network, retentionDays } from './network.js';
 import { Observability } from './observability.js';
 import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
@@ -29,6 +30,7 @@ export interface LogPipelineStackProps extends StackProps {
 
 export class LogPipelineStack extends Stack {
   readonly config: PipelineConfig;
+  readonly logEncryption: LogEncryption;
   readonly network: Network;
   readonly streaming: Streaming;
   readonly database: UsersDatabase;
@@ -47,6 +49,7 @@ export class LogPipelineStack extends Stack {
     const config = resolveConfig(configFromContext(this.node.tryGetContext('logPipeline')), props.config);
     this.config = config;
     const logRetention = retentionDays(config.logRetentionDays);
+    this.logEncryption = new LogEncryption(this, 'LogEncryption');
 
     this.network = new Network(this, 'Network', {
       azCount: config.azCount,
