@@ -41,9 +41,18 @@ describe('UsersDatabase', () => {
     });
   });
 
-  it('requires TLS for every connection', () => {
+  it('requires TLS for every connection, in the 0/1 form RDS takes for boolean parameters', () => {
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-      Parameters: { require_secure_transport: 'ON' },
+      Parameters: { require_secure_transport: '1' },
+    });
+  });
+
+  it('publishes enhanced monitoring every minute through its own monitoring role', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MonitoringInterval: 60,
+      MonitoringRoleArn: Match.objectLike({
+        'Fn::GetAtt': [Match.stringLikeRegexp('MonitoringRole'), 'Arn'],
+      }),
     });
   });
 
