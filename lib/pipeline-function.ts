@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeCfnLint, acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 
 /** The repository root: asset paths and entry files are resolved against it. */
@@ -73,6 +74,13 @@ export class PipelineFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+    acknowledgeCheckov(
+      this.function,
+      'CKV_AWS_173',
+      "The environment holds no secret (endpoints, names, the DB secret's ARN, never its value); Lambda encrypts it at rest with its AWS-managed key",
+    );
+    // CDK always adds DependsOn on the role next to the GetAtt (it also waits for the role's policy).
+    acknowledgeCfnLint(this.function, 'W3005', 'redundant DependsOn on the service role, written by CDK');
     const role = this.function.role;
     if (role) {
       acknowledgeNag(

@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCfnLint, acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import { PipelineFunction, type PipelineFunctionProps } from './pipeline-function.js';
 
@@ -26,7 +27,21 @@ export class PipelineProvider extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });
-    const frameworkRole = (this.provider.node.findChild('framework-onEvent') as lambda.IFunction).role;
+    acknowledgeCustomResourceFunction(this.handler.function);
+    const framework = this.provider.node.findChild('framework-onEvent') as lambda.Function;
+    acknowledgeCustomResourceFunction(framework);
+    acknowledgeCheckov(
+      framework,
+      'CKV_AWS_117',
+      "CDK provider framework function: it only invokes the onEvent function and answers CloudFormation's pre-signed S3 URL, reaching nothing in the VPC",
+    );
+    acknowledgeCheckov(
+      framework,
+      'CKV_AWS_173',
+      'CDK provider framework function: its environment holds only the ARN of the onEvent function',
+    );
+    acknowledgeCfnLint(framework, 'W3005', 'redundant DependsOn on the service role, written by CDK');
+    const frameworkRole = framework.role;
     if (frameworkRole) {
       acknowledgeNag(
         frameworkRole,
@@ -44,4 +59,18 @@ export class PipelineProvider extends Construct {
   get serviceToken(): string {
     return this.provider.serviceToken;
   }
+}
+
+/** Findings that do not apply to a function that runs once per stack operation. */
+function acknowledgeCustomResourceFunction(fn: lambda.IFunction): void {
+  acknowledgeCheckov(
+    fn,
+    'CKV_AWS_115',
+    'Custom-resource function: runs once per stack operation; reserved concurrency would only take capacity from the account pool',
+  );
+  acknowledgeCheckov(
+    fn,
+    'CKV_AWS_116',
+    'Custom-resource function: a failed lifecycle event fails the stack operation, which is the signal; a dead-lettered event could not be replayed against a stack that has moved on',
+  );
 }

@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
+import {
+  buildStack,
+  type CfnProperties,
+  onlyResource,
+  removeOutdir,
+  type StackFixture,
+} from './stack-fixture.js';
 
 interface ValidationReport {
   pluginReports: Array<{
@@ -49,6 +55,29 @@ describe('LogPipelineStack', () => {
       expect(finding.acknowledgedAt).not.toBe('LogPipelineStack');
       expect(finding.reason.length).toBeGreaterThan(40);
     }
+  });
+
+  it("encrypts every log group with the stack's log key", () => {
+    const key = template.findResources('AWS::KMS::Key', {
+      Properties: { Description: Match.stringLikeRegexp('log groups') },
+    });
+    expect(Object.keys(key)).toHaveLength(1);
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(10);
+    for (const group of groups) {
+      expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [Object.keys(key)[0], 'Arn'] });
+    }
+  });
+
+  it('acknowledges each checkov and cfn-lint finding on its resource, checkov with a specific reason', () => {
+    const resources = Object.values(template.toJSON().Resources as Record<string, CfnProperties>);
+    const skips = resources.flatMap(
+      (r) => (r.Metadata?.checkov?.skip ?? []) as { id: string; comment: string }[],
+    );
+    expect(skips.length).toBeGreaterThan(0);
+    for (const skip of skips) expect(skip.comment.length, skip.id).toBeGreaterThan(40);
+    expect(template.toJSON().Metadata?.checkov).toBeUndefined();
+    expect(template.toJSON().Metadata?.['cfn-lint']).toBeUndefined();
   });
 
   it('synthesizes without construct warnings or errors', () => {
