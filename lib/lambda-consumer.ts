@@ -7,10 +7,12 @@
 // that is not indexed.
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCheckov } from './iac-checks.js';
+import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { EsmPollerScaling } from './scaling/esm-poller-scaling.js';
 import type { Search } from './search.js';
@@ -48,6 +50,13 @@ export const MAPPING_ERROR_HANDLING = {
   // The function isolates poison records itself; a split would only re-run half-indexed batches.
   bisectBatchOnError: false,
 } as const;
+
+/**
+ * What the MSK event source mapping needs of the execution role on top of AWSLambdaVPCAccessExecutionRole (which
+ * already grants the ENI actions and ec2:DescribeSubnets) to set up its pollers in the cluster's VPC: the
+ * difference to AWSLambdaMSKExecutionRole's EC2 statement (Lambda MSK permissions page, "VPC permissions").
+ */
+export const MAPPING_EC2_ACTIONS = ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] as const;
 
 /** Long enough for a 10,000-record batch through a slow domain; an outage is waited out within it, then retried. */
 export const CONSUMER_TIMEOUT = Duration.minutes(5);
@@ -96,6 +105,15 @@ export class LambdaConsumer extends Construct {
     if (!fn.role) throw new Error('the consumer function has no role');
 
     props.streaming.grantConsume(fn, props.topic, props.consumerGroupId);
+    const describeVpc = new iam.Policy(this, 'MappingVpcAccess', {
+      statements: [new iam.PolicyStatement({ actions: [...MAPPING_EC2_ACTIONS], resources: ['*'] })],
+    });
+    fn.role.attachInlinePolicy(describeVpc);
+    acknowledgeNag(
+      describeVpc,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ec2:DescribeVpcs and ec2:DescribeSecurityGroups are read-only List/Describe actions that support no resource-level permissions; the event source mapping needs them to reach the MSK cluster in the VPC',
+    );
     // The function itself connects to the brokers only to dead-letter a record.
     props.streaming.allowClientsFrom(securityGroup, 'Lambda consumer (dead-letter producer)');
     props.streaming.grantProduce(fn, props.deadLetterTopic);
@@ -125,8 +143,8 @@ export class LambdaConsumer extends Construct {
       MAPPING_ERROR_HANDLING.maxRecordAgeSeconds;
     // Topics must exist before the mapping starts polling, or its first poll fails the deployment.
     this.eventSourceMapping.node.addDependency(props.streaming.topics);
-    // Lambda checks the role's Kafka permissions when the mapping is created.
-    this.eventSourceMapping.node.addDependency(fn.role);
+    // Lambda checks the role's Kafka and VPC permissions when the mapping is created.
+    this.eventSourceMapping.node.addDependency(fn.role, describeVpc);
     new EsmPollerScaling(this, 'PollerScaling', {
       eventSourceMapping: this.eventSourceMapping,
       minimumPollers: props.minimumPollers,

@@ -86,7 +86,38 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(resourceOf('secretsmanager:GetSecretValue')).toContain('UsersDatabaseInstanceSecret');
     expect(resourceOf('kafka-cluster:WriteData')).toMatch(/:topic\/.*\/server-logs-dlq"/);
     expect(resourceOf('kafka-cluster:WriteData')).not.toMatch(/\/server-logs"/);
-    expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
+    // Only the mapping's VPC Describe actions, which have no resource-level permissions, name every resource.
+    expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual([
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeVpcs',
+    ]);
+  });
+
+  it('lets the event source mapping describe the VPC and security groups (AWSLambdaMSKExecutionRole), before it is created', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes('Classifies server-log batches'),
+    ) as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } };
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const found = template.findResources('AWS::IAM::Policy', {
+      Properties: {
+        Roles: [{ Ref: roleId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'],
+              Effect: 'Allow',
+              Resource: '*',
+            }),
+          ]),
+        },
+      },
+    });
+    const policyIds = Object.keys(found);
+    expect(policyIds).toHaveLength(1);
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      DependsOn: string[];
+    };
+    expect(mapping.DependsOn).toContain(policyIds[0]);
   });
 
   it('registers the function role as a search writer, not as the master user', () => {
