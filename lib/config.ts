@@ -37,6 +37,12 @@ export interface PipelineConfig {
   readonly deadLetterTopicName: string;
   readonly topicPartitions: number;
   readonly replicationFactor: number;
+  /**
+   * The cluster's min.insync.replicas: at most replicationFactor - 1, so acks=all producers (the generator, the
+   * dead-letter producer) keep writing while one broker restarts (every MSK patch restarts each broker in turn).
+   * Defaults to replicationFactor - 1.
+   */
+  readonly minInsyncReplicas: number;
   readonly consumerGroupId: string;
   readonly consumerMode: ConsumerMode;
   /** Records per Lambda invocation (MSK event source mapping BatchSize). */
@@ -87,6 +93,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   deadLetterTopicName: 'server-logs-dlq',
   topicPartitions: 6,
   replicationFactor: 2,
+  minInsyncReplicas: 1,
   consumerGroupId: 'log-pipeline-consumer',
   consumerMode: 'lambda',
   batchSize: 500,
@@ -141,6 +148,7 @@ export function resolveConfig(
   ...overrides: ReadonlyArray<Record<string, unknown> | undefined>
 ): PipelineConfig {
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  let minInsyncReplicasGiven = false;
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer ?? {})) {
       if (!KNOWN_KEYS.has(key)) {
@@ -151,7 +159,12 @@ export function resolveConfig(
         );
       }
       if (value !== undefined) merged[key] = coerce(key, value);
+      if (value !== undefined && key === 'minInsyncReplicas') minInsyncReplicasGiven = true;
     }
+  }
+  // Follows the replication factor unless set: RF - 1 is MSK's guidance for writes during broker restarts.
+  if (!minInsyncReplicasGiven && typeof merged.replicationFactor === 'number') {
+    merged.minInsyncReplicas = Math.max(1, merged.replicationFactor - 1);
   }
   const config = merged as unknown as PipelineConfig;
   validate(config);
@@ -253,11 +266,23 @@ function validate(c: PipelineConfig): void {
   integer(c, 'topicPartitions', 1, 1000);
   integer(c, 'replicationFactor', 1, c.brokerCount);
   if (c.replicationFactor < 2 && c.brokerCount >= 2) {
-    // min.insync.replicas is 2: a topic with one replica could never accept an acks=all write.
+    // One replica: every broker restart (MSK patches each broker in turn) takes its partitions offline.
     throw new PipelineConfigError(
       'replicationFactor',
       c.replicationFactor,
-      'must be at least 2 (min.insync.replicas)',
+      'must be at least 2 so that a partition survives a broker restart',
+    );
+  }
+  if (
+    typeof c.minInsyncReplicas !== 'number' ||
+    !Number.isInteger(c.minInsyncReplicas) ||
+    c.minInsyncReplicas < 1 ||
+    c.minInsyncReplicas > c.replicationFactor - 1
+  ) {
+    throw new PipelineConfigError(
+      'minInsyncReplicas',
+      c.minInsyncReplicas,
+      `must be an integer from 1 to replicationFactor - 1 (${c.replicationFactor - 1}): with one broker restarting (every MSK patch), acks=all producers need that many replicas in sync`,
     );
   }
   pattern(c, 'consumerGroupId', /^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');

@@ -86,6 +86,7 @@ export class LogPipelineStack extends Stack {
           replicationFactor: config.replicationFactor,
         },
       ],
+      minInsyncReplicas: config.minInsyncReplicas,
       logRetention,
     });
     new BrokerStorageScaling(this, 'BrokerStorageScaling', {

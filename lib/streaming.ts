@@ -33,6 +33,11 @@ export interface StreamingProps {
   readonly monitoringLevel: MskMonitoringLevel;
   /** Topics the custom resource creates (existing topics are left as they are). */
   readonly topics: readonly TopicSpec[];
+  /**
+   * The cluster's min.insync.replicas: every topic needs at least one replica more, or acks=all writes fail
+   * with NOT_ENOUGH_REPLICAS whenever a broker restarts (MSK patches restart each broker in turn).
+   */
+  readonly minInsyncReplicas: number;
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -48,6 +53,17 @@ export class Streaming extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamingProps) {
     super(scope, id);
+    for (const topic of props.topics) {
+      if (
+        topic.replicationFactor < props.minInsyncReplicas + 1 ||
+        topic.replicationFactor > props.brokerCount
+      ) {
+        throw new Error(
+          `topic ${topic.name}: replicationFactor must be from minInsyncReplicas + 1 (${props.minInsyncReplicas + 1}) to brokerCount (${props.brokerCount}), got ${topic.replicationFactor}`,
+        );
+      }
+    }
+    const replicationFactor = Math.max(...props.topics.map((t) => t.replicationFactor));
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the MSK broker volumes of the log pipeline',
       enableKeyRotation: true,
@@ -72,13 +88,13 @@ export class Streaming extends Construct {
     });
     const configuration = new msk.CfnConfiguration(this, 'Configuration', {
       name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-      description: 'Durable writes, no unclean leader election, topics created explicitly',
+      description: 'Writes survive one broker restart, no unclean leader election, topics created explicitly',
       kafkaVersionsList: [props.kafkaVersion],
       serverProperties: [
-        'min.insync.replicas=2',
+        `min.insync.replicas=${props.minInsyncReplicas}`,
         'unclean.leader.election.enable=false',
         'auto.create.topics.enable=false',
-        'default.replication.factor=2',
+        `default.replication.factor=${replicationFactor}`,
         'num.partitions=6',
       ].join('\n'),
     });

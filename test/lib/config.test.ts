@@ -93,11 +93,24 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ batchWindowSeconds: 0 })).toThrow(/batchWindowSeconds: must be at least 1/);
   });
 
-  it('fails on a replication factor that min.insync.replicas=2 cannot satisfy', () => {
+  it('fails on a replication factor that cannot survive a broker restart or exceeds the brokers', () => {
     expect(() => resolveConfig({ replicationFactor: 1 })).toThrow(/replicationFactor: must be at least 2/);
     expect(() => resolveConfig({ replicationFactor: 3 })).toThrow(
       /replicationFactor: must be an integer between 1 and 2/,
     );
+  });
+
+  it('keeps min.insync.replicas at most replicationFactor - 1, following the replication factor by default', () => {
+    expect(resolveConfig().minInsyncReplicas).toBe(1);
+    expect(resolveConfig({ azCount: 3, brokerCount: 3, replicationFactor: 3 }).minInsyncReplicas).toBe(2);
+    expect(
+      resolveConfig({ azCount: 3, brokerCount: 3, replicationFactor: 3, minInsyncReplicas: '1' })
+        .minInsyncReplicas,
+    ).toBe(1);
+    const error = errorOf(() => resolveConfig({ minInsyncReplicas: 2 }));
+    expect(error.key).toBe('minInsyncReplicas');
+    expect(error.message).toMatch(/must be an integer from 1 to replicationFactor - 1 \(1\).*got 2/);
+    expect(() => resolveConfig({ minInsyncReplicas: 0 })).toThrow(/minInsyncReplicas: must be an integer/);
   });
 
   it('fails on more Fargate tasks than partitions in fargate mode', () => {

@@ -22,6 +22,7 @@ describe('GeneratorFleet', () => {
       brokerVolumeGiB: 100,
       monitoringLevel: 'DEFAULT',
       topics: [{ name: 'server-logs', partitions: 6, replicationFactor: 2 }],
+      minInsyncReplicas: 1,
       logRetention: logs.RetentionDays.ONE_MONTH,
     });
     new GeneratorFleet(fixture.stack, 'Fleet', {

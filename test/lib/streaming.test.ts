@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Streaming } from '../../lib/streaming.js';
 import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
 
@@ -25,6 +25,7 @@ describe('Streaming', () => {
         { name: 'server-logs', partitions: 6, replicationFactor: 2 },
         { name: 'server-logs-dlq', partitions: 3, replicationFactor: 2 },
       ],
+      minInsyncReplicas: 1,
       logRetention: logs.RetentionDays.ONE_MONTH,
     });
     streaming.grantConsume(
@@ -65,12 +66,15 @@ describe('Streaming', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('configures durable writes, no unclean leader election and no automatic topic creation', () => {
+  it('keeps acks=all writes going through a broker restart (min.insync.replicas below the replication factor), no unclean leader election, no automatic topic creation', () => {
     const config = Object.values(template.findResources('AWS::MSK::Configuration'))[0] as {
       Properties: { ServerProperties: string; KafkaVersionsList: string[] };
     };
     const lines = config.Properties.ServerProperties.split('\n');
-    expect(lines).toContain('min.insync.replicas=2');
+    // MSK patches restart one broker at a time: with RF 2 and min.insync.replicas 2 every patch would fail
+    // the acks=all producers with NOT_ENOUGH_REPLICAS.
+    expect(lines).toContain('min.insync.replicas=1');
+    expect(lines).toContain('default.replication.factor=2');
     expect(lines).toContain('unclean.leader.election.enable=false');
     expect(lines).toContain('auto.create.topics.enable=false');
     expect(config.Properties.KafkaVersionsList).toEqual(['3.9.x']);
@@ -154,5 +158,28 @@ describe('Streaming', () => {
     expect(metric.namespace).toBe('AWS/Kafka');
     expect(metric.metricName).toBe('MaxOffsetLag');
     expect(Object.keys(metric.dimensions ?? {}).sort()).toEqual(['Cluster Name', 'Consumer Group', 'Topic']);
+  });
+
+  it('refuses a topic whose replication factor leaves no room for a restarting broker', () => {
+    const scratch = constructStack();
+    const { stack, vpc } = scratch;
+    onTestFinished(() => removeOutdir(scratch));
+    expect(
+      () =>
+        new Streaming(stack, 'Tight', {
+          vpc,
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          brokerCount: 2,
+          brokerInstanceType: 'kafka.t3.small',
+          kafkaVersion: '3.9.x',
+          brokerVolumeGiB: 100,
+          monitoringLevel: 'DEFAULT',
+          topics: [{ name: 'server-logs', partitions: 6, replicationFactor: 2 }],
+          minInsyncReplicas: 2,
+          logRetention: logs.RetentionDays.ONE_MONTH,
+        }),
+    ).toThrow(
+      /topic server-logs: replicationFactor must be from minInsyncReplicas \+ 1 \(3\) to brokerCount \(2\), got 2/,
+    );
   });
 });
