@@ -19,7 +19,7 @@ export type MskMonitoringLevel =
 export interface PipelineConfig {
   /** Number of availability zones the VPC spans; MSK brokers are spread evenly over them. */
   readonly azCount: number;
-  /** Number of NAT gateways (0 leaves the workloads to the VPC endpoints only; the generator needs one). */
+  /** Number of NAT gateways, 1 to azCount (the generator installs Node.js from the internet at boot). */
   readonly natGateways: number;
   /** MSK broker count: a multiple of azCount. */
   readonly brokerCount: number;
@@ -221,7 +221,14 @@ function boolean(config: PipelineConfig, key: keyof PipelineConfig): void {
 
 function validate(c: PipelineConfig): void {
   integer(c, 'azCount', 2, 3);
-  integer(c, 'natGateways', 0, c.azCount);
+  if (c.natGateways === 0) {
+    throw new PipelineConfigError(
+      'natGateways',
+      c.natGateways,
+      'must be at least 1: the generator fleet installs Node.js from the internet at boot, and the VPC has no endpoints for Lambda, ECR or CloudWatch metrics',
+    );
+  }
+  integer(c, 'natGateways', 1, c.azCount);
   integer(c, 'brokerCount', c.azCount, 30);
   if (c.brokerCount % c.azCount !== 0) {
     throw new PipelineConfigError(

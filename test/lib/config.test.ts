@@ -113,6 +113,16 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ minInsyncReplicas: 0 })).toThrow(/minInsyncReplicas: must be an integer/);
   });
 
+  it('refuses natGateways 0 with the reason: the generator installs Node.js from the internet', () => {
+    const error = errorOf(() => resolveConfig({ natGateways: 0 }));
+    expect(error.key).toBe('natGateways');
+    expect(error.message).toMatch(/natGateways: must be at least 1: the generator fleet installs Node\.js/);
+    expect(resolveConfig({ natGateways: 2 }).natGateways).toBe(2);
+    expect(() => resolveConfig({ natGateways: 3 })).toThrow(
+      /natGateways: must be an integer between 1 and 2/,
+    );
+  });
+
   it('fails on more Fargate tasks than partitions in fargate mode', () => {
     expect(() => resolveConfig({ consumerMode: 'fargate', fargateMaxTasks: 12, topicPartitions: 6 })).toThrow(
       /fargateMaxTasks: must not exceed topicPartitions \(6\)/,
