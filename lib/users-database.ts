@@ -1,4 +1,4 @@
-// The users table's home: RDS for MySQL (full engine version pinned) in the private subnets, encrypted, TLS
+// The users table's home: RDS for MySQL (full engine version pinned, no automatic minor upgrades) in the private subnets, encrypted, TLS
 // required, credentials generated into Secrets Manager and rotated, and a custom resource that creates the
 // `users` schema and seeds it with the same code the local stack uses.
 import { CustomResource, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
@@ -12,9 +12,14 @@ import { acknowledgeCfnLint, acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
-/** Pinned so a minor upgrade is a reviewed template change, not a surprise. */
 const MYSQL_PORT = 3306;
 
+/**
+ * The full version, and automatic minor upgrades off: with both on, the first deploy after RDS upgraded itself
+ * names an older version, a downgrade RDS refuses (aws/aws-cdk#15475). A major-only pin ('8.4') is not one of
+ * the EngineVersion values CloudFormation validates against. A minor upgrade (security patches included) is a
+ * reviewed change of this line; `aws rds describe-db-engine-versions --engine mysql` lists the targets.
+ */
 export const MYSQL_ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7;
 
 export interface UsersDatabaseProps {
@@ -85,7 +90,8 @@ export class UsersDatabase extends Construct {
       backupRetention: props.backupRetention,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
-      autoMinorVersionUpgrade: true,
+      // RDS must not move the instance off the pinned version behind the template's back (see above).
+      autoMinorVersionUpgrade: false,
       cloudwatchLogsExports: exportedLogs,
       enablePerformanceInsights: false,
       // OS metrics (memory, swap, per-process CPU) that the CloudWatch instance metrics do not have.

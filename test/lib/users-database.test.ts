@@ -26,10 +26,9 @@ describe('UsersDatabase', () => {
   });
   afterAll(() => removeOutdir(fixture));
 
-  it('runs a pinned full MySQL version, encrypted, Multi-AZ from config, protected and backed up', () => {
+  it('runs MySQL 8.4, encrypted, Multi-AZ from config, protected and backed up', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'mysql',
-      EngineVersion: Match.stringLikeRegexp('^8\\.4\\.\\d+$'),
       DBInstanceClass: 'db.t4g.micro',
       StorageEncrypted: true,
       MultiAZ: true,
@@ -39,6 +38,14 @@ describe('UsersDatabase', () => {
       PubliclyAccessible: false,
       EnableCloudwatchLogsExports: ['error', 'general', 'slowquery'],
     });
+  });
+
+  it('pins the full engine version and leaves upgrades to the template, so no deploy is ever a downgrade', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      EngineVersion: Match.stringLikeRegexp('^8\\.4\\.\\d+$'),
+      AutoMinorVersionUpgrade: false,
+    });
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'mysql8.4' });
   });
 
   it('requires TLS for every connection, in the 0/1 form RDS takes for boolean parameters', () => {
