@@ -48,9 +48,19 @@ export class UsersDatabase extends Construct {
     this.databaseName = props.databaseName ?? 'logpipeline';
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine: rds.DatabaseInstanceEngine.mysql({ version: MYSQL_ENGINE_VERSION }),
-      description: 'Log pipeline users database: TLS only',
-      // RDS takes its boolean parameters as 0/1.
-      parameters: { require_secure_transport: '1' },
+      description: 'Log pipeline users database: TLS only, general and slow-query logs',
+      parameters: {
+        // RDS takes its boolean parameters as 0/1.
+        require_secure_transport: '1',
+        // The exported general and slow-query logs stay empty unless the engine writes them, to files (RDS
+        // publishes FILE output to CloudWatch Logs, not TABLE). The general log is small here (one users query
+        // per 2,000-record chunk) and records who connected; passwords are rewritten out of it by MySQL.
+        general_log: '1',
+        slow_query_log: '1',
+        // A users query that waits this long is already a quarter of USERS_QUERY_TIMEOUT_MS (5 s).
+        long_query_time: '1',
+        log_output: 'FILE',
+      },
     });
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,

@@ -50,7 +50,7 @@ describe('UsersDatabase', () => {
 
   it('requires TLS for every connection, in the 0/1 form RDS takes for boolean parameters', () => {
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
-      Parameters: { require_secure_transport: '1' },
+      Parameters: Match.objectLike({ require_secure_transport: '1' }),
     });
   });
 
@@ -59,6 +59,17 @@ describe('UsersDatabase', () => {
       MonitoringInterval: 60,
       MonitoringRoleArn: Match.objectLike({
         'Fn::GetAtt': [Match.stringLikeRegexp('MonitoringRole'), 'Arn'],
+      }),
+    });
+  });
+
+  it('writes the general and slow-query logs to files, so the exports to CloudWatch are not empty', () => {
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: Match.objectLike({
+        general_log: '1',
+        slow_query_log: '1',
+        long_query_time: '1',
+        log_output: 'FILE',
       }),
     });
   });
