@@ -90,7 +90,9 @@ export class Observability extends Construct {
       threshold: 1,
       evaluationPeriods: 1,
       alarmDescription: 'OpenSearch cluster status is red: some primary shards are unassigned',
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      // The domain publishes no ClusterStatus while it is being created (20-30 minutes); breaching would page
+      // on every new stack. A domain that stops answering shows in the consumer error and lag alarms.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarm(
       'SearchWritesBlocked',

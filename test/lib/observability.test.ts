@@ -51,6 +51,13 @@ describe('Observability', () => {
     }
   });
 
+  it('does not page on the missing cluster status of a domain that is still being created', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ClusterStatus.red',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('draws throughput, lag, errors, per-category counts, dead letters, OpenSearch and database health', () => {
     const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
     for (const text of [
