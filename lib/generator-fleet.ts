@@ -8,7 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GeneratorBundle } from './generator-bundle.js';
-import { acknowledgeNag, nagRendered } from './nag.js';
+import { acknowledgeNag } from './nag.js';
 import type { Streaming } from './streaming.js';
 
 /** Tag the SSM run command targets the fleet by. */
@@ -44,20 +44,13 @@ export class GeneratorFleet extends Construct {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       "The AWS-maintained minimum for SSM Run Command and Session Manager, the fleet's only access path",
     );
-    this.bundle.asset.grantRead(this.role);
-    const policy = this.role.node.findChild('DefaultPolicy');
-    for (const finding of [
-      'Action::s3:GetBucket*',
-      'Action::s3:GetObject*',
-      'Action::s3:List*',
-      `Resource::arn:<AWS::Partition>:s3:::${nagRendered(this, this.bundle.asset.s3BucketName)}/*`,
-    ]) {
-      acknowledgeNag(
-        policy,
-        `AwsSolutions-IAM5[${finding}]`,
-        'Read-only access to the CDK asset bucket, from Asset.grantRead, so the fleet can download the generator bundle',
-      );
-    }
+    // The one object the SSM document downloads, not the whole CDK asset bucket that Asset.grantRead opens.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bundle.asset.bucket.arnForObjects(this.bundle.asset.s3ObjectKey)],
+      }),
+    );
     props.streaming.grantProduce(this.role, props.topic);
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

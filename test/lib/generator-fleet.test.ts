@@ -86,6 +86,22 @@ describe('GeneratorFleet', () => {
     expect(policy).toContain('kafka:GetBootstrapBrokers');
   });
 
+  it('reads only the generator bundle object from the asset bucket, nothing else in it', () => {
+    const found = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^FleetInstanceRole') }] },
+    });
+    const statements = Object.values(found).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+          .Properties.PolicyDocument.Statement,
+    );
+    const s3 = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(s3.map((s) => s.Action)).toEqual(['s3:GetObject']);
+    // The object's key is the bundle's content hash: no wildcard over the bucket.
+    expect(JSON.stringify(s3[0]?.Resource)).toMatch(/\/[0-9a-f]{64}\.zip"/);
+    expect(JSON.stringify(s3[0]?.Resource)).not.toContain('*');
+  });
+
   it('runs an Auto Scaling group within the configured bounds, tagged for SSM targeting', () => {
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       MinSize: '1',
