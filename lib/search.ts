@@ -198,7 +198,7 @@ export class Search extends Construct {
     this.securityGroup.addIngressRule(client, ec2.Port.tcp(443), description);
   }
 
-  /** IAM cannot name OpenSearch REST paths individually; FGAC is what scopes them per role. */
+  /** For roles that call many REST paths (setup APIs, Dashboards searches): FGAC is what scopes them per role. */
   private acknowledgeDomainPaths(role: iam.IRole, who: string): void {
     acknowledgeNag(
       role.node.tryFindChild('DefaultPolicy') ?? role,
@@ -208,17 +208,17 @@ export class Search extends Construct {
   }
 
   /**
-   * Grants `role` HTTP writes (bulk indexing) to the domain and maps it, through the setup custom resource, to
-   * the write-only FGAC backend role.
+   * Grants `role` the one request the consumers send, `POST /_bulk` (core/indexer.ts; the index of each document
+   * is in the body), and maps it, through the setup custom resource, to the write-only FGAC backend role, which
+   * limits those writes to the pipeline's indices.
    */
   addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void {
     this.writers.push(role);
     this.allowClientsFrom(client, 'bulk indexing');
     iam.Grant.addToPrincipal({
       grantee: role,
-      actions: ['es:ESHttpPost', 'es:ESHttpPut'],
-      resourceArns: [this.domain.domainArn, `${this.domain.domainArn}/*`],
+      actions: ['es:ESHttpPost'],
+      resourceArns: [`${this.domain.domainArn}/_bulk`],
     });
-    this.acknowledgeDomainPaths(role, 'Consumer: bulk writes only, mapped to the write-only backend role');
   }
 }

@@ -103,20 +103,21 @@ describe('Search', () => {
     expect(JSON.stringify(setup.Properties.Endpoint)).toContain('https://');
   });
 
-  it('grants writers only bulk-write HTTP methods on the domain and admits them on 443', () => {
+  it('grants writers only POST on the _bulk path (the index-level resource of the one request they send) and admits them on 443', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^Writer') }],
       PolicyDocument: {
         Statement: [
-          Match.objectLike({
-            Action: ['es:ESHttpPost', 'es:ESHttpPut'],
-            Resource: [
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchDomain'), 'Arn'] },
-              {
-                'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchDomain'), 'Arn'] }, '/*']],
-              },
-            ],
-          }),
+          {
+            Action: 'es:ESHttpPost',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchDomain'), 'Arn'] }, '/_bulk'],
+              ],
+            },
+          },
         ],
       },
     });
