@@ -1,5 +1,5 @@
-// The users table: its schema and its seed. Shared by the local stack, the generator, the tests and the
-// RDS custom resource, so every place agrees on which device is each account's default.
+// The users table: its schema, its seed and its read-only login. Shared by the local stack, the generator, the
+// tests and the RDS custom resource, so every place agrees on which device is each account's default.
 import type { Connection, Pool, PoolConnection } from 'mysql2/promise';
 import { ConfigError } from './errors.js';
 import { DEVICES, type Device } from './event.js';
@@ -70,4 +70,24 @@ export async function seedUsers(
 export async function highestAccountId(sql: SqlClient): Promise<number> {
   const [rows] = await sql.query('SELECT COALESCE(MAX(account_id), 0) AS highest FROM users');
   return Number((rows as { highest: number | string }[])[0]?.highest ?? 0);
+}
+
+/** MySQL user names: up to 32 characters; these are the ones the rotation functions generate too (`_clone`). */
+const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
+
+/**
+ * The consumers' login: SELECT on `database`.users and nothing else. Creates the user if it is missing and sets
+ * its password to `password` (the secret's current value, so re-running converges on the secret and never
+ * undoes a rotation, which switches the secret to another user and leaves this one's password alone).
+ */
+export async function ensureReaderUser(
+  sql: SqlClient,
+  { database, username, password }: { database: string; username: string; password: string },
+): Promise<void> {
+  if (!USER_NAME.test(username)) {
+    throw new ConfigError(`reader user name must match ${USER_NAME}, got '${username}'`);
+  }
+  await sql.query("CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [username, password]);
+  await sql.query("ALTER USER ?@'%' IDENTIFIED BY ?", [username, password]);
+  await sql.query(`GRANT SELECT ON ${sql.escapeId(database)}.users TO ?@'%'`, [username]);
 }

@@ -109,7 +109,7 @@ export class FargateConsumer extends Construct {
         KAFKA_GROUP_ID: props.consumerGroupId,
         INDEX_PREFIX: props.indexPrefix,
         OPENSEARCH_ENDPOINT: props.search.endpointUrl,
-        DB_SECRET_ARN: props.database.secret.secretArn,
+        DB_SECRET_ARN: props.database.readerSecret.secretArn,
         DB_NAME: props.database.databaseName,
         USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
         METRICS_NAMESPACE: props.metricsNamespace,

@@ -213,7 +213,12 @@ export class LogPipelineStack extends Stack {
         'Cognito user pool of the Dashboards logins (aws cognito-idp admin-create-user)',
       );
     }
-    out('DatabaseSecretArn', this.database.secret.secretArn, 'Users database credentials');
+    out('DatabaseSecretArn', this.database.secret.secretArn, 'Users database administrator credentials');
+    out(
+      'DatabaseReaderSecretArn',
+      this.database.readerSecret.secretArn,
+      'Users database read-only login of the consumers (SELECT on users)',
+    );
     out('GeneratorDocumentName', this.generatorCommand.documentName, 'SSM document that runs the generator');
     out(
       'GeneratorAutoScalingGroup',

@@ -1,18 +1,25 @@
 // The users table's home: RDS for MySQL (full engine version pinned, no automatic minor upgrades) in the private subnets, encrypted, TLS
-// required, credentials generated into Secrets Manager and rotated, and a custom resource that creates the
-// `users` schema and seeds it with the same code the local stack uses.
+// required, an administrator and a read-only consumer login generated into Secrets Manager and rotated, and a
+// custom resource that creates the `users` schema, seeds it with the same code the local stack uses and creates
+// the consumer login (SELECT on users, nothing else).
 import { CustomResource, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
-import { acknowledgeCfnLint, acknowledgeCheckov } from './iac-checks.js';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
 const MYSQL_PORT = 3306;
+
+/** The consumers' login; multi-user rotation alternates it with `pipeline_reader_clone`. */
+export const READER_USERNAME = 'pipeline_reader';
+
+/** Both logins' passwords rotate this often. */
+const ROTATION_PERIOD = Duration.days(30);
 
 /**
  * The full version, and automatic minor upgrades off: with both on, the first deploy after RDS upgraded itself
@@ -39,7 +46,10 @@ export interface UsersDatabaseProps {
 
 export class UsersDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;
+  /** The administrator login (the instance's master user): for the schema custom resource only. */
   readonly secret: secretsmanager.ISecret;
+  /** The consumers' read-only login (SELECT on users), what `grantConnect` hands out. */
+  readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName: string;
   readonly securityGroup: ec2.SecurityGroup;
 
@@ -140,12 +150,27 @@ export class UsersDatabase extends Construct {
     }
     if (!this.instance.secret) throw new Error('the generated database secret is missing');
     this.secret = this.instance.secret;
-    acknowledgeCheckov(
-      this.instance.node.findChild('Secret'),
-      'CKV_AWS_149',
-      'Encrypted with the aws/secretsmanager key, which no other account can use; access is granted per role on the secret (grantRead), not on a key',
-    );
-    this.instance.addRotationSingleUser({ automaticallyAfter: Duration.days(30) });
+    this.instance.addRotationSingleUser({ automaticallyAfter: ROTATION_PERIOD });
+    // Multi-user rotation: each rotation sets a new password on the login the secret does not currently name
+    // (pipeline_reader or pipeline_reader_clone, same grants) and then switches the secret to it, so the
+    // login a consumer holds keeps working through the rotation.
+    const readerSecret = new rds.DatabaseSecret(this, 'ReaderSecret', {
+      username: READER_USERNAME,
+      dbname: this.databaseName,
+      masterSecret: this.secret,
+    });
+    this.readerSecret = readerSecret.attach(this.instance);
+    this.instance.addRotationMultiUser('ReaderRotation', {
+      secret: this.readerSecret,
+      automaticallyAfter: ROTATION_PERIOD,
+    });
+    for (const secret of [this.instance.node.findChild('Secret'), readerSecret]) {
+      acknowledgeCheckov(
+        secret,
+        'CKV_AWS_149',
+        'Encrypted with the aws/secretsmanager key, which no other account can use; access is granted per role on the secret (grantRead), not on a key',
+      );
+    }
 
     const schemaSecurityGroup = new ec2.SecurityGroup(this, 'SchemaProviderSecurityGroup', {
       vpc: props.vpc,
@@ -154,31 +179,55 @@ export class UsersDatabase extends Construct {
     });
     const provider = new PipelineProvider(this, 'SchemaProvider', {
       entry: 'lambdas/users-schema-provider.ts',
-      description: 'Creates and seeds the users table (custom resource)',
+      description: 'Creates and seeds the users table and the read-only login (custom resource)',
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [schemaSecurityGroup],
       logRetention: props.logRetention,
     });
-    this.grantConnect(schemaSecurityGroup, provider.handler.function);
+    this.allowConnectionsFrom(schemaSecurityGroup, 'users schema custom resource');
+    this.secret.grantRead(provider.handler.function);
+    this.readerSecret.grantRead(provider.handler.function);
     const schema = new CustomResource(this, 'Schema', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::UsersSchema',
       properties: {
         SecretArn: this.secret.secretArn,
+        ReaderSecretArn: this.readerSecret.secretArn,
         DatabaseName: this.databaseName,
         SeedAccounts: props.seedAccounts,
       },
     });
-    // The handler connects at once: wait for the instance and for the ingress rules of its security group.
-    schema.node.addDependency(this.instance, this.securityGroup);
-    // The instance subtree includes the secret attachment, which SecretArn references anyway.
-    acknowledgeCfnLint(schema, 'W3005', 'the dependency on the whole instance subtree repeats one Ref');
+    // The handler connects at once: it waits for the instance, for the secrets' connection details and for
+    // the ingress rules of the database's security group, and for nothing else of the instance's subtree.
+    schema.node.addDependency(
+      cfnOf(this.instance),
+      cfnOf(this.secret),
+      cfnOf(this.readerSecret),
+      this.securityGroup,
+    );
+    // Secrets Manager rotates as soon as a schedule exists, changing the password before it promotes the new
+    // version: rotating only after the schema resource keeps it from reading a stale password at creation,
+    // and the reader login must exist before its first rotation clones it.
+    for (const attached of [this.secret, this.readerSecret]) {
+      attached.node.findChild('RotationSchedule').node.addDependency(schema);
+    }
   }
 
-  /** Lets `client` reach the database port and read the credentials secret. */
+  /** Lets `client` reach the database port and read the read-only consumer login. */
   grantConnect(client: ec2.ISecurityGroup, grantee: iam.IGrantable): void {
-    this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), 'users lookups');
-    this.secret.grantRead(grantee);
+    this.allowConnectionsFrom(client, 'users lookups');
+    this.readerSecret.grantRead(grantee);
   }
+
+  private allowConnectionsFrom(client: ec2.ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), description);
+  }
+}
+
+/** The CloudFormation resource of an L2 construct, to depend on it without its whole subtree. */
+function cfnOf(construct: IConstruct): IConstruct {
+  const cfn = construct.node.defaultChild;
+  if (!cfn) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return cfn;
 }

@@ -24,7 +24,8 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
         Variables: Match.objectLike({
           INDEX_PREFIX: 'logs',
           OPENSEARCH_ENDPOINT: Match.anyValue(),
-          DB_SECRET_ARN: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstanceSecret') },
+          // The read-only login, never the administrator's.
+          DB_SECRET_ARN: { Ref: Match.stringLikeRegexp('^UsersDatabaseReaderSecretAttachment') },
           METRICS_NAMESPACE: 'LogPipeline',
           USERS_CACHE_TTL_SECONDS: '60',
           KAFKA_DLQ_TOPIC: 'server-logs-dlq',
@@ -83,7 +84,8 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(resourceOf('kafka-cluster:AlterGroup')).toMatch(/:group\/.*\/log-pipeline-consumer"/);
     expect(resourceOf('kafka-cluster:Connect')).toContain('StreamingCluster');
     expect(resourceOf('es:ESHttpPost')).toContain('SearchDomain');
-    expect(resourceOf('secretsmanager:GetSecretValue')).toContain('UsersDatabaseInstanceSecret');
+    expect(resourceOf('secretsmanager:GetSecretValue')).toContain('UsersDatabaseReaderSecretAttachment');
+    expect(resourceOf('secretsmanager:GetSecretValue')).not.toContain('UsersDatabaseInstanceSecret');
     expect(resourceOf('kafka-cluster:WriteData')).toMatch(/:topic\/.*\/server-logs-dlq"/);
     expect(resourceOf('kafka-cluster:WriteData')).not.toMatch(/\/server-logs"/);
     // Only the mapping's VPC Describe actions, which have no resource-level permissions, name every resource.

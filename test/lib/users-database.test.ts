@@ -1,8 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { UsersDatabase } from '../../lib/users-database.js';
 import { constructStack, removeOutdir } from './stack-fixture.js';
 
@@ -83,9 +84,28 @@ describe('UsersDatabase', () => {
     });
   });
 
-  it('creates and seeds the users schema through a custom resource reading the secret', () => {
+  it('gives the consumers their own login, rotated by the multi-user scheme with the admin secret', () => {
+    // The template holds the admin secret's ARN (masterarn), which the multi-user rotation logs in with.
+    const readers = Object.values(template.findResources('AWS::SecretsManager::Secret')).filter((r) =>
+      JSON.stringify(r).includes(
+        '{\\"username\\":\\"pipeline_reader\\",\\"dbname\\":\\"logpipeline\\",\\"masterarn\\":',
+      ),
+    );
+    expect(Object.keys(readers)).toHaveLength(1);
+    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 2);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+    template.hasResourceProperties('AWS::Serverless::Application', {
+      Location: Match.objectLike({ ApplicationId: Match.anyValue() }),
+      Parameters: Match.objectLike({
+        masterSecretArn: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstanceSecretAttachment') },
+      }),
+    });
+  });
+
+  it('creates and seeds the users schema and the reader login through a custom resource reading both secrets', () => {
     template.hasResourceProperties('Custom::UsersSchema', {
-      SecretArn: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstanceSecret') },
+      SecretArn: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstanceSecretAttachment') },
+      ReaderSecretArn: { Ref: Match.stringLikeRegexp('^UsersDatabaseReaderSecretAttachment') },
       DatabaseName: 'logpipeline',
       SeedAccounts: 10_000,
     });
@@ -98,6 +118,52 @@ describe('UsersDatabase', () => {
         expect.stringMatching(/^UsersDatabaseSecurityGroupfrom.*SchemaProviderSecurityGroup/),
       ]),
     );
+  });
+
+  it('never races a rotation: the schema waits for the instance and secrets only, every rotation waits for the schema', () => {
+    const [schemaId, schema] = Object.entries(template.findResources('Custom::UsersSchema'))[0] as [
+      string,
+      { DependsOn: string[] },
+    ];
+    expect(schema.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^UsersDatabaseInstance[0-9A-F]{8}$/),
+        expect.stringMatching(/^UsersDatabaseInstanceSecretAttachment[0-9A-F]{8}$/),
+        expect.stringMatching(/^UsersDatabaseReaderSecretAttachment[0-9A-F]{8}$/),
+      ]),
+    );
+    expect(schema.DependsOn.filter((id) => /Rotation/.test(id) && !/SecurityGroup/.test(id))).toEqual([]);
+    const schedules = template.findResources('AWS::SecretsManager::RotationSchedule');
+    expect(Object.keys(schedules)).toHaveLength(2);
+    for (const schedule of Object.values(schedules) as { DependsOn?: string[] }[]) {
+      expect(schedule.DependsOn).toContain(schemaId);
+    }
+  });
+
+  it('lets a client read only the read-only login, not the administrator secret', () => {
+    const scratch = constructStack();
+    onTestFinished(() => removeOutdir(scratch));
+    const database = new UsersDatabase(scratch.stack, 'UsersDatabase', {
+      vpc: scratch.vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      instanceType: 't4g.micro',
+      multiAz: false,
+      deletionProtection: false,
+      backupRetention: Duration.days(1),
+      seedAccounts: 10,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    const consumer = new iam.Role(scratch.stack, 'Consumer', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    database.grantConnect(new ec2.SecurityGroup(scratch.stack, 'ConsumerSg', { vpc: scratch.vpc }), consumer);
+    const policy = JSON.stringify(
+      Template.fromStack(scratch.stack).findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Consumer') }] },
+      }),
+    );
+    expect(policy).toContain('UsersDatabaseReaderSecretAttachment');
+    expect(policy).not.toContain('UsersDatabaseInstanceSecret');
   });
 
   it('gives the exported logs a retention instead of never-expiring groups', () => {
