@@ -71,8 +71,6 @@ export interface PipelineConfig {
   readonly generatorInstanceType: string;
   readonly generatorMinInstances: number;
   readonly generatorMaxInstances: number;
-  /** Average CPU (percent) the generator fleet's target tracking keeps. */
-  readonly generatorCpuTargetPercent: number;
   /** Optional address that receives the alarm notifications. */
   readonly alarmEmail?: string;
   /** Days the pipeline's CloudWatch log groups keep their events. */
@@ -118,7 +116,6 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   generatorInstanceType: 't4g.small',
   generatorMinInstances: 1,
   generatorMaxInstances: 3,
-  generatorCpuTargetPercent: 60,
   logRetentionDays: 30,
 };
 
@@ -368,7 +365,6 @@ function validate(c: PipelineConfig): void {
   }
   integer(c, 'generatorMinInstances', 0, 100);
   integer(c, 'generatorMaxInstances', Math.max(1, c.generatorMinInstances), 100);
-  integer(c, 'generatorCpuTargetPercent', 10, 90);
   if (c.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(c.alarmEmail))) {
     throw new PipelineConfigError('alarmEmail', c.alarmEmail, 'use an e-mail address, or leave it unset');
   }

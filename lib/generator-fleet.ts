@@ -1,15 +1,19 @@
 // The load-generator fleet: an Auto Scaling group of arm64 Amazon Linux 2023 instances from a launch
 // template (IMDSv2 only, encrypted gp3 root volume, no key pair: access is SSM Session Manager only), with
-// Node.js installed at boot and IAM rights to resolve the MSK brokers and write the one topic it feeds.
-
-import { Tags } from 'aws-cdk-lib';
+// Node.js installed at boot (a marker file says when it is done) and IAM rights to resolve the MSK brokers,
+// write the one topic it feeds, and protect itself from scale-in while it runs a generator.
+import * as path from 'node:path';
+import { Aws, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GeneratorBundle } from './generator-bundle.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag, logicalIdOf } from './nag.js';
 import type { Streaming } from './streaming.js';
+
+/** Written by the user data once Node.js is installed; the SSM document waits for it. */
+export const GENERATOR_READY_MARKER = '/var/lib/log-generator/installed';
 
 /** Tag the SSM run command targets the fleet by. */
 export const GENERATOR_TAG = { key: 'log-pipeline:role', value: 'generator' } as const;
@@ -61,7 +65,10 @@ export class GeneratorFleet extends Construct {
     props.streaming.allowClientsFrom(securityGroup, 'log generator fleet');
 
     const userData = ec2.UserData.forLinux();
-    userData.addCommands('dnf install -y nodejs20 unzip', 'mkdir -p /opt/log-generator');
+    // One command line: the marker exists only if the install succeeded.
+    userData.addCommands(
+      `dnf install -y nodejs20 unzip && mkdir -p /opt/log-generator ${path.posix.dirname(GENERATOR_READY_MARKER)} && touch ${GENERATOR_READY_MARKER}`,
+    );
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
       instanceType: new ec2.InstanceType(props.instanceType),
@@ -99,5 +106,20 @@ export class GeneratorFleet extends Construct {
     Tags.of(this.autoScalingGroup).add(GENERATOR_TAG.key, GENERATOR_TAG.value, {
       applyToLaunchedInstances: true,
     });
+    // A run protects its instance from scale-in and lifts the protection when it ends (the SSM document), so
+    // a scheduled scale-in waits for the run instead of terminating the generator in the middle of it.
+    const groupArn = `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${this.autoScalingGroup.autoScalingGroupName}`;
+    // Its own policy: the launch template waits for the role's default policy, and this one names the group.
+    const protection = new iam.Policy(this, 'ScaleInProtection', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['autoscaling:SetInstanceProtection'], resources: [groupArn] }),
+      ],
+    });
+    acknowledgeNag(
+      protection,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${logicalIdOf(this.autoScalingGroup)}>]`,
+      "Scale-in protection of the fleet's own group only: the wildcard is the group's id, which only exists after deployment; the name is exact",
+    );
   }
 }

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
-import { GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
+import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
 import { LambdaConsumer } from './lambda-consumer.js';
 import { LogEncryption } from './log-encryption.js';
 import { Network, retentionDays } from './network.js';
@@ -169,7 +169,6 @@ export class LogPipelineStack extends Stack {
     }
     new GeneratorFleetScaling(this, 'GeneratorFleetScaling', {
       autoScalingGroup: this.generatorFleet.autoScalingGroup,
-      cpuTargetPercent: config.generatorCpuTargetPercent,
       minInstances: config.generatorMinInstances,
       maxInstances: config.generatorMaxInstances,
     });
@@ -179,6 +178,8 @@ export class LogPipelineStack extends Stack {
       clusterArn: this.streaming.clusterArn,
       defaultTopic: config.topicName,
       accounts: config.seedAccounts,
+      autoScalingGroupName: this.generatorFleet.autoScalingGroup.autoScalingGroupName,
+      readyMarker: GENERATOR_READY_MARKER,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -219,7 +220,11 @@ export class LogPipelineStack extends Stack {
       this.database.readerSecret.secretArn,
       'Users database read-only login of the consumers (SELECT on users)',
     );
-    out('GeneratorDocumentName', this.generatorCommand.documentName, 'SSM document that runs the generator');
+    out(
+      'GeneratorDocumentName',
+      this.generatorCommand.documentName,
+      'SSM document that runs the generator (npm run fleet:run sends its $LATEST version)',
+    );
     out(
       'GeneratorAutoScalingGroup',
       this.generatorFleet.autoScalingGroup.autoScalingGroupName,

@@ -1,5 +1,5 @@
 // Runs the generator fleet through SSM Run Command: find the managed instances carrying the fleet's tag, send
-// them the RunLogGenerator document, poll the invocations until every instance is done, and aggregate the
+// them the stack's generator document (its $LATEST version), poll the invocations until every instance is done, and aggregate the
 // result. The SSM client is passed in so the whole flow is testable with a fake.
 import {
   type CommandInvocation,
@@ -34,6 +34,12 @@ export interface GeneratorParameters {
   readonly suspiciousRatio?: number;
   readonly topic?: string;
 }
+
+/**
+ * The version a run uses: the newest, i.e. the one the last deploy wrote (the stack updates the document with
+ * new versions and nothing else writes it), never an older default someone left behind.
+ */
+export const DOCUMENT_VERSION = '$LATEST';
 
 export interface FleetRunOptions {
   readonly documentName: string;
@@ -96,8 +102,9 @@ export function documentParameters(p: GeneratorParameters): Record<string, strin
   if (p.badRatio !== undefined) params.badRatio = [String(p.badRatio)];
   if (p.suspiciousRatio !== undefined) params.suspiciousRatio = [String(p.suspiciousRatio)];
   if (p.topic !== undefined) params.topic = [p.topic];
-  // SSM's own execution timeout must outlast the run, with room for the bundle download and start-up.
-  params.executionTimeout = [String(p.duration + 600)];
+  // SSM's own execution timeout must outlast the run, with room for the wait for a fresh instance's boot-time
+  // install (up to 600 s), the bundle download and start-up.
+  params.executionTimeout = [String(p.duration + 1200)];
   return params;
 }
 
@@ -165,6 +172,7 @@ export async function runFleet(
     const sent = await ssm.send(
       new SendCommandCommand({
         DocumentName: options.documentName,
+        DocumentVersion: DOCUMENT_VERSION,
         InstanceIds: batch,
         Parameters: documentParameters(options.parameters),
         Comment: `log-pipeline generator: ${options.parameters.rate}/s for ${options.parameters.duration}s`,

@@ -15,13 +15,13 @@ import {
 } from './cli.js';
 import { type FleetRunOptions, type FleetStatus, runFleet, type SsmApi } from './fleet.js';
 
-export const DEFAULT_DOCUMENT = 'RunLogGenerator';
 export const DEFAULT_TAG = 'log-pipeline:role=generator';
 
 export const HELP = `Usage: npm run fleet:run -- [options]
 
-Sends the ${DEFAULT_DOCUMENT} SSM document to every online instance of the generator fleet (found by tag),
-waits until each run ends and prints per-instance status. Exits 1 if any instance did not succeed.
+Sends the stack's generator SSM document (its $LATEST version, the one the stack deployed) to every online
+instance of the generator fleet (found by tag), waits until each run ends and prints per-instance status.
+Exits 1 if any instance did not succeed.
 
 Options:
   --rate <n>               events per second per instance (default: 500; 0 = as fast as possible)
@@ -30,7 +30,7 @@ Options:
   --suspicious-ratio <0..1> share of suspicious events (default: the document's, 0.05)
   --topic <name>           Kafka topic (default: the document's, server-logs)
   --tag <key=value>        fleet tag (default: the stack's GeneratorTagKey/Value outputs, else ${DEFAULT_TAG})
-  --document <name>        SSM document (default: the stack's GeneratorDocumentName output, else ${DEFAULT_DOCUMENT})
+  --document <name>        SSM document (default: the stack's GeneratorDocumentName output; required with --no-stack)
   --stack <name>           stack to read the defaults from (default: ${DEFAULT_STACK_NAME}; --no-stack to skip)
   --no-stack               do not read the stack outputs
   --region <region>        AWS region (default: from the AWS environment/profile)
@@ -113,9 +113,18 @@ export function resolveTargets(
   const key = outputs[STACK_OUTPUTS.generatorTagKey];
   const value = outputs[STACK_OUTPUTS.generatorTagValue];
   return {
-    documentName: args.documentName ?? outputs[STACK_OUTPUTS.generatorDocumentName] ?? DEFAULT_DOCUMENT,
+    documentName: args.documentName ?? outputs[STACK_OUTPUTS.generatorDocumentName] ?? noDocument(args),
     tag: args.tag ?? (key && value ? { key, value } : parseTag(DEFAULT_TAG)),
   };
+}
+
+/** CloudFormation names the document, so there is no name to fall back to. */
+function noDocument(args: FleetArgs): never {
+  throw new UsageError(
+    args.stack === undefined
+      ? '--document is required with --no-stack (the GeneratorDocumentName output of the stack)'
+      : `stack ${args.stack} has no GeneratorDocumentName output; pass --document`,
+  );
 }
 
 export function formatStatus(status: FleetStatus): string {

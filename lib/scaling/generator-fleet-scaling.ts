@@ -1,11 +1,13 @@
-// Scaling of the generator fleet: CPU target tracking while it runs, and a schedule that empties the fleet in
-// the evening and restores it on weekday mornings, so an idle dev deployment does not pay for load generators.
+// Scaling of the generator fleet: a schedule that empties the fleet in the evening and restores it on weekday
+// mornings, so an idle dev deployment does not pay for load generators. Nothing scales on load: the load IS
+// the fleet (rate x instances), so CPU target tracking would add instances no running command uses and remove
+// ones in the middle of a run. An instance that is running a generator protects itself from scale-in for the
+// run (the SSM document), so the evening schedule waits for the run to end.
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import { Construct } from 'constructs';
 
 export interface GeneratorFleetScalingProps {
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
-  readonly cpuTargetPercent: number;
   /** Capacity restored by the morning schedule. */
   readonly minInstances: number;
   readonly maxInstances: number;
@@ -18,11 +20,7 @@ export interface GeneratorFleetScalingProps {
 export class GeneratorFleetScaling extends Construct {
   constructor(scope: Construct, id: string, props: GeneratorFleetScalingProps) {
     super(scope, id);
-    if (props.cpuTargetPercent < 10 || props.cpuTargetPercent > 90) {
-      throw new Error(`cpuTargetPercent must be between 10 and 90, got ${props.cpuTargetPercent}`);
-    }
     const asg = props.autoScalingGroup;
-    asg.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.cpuTargetPercent });
     asg.scaleOnSchedule('StopEvenings', {
       schedule: props.stopSchedule ?? autoscaling.Schedule.cron({ hour: '20', minute: '0' }),
       minCapacity: 0,

@@ -16,13 +16,15 @@ interface DocumentContent {
 
 describe('GeneratorCommand', () => {
   let dir: string;
-  let document: { Name: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
+  let document: { Name?: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
   let template: Template;
   const bundleProps = (stack: Stack) => ({
     bundle: new s3assets.Asset(stack, 'Bundle', { path: dir }),
     scriptName: 'generator.mjs',
     clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
     defaultTopic: 'server-logs',
+    autoScalingGroupName: 'fleet-group',
+    readyMarker: '/var/lib/log-generator/installed',
   });
 
   beforeAll(() => {
@@ -39,8 +41,8 @@ describe('GeneratorCommand', () => {
     removeScratchOutdirs();
   });
 
-  it('is the RunLogGenerator Command document, updated in place by new versions', () => {
-    expect(document.Name).toBe('RunLogGenerator');
+  it('is a Command document named by CloudFormation (a second stack can share the region), updated by new versions', () => {
+    expect(document.Name).toBeUndefined();
     expect(document.DocumentType).toBe('Command');
     expect(document.UpdateMethod).toBe('NewVersion');
   });
@@ -87,6 +89,27 @@ describe('GeneratorCommand', () => {
     expect(() => new GeneratorCommand(stack, 'Command', { ...bundleProps(stack), accounts: 0 })).toThrow(
       `GeneratorCommand accounts must be an integer from 1 to ${MAX_SEEDED_ACCOUNTS} (the seeded account count), got 0`,
     );
+  });
+
+  it('waits for the boot-time install, then keeps its instance from scale-in until the run ends', () => {
+    const lines = (document.Content.mainSteps[0]?.inputs.runCommand ?? []).map((line) =>
+      JSON.stringify(line),
+    );
+    const at = (text: string) => lines.findIndex((line) => line.includes(text));
+    const waits = at('[ -f /var/lib/log-generator/installed ] && break');
+    const givesUp = at('[ -f /var/lib/log-generator/installed ] ||');
+    const protects = at('--protected-from-scale-in');
+    const lifts = at('--no-protected-from-scale-in');
+    const runs = at('generator.mjs --msk-iam');
+    expect(waits).toBeGreaterThan(-1);
+    expect(lines[givesUp]).toContain('exit 1');
+    expect(givesUp).toBeGreaterThan(waits);
+    expect(protects).toBeGreaterThan(givesUp);
+    expect(lines[protects]).toContain('--auto-scaling-group-name fleet-group');
+    expect(lines[lifts]).toMatch(/^"trap '.*' EXIT"$/);
+    expect(runs).toBeGreaterThan(lifts);
+    // exec would replace the shell that lifts the protection.
+    expect(lines[runs]).not.toMatch(/^"exec /);
   });
 
   it('downloads the bundle, resolves the IAM brokers and runs the generator with MSK IAM auth', () => {

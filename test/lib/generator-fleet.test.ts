@@ -61,6 +61,33 @@ describe('GeneratorFleet', () => {
     expect(JSON.stringify(data.UserData)).toContain('dnf install -y nodejs20');
   });
 
+  it('marks the end of a successful boot-time install for the SSM document to wait for', () => {
+    const data = (
+      Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0] as {
+        Properties: { LaunchTemplateData: { UserData: unknown } };
+      }
+    ).Properties.LaunchTemplateData;
+    const userData = Buffer.from(
+      (data.UserData as { 'Fn::Base64': string })['Fn::Base64'],
+      'utf8',
+    ).toString();
+    expect(userData).toMatch(
+      /dnf install -y nodejs20 unzip && .*&& touch \/var\/lib\/log-generator\/installed/,
+    );
+  });
+
+  it("may protect instances of its own group from scale-in, and no other group's", () => {
+    const policy = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^FleetInstanceRole') }] },
+      }),
+    );
+    expect(policy).toContain('autoscaling:SetInstanceProtection');
+    expect(policy).toMatch(
+      /:autoScalingGroup:\*:autoScalingGroupName\/",\{"Ref":"FleetGroupASG[0-9A-F]{8}"\}/,
+    );
+  });
+
   it('manages instances through SSM only and lets them write just the pipeline topic', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({

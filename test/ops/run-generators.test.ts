@@ -63,7 +63,7 @@ describe('parseFleetArgs', () => {
 });
 
 describe('resolveTargets', () => {
-  it('prefers flags, then the stack outputs, then the defaults', () => {
+  it('prefers flags, then the stack outputs, then the default tag; the document name has no default', () => {
     const outputs = { GeneratorDocumentName: 'Doc-From-Stack', GeneratorTagKey: 'k', GeneratorTagValue: 'v' };
 
     expect(resolveTargets(parseFleetArgs([]), outputs)).toEqual({
@@ -74,10 +74,17 @@ describe('resolveTargets', () => {
       documentName: 'Mine',
       tag: { key: 'a', value: 'b' },
     });
-    expect(resolveTargets(parseFleetArgs([]), {})).toEqual({
-      documentName: 'RunLogGenerator',
+    expect(resolveTargets(parseFleetArgs(['--document', 'Mine']), {})).toEqual({
+      documentName: 'Mine',
       tag: { key: 'log-pipeline:role', value: 'generator' },
     });
+    // CloudFormation names the document: without the stack's output there is nothing to guess.
+    expect(() => resolveTargets(parseFleetArgs(['--no-stack']), {})).toThrow(
+      /--document is required with --no-stack/,
+    );
+    expect(() => resolveTargets(parseFleetArgs([]), {})).toThrow(
+      /stack LogPipelineStack has no GeneratorDocumentName output; pass --document/,
+    );
   });
 });
 
@@ -87,7 +94,7 @@ describe('documentParameters', () => {
       rate: ['500'],
       duration: ['300'],
       badRatio: ['0.1'],
-      executionTimeout: ['900'],
+      executionTimeout: ['1500'],
     });
   });
 });
@@ -168,7 +175,7 @@ function fakeSsm(
 
 describe('runFleet', () => {
   const options = {
-    documentName: 'RunLogGenerator',
+    documentName: 'LogPipelineStack-GeneratorCommandDocument-AbC123',
     tag: { key: 'log-pipeline:role', value: 'generator' },
     parameters: { rate: 100, duration: 60 },
     waitTimeoutSeconds: 600,
@@ -191,7 +198,9 @@ describe('runFleet', () => {
 
     expect(ssm.sent).toEqual([
       expect.objectContaining({
-        DocumentName: 'RunLogGenerator',
+        DocumentName: 'LogPipelineStack-GeneratorCommandDocument-AbC123',
+        // The version the stack deployed, not whichever version is the document's default.
+        DocumentVersion: '$LATEST',
         InstanceIds: ['i-a', 'i-b'],
         Parameters: documentParameters(options.parameters),
       }),

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { GeneratorFleetScaling } from '../../../lib/scaling/generator-fleet-scaling.js';
 import { removeScratchOutdirs, testApp } from '../stack-fixture.js';
 
@@ -20,24 +20,19 @@ function group(stack: Stack): autoscaling.AutoScalingGroup {
 describe('GeneratorFleetScaling', () => {
   afterAll(removeScratchOutdirs);
 
-  it('tracks average CPU and empties the fleet in the evening, restoring it on weekday mornings', () => {
+  it('empties the fleet in the evening and restores it on weekday mornings, and never scales on CPU', () => {
     const stack = new Stack(testApp(), 'TestStack', {
       env: { region: 'eu-west-1', account: '123456789012' },
     });
     new GeneratorFleetScaling(stack, 'Scaling', {
       autoScalingGroup: group(stack),
-      cpuTargetPercent: 60,
       minInstances: 1,
       maxInstances: 3,
     });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::AutoScaling::ScalingPolicy', {
-      PolicyType: 'TargetTrackingScaling',
-      TargetTrackingConfiguration: {
-        PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
-        TargetValue: 60,
-      },
-    });
+    // A load generator's CPU is its load: target tracking would add instances no run uses and remove
+    // instances in the middle of a run.
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 0);
     template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {
       Recurrence: '0 20 * * *',
       MinSize: 0,
@@ -48,20 +43,5 @@ describe('GeneratorFleetScaling', () => {
       MinSize: 1,
       MaxSize: 3,
     });
-  });
-
-  it('fails on a CPU target outside 10-90%', () => {
-    const stack = new Stack(testApp(), 'TestStack', {
-      env: { region: 'eu-west-1', account: '123456789012' },
-    });
-    expect(
-      () =>
-        new GeneratorFleetScaling(stack, 'Scaling', {
-          autoScalingGroup: group(stack),
-          cpuTargetPercent: 95,
-          minInstances: 1,
-          maxInstances: 3,
-        }),
-    ).toThrow('cpuTargetPercent must be between 10 and 90, got 95');
   });
 });
