@@ -200,12 +200,8 @@ export class UsersDatabase extends Construct {
     });
     // The handler connects at once: it waits for the instance, for the secrets' connection details and for
     // the ingress rules of the database's security group, and for nothing else of the instance's subtree.
-    schema.node.addDependency(
-      cfnOf(this.instance),
-      cfnOf(this.secret),
-      cfnOf(this.readerSecret),
-      this.securityGroup,
-    );
+    // (The secrets' attachments are referenced by SecretArn and ReaderSecretArn, which orders them already.)
+    schema.node.addDependency(cfnOf(this.instance), this.securityGroup);
     // Secrets Manager rotates as soon as a schedule exists, changing the password before it promotes the new
     // version: rotating only after the schema resource keeps it from reading a stale password at creation,
     // and the reader login must exist before its first rotation clones it.
