@@ -25,6 +25,8 @@ export const LOCAL_PORTS = {
   opensearch: 19200 + offset,
   opensearchTransport: 19300 + offset,
   mariadb: 13306 + offset,
+  /** `npm run dashboard`: the live local dashboard (HTTP). */
+  dashboard: 19400 + offset,
 } as const;
 
 export const LOCAL_HOST = '127.0.0.1';

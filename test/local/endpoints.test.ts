@@ -18,6 +18,7 @@ describe('localEndpoints', () => {
       opensearch: 19200 + portOffset(),
       opensearchTransport: 19300 + portOffset(),
       mariadb: 13306 + portOffset(),
+      dashboard: 19400 + portOffset(),
     });
   });
 
