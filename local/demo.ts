@@ -8,6 +8,7 @@ import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
 import { numberOption, parseCliArgs, runCli } from './cli.js';
 import { componentStatus } from './components/status.js';
+import { dashboardHint } from './dashboard/hint.js';
 import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, prepareIndices, refreshIndices } from './pipeline.js';
 import { ensureStackUp, stopStack } from './stack.js';
@@ -205,6 +206,8 @@ async function main(): Promise<number> {
     if (startedHere && !values['keep-stack']) {
       console.log('stopping the stack (started by this demo; --keep-stack keeps it)');
       await stopStack();
+    } else {
+      console.log(dashboardHint(prefix));
     }
   }
 }
