@@ -1,6 +1,7 @@
 // Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
-// retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, their
-// mappings, and the Dashboards saved objects.
+// retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, the pipeline's
+// Dashboards tenant, the role mappings (the readers also to the built-in read-only Dashboards role), and the
+// Dashboards saved objects, in the pipeline's tenant and in the global tenant.
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
 // security or Dashboards plugin, so only the template step can run against it.
@@ -13,6 +14,9 @@ import {
   ismRetentionPolicy,
 } from '../core/index-templates.js';
 import {
+  dashboardsReadOnlyMapping,
+  pipelineTenant,
+  pipelineTenantName,
   readerRole,
   readerRoleMapping,
   type SecurityResource,
@@ -72,10 +76,11 @@ export const DASHBOARDS_IMPORT_PATH = '/_dashboards/api/saved_objects/_import';
 
 /**
  * Dashboards' import API takes a multipart upload of an NDJSON file. `osd-xsrf` is its CSRF guard for non-browser
- * clients; `securitytenant: global` puts the objects in the tenant every user sees when FGAC multi-tenancy is on.
+ * clients; `securitytenant` names the tenant the objects go to (`global`: the one every user sees).
  */
 export function savedObjectsImportRequest(
   ndjson: string,
+  tenant = 'global',
   boundary = 'log-pipeline-saved-objects',
 ): PlannedRequest {
   const body = [
@@ -94,7 +99,7 @@ export function savedObjectsImportRequest(
     headers: {
       'content-type': `multipart/form-data; boundary=${boundary}`,
       'osd-xsrf': 'true',
-      securitytenant: 'global',
+      securitytenant: tenant,
     },
     body,
   };
@@ -135,9 +140,18 @@ export async function putWriterRole(
   await send(client, securityResourceRequest(writerRoleMapping(prefix, backendRoleArns)));
 }
 
-/** The read-only Dashboards role and its mapping (possibly to nobody: it then converges to no readers). */
+/**
+ * The pipeline's tenant, the read-only Dashboards role and the mappings of the readers to it and to the built-in
+ * read-only Dashboards role (possibly to nobody: they then converge to no readers). The tenant comes first:
+ * the role names it.
+ */
 export function readerRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
-  return [readerRole(prefix), readerRoleMapping(prefix, backendRoleArns)].map(securityResourceRequest);
+  return [
+    pipelineTenant(prefix),
+    readerRole(prefix),
+    readerRoleMapping(prefix, backendRoleArns),
+    dashboardsReadOnlyMapping(backendRoleArns),
+  ].map(securityResourceRequest);
 }
 
 export async function putReaderRole(
@@ -155,8 +169,8 @@ interface ImportResponse {
 }
 
 /** Imports (overwriting) the saved objects; fails when Dashboards reports any object as not imported. */
-export async function importSavedObjects(client: Client, ndjson: string): Promise<number> {
-  const response = await send(client, savedObjectsImportRequest(ndjson));
+export async function importSavedObjects(client: Client, ndjson: string, tenant = 'global'): Promise<number> {
+  const response = await send(client, savedObjectsImportRequest(ndjson, tenant));
   const body = response.body as ImportResponse;
   if (body.success !== true) {
     const errors = (body.errors ?? [])
@@ -195,7 +209,10 @@ export async function applySearchSetup(
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
   await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? []);
-  const savedObjects = await importSavedObjects(client, savedObjectsNdjson(options.indexPrefix));
+  const ndjson = savedObjectsNdjson(options.indexPrefix);
+  // The readers' tenant, and the global one for everyone else (the master user, other roles).
+  const savedObjects = await importSavedObjects(client, ndjson, pipelineTenantName(options.indexPrefix));
+  await importSavedObjects(client, ndjson, 'global');
   return {
     templates: indexTemplates(options.indexPrefix, options.templates).length,
     ismPolicyId,

@@ -1,7 +1,8 @@
 // OpenSearch fine-grained access control definitions: a write-only role on the pipeline's indices for the
-// consumers, and a read-only Dashboards role for the people who sign in through Cognito, each mapped to IAM
-// role ARNs as backend roles. Pure data: the search-setup custom resource sends it through the security
-// plugin's REST API.
+// consumers; for the people who sign in through Cognito, a read-only role on the indices and on the
+// pipeline's own Dashboards tenant (where the dashboards are imported), plus the built-in Dashboards read-only
+// role; each mapped to IAM role ARNs as backend roles. Pure data: the search-setup custom resource sends it
+// through the security plugin's REST API.
 
 export interface SecurityResource {
   /** Path under the domain endpoint, e.g. `_plugins/_security/api/roles/logs_writer`. */
@@ -54,10 +55,27 @@ export function readerRoleName(prefix: string): string {
 /** Dashboards' own indices (saved objects per tenant), under their legacy and current names. */
 const DASHBOARDS_INDICES = ['.kibana', '.kibana_*', '.opensearch_dashboards', '.opensearch_dashboards_*'];
 
+/** The Dashboards tenant that holds the pipeline's saved objects: read-only for its readers. */
+export function pipelineTenantName(prefix: string): string {
+  return prefix;
+}
+
+/**
+ * The pipeline's tenant. A tenant its readers may only read is OpenSearch Dashboards' recommended way of
+ * read-only access; without one, a first sign-in lands in the private tenant, which holds no dashboards.
+ */
+export function pipelineTenant(prefix: string): SecurityResource {
+  return {
+    path: `_plugins/_security/api/tenants/${encodeURIComponent(pipelineTenantName(prefix))}`,
+    body: { description: `log-pipeline dashboards (${prefix}-* indices), read-only for their readers` },
+  };
+}
+
 /**
  * Least privilege for a person in Dashboards: search and read the pipeline's indices (field capabilities and
- * mappings included, which index patterns need), read the saved objects, and see the global tenant where the
- * setup imports the dashboards read-only. No writes to any index, no index or cluster administration.
+ * mappings included, which index patterns need), read the saved objects, and read (not write) the pipeline's
+ * tenant and the global tenant, where the setup imports the dashboards. No writes to any index, no index or
+ * cluster administration.
  */
 export function readerRole(prefix: string): SecurityResource {
   return {
@@ -72,9 +90,29 @@ export function readerRole(prefix: string): SecurityResource {
         },
         { index_patterns: DASHBOARDS_INDICES, allowed_actions: ['read'] },
       ],
-      tenant_permissions: [{ tenant_patterns: ['global_tenant'], allowed_actions: ['kibana_all_read'] }],
+      tenant_permissions: [
+        {
+          tenant_patterns: [pipelineTenantName(prefix), 'global_tenant'],
+          allowed_actions: ['kibana_all_read'],
+        },
+      ],
     },
   };
+}
+
+/**
+ * The security plugin's built-in role that puts Dashboards in read-only mode for its members (only Dashboards
+ * and Visualize, no editing controls). It grants nothing by itself: the reader role above does.
+ */
+export const DASHBOARDS_READ_ONLY_ROLE = 'opensearch_dashboards_read_only';
+
+/** Maps the built-in read-only Dashboards role to the Dashboards users' IAM roles (possibly none). */
+export function dashboardsReadOnlyMapping(backendRoleArns: readonly string[]): SecurityResource {
+  return roleMapping(
+    DASHBOARDS_READ_ONLY_ROLE,
+    'IAM roles of the log-pipeline Dashboards users (read-only Dashboards)',
+    backendRoleArns,
+  );
 }
 
 /**

@@ -1,9 +1,10 @@
-// The search side: an OpenSearch domain in the VPC with fine-grained access control (the setup handler's IAM
-// role is the master user; consumers are mapped to a write-only backend role, not all_access), encryption at
+// The search side: an OpenSearch domain in the VPC with fine-grained access control deciding every request
+// (an open domain access policy, as AWS recommends with FGAC; the setup handler's IAM role is the master user;
+// consumers are mapped to a write-only backend role, not all_access), encryption at
 // rest and node to node, HTTPS with TLS 1.2+, slow and application logs; Cognito sign-in for Dashboards users
 // (mapped to a read-only role); and the custom resource that applies the index templates, the ISM retention
 // policy, the role mappings and the Dashboards saved objects on every create AND update.
-import { CustomResource, Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CustomResource, Lazy, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -101,7 +102,11 @@ export class Search extends Construct {
       0,
       zoneAware ? Math.min(props.azCount, props.dataNodes) : 1,
     );
+    // Unique per stack and construct path, like the MSK cluster's: the access policy below can name the domain
+    // without referring to the domain resource itself (a circular reference CloudFormation refuses).
+    const domainName = Names.uniqueResourceName(this, { maxLength: 28, separator: '-' }).toLowerCase();
     this.domain = new opensearch.Domain(this, 'Domain', {
+      domainName,
       version: OPENSEARCH_VERSION,
       vpc: props.vpc,
       vpcSubnets: [{ ...props.subnets, availabilityZones: azs }],
@@ -131,6 +136,21 @@ export class Search extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.domain.node.addDependency(logsPolicy);
+    // FGAC's recommended domain access policy: open, so that fine-grained access control decides each request
+    // (with the IAM master user and no internal users, an unsigned or unmapped request is refused there); the
+    // domain has no public endpoint and its security group admits only the pipeline's clients. Set on the
+    // resource itself: the construct's accessPolicies deploy an extra SDK-call Lambda to apply it afterwards.
+    (this.domain.node.defaultChild as opensearch.CfnDomain).accessPolicies = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'es:ESHttp*',
+          Resource: `arn:${Aws.PARTITION}:es:${Aws.REGION}:${Aws.ACCOUNT_ID}:domain/${domainName}/*`,
+        },
+      ],
+    };
     if (this.dashboardsAuth) {
       // OpenSearch refuses a user pool without a hosted-UI domain, and signs users in with the attached role.
       this.domain.node.addDependency(this.dashboardsAuth.userPoolDomain, this.dashboardsAuth.roleAttachment);
@@ -154,7 +174,7 @@ export class Search extends Construct {
     acknowledgeNag(
       this.domain,
       'AwsSolutions-OS5',
-      'No resource policy is attached; every request must be SigV4-signed by a role granted es:ESHttp* and is then authorised by fine-grained access control',
+      'The open access policy is the one AWS recommends with fine-grained access control: FGAC (IAM master user, no internal users, no anonymous access) refuses unsigned or unmapped requests, and the domain is reachable only inside the VPC through its security group',
     );
     acknowledgeCheckov(
       this.domain,

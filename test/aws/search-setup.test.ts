@@ -34,15 +34,20 @@ describe('search setup requests', () => {
     expect(request.querystring).toEqual({ if_seq_no: '7', if_primary_term: '2' });
   });
 
-  it('posts the NDJSON as a multipart file with the Dashboards CSRF header, overwriting', () => {
-    const request = savedObjectsImportRequest('{"id":"a"}\n', 'B');
+  it('posts the NDJSON as a multipart file with the Dashboards CSRF header, overwriting, into the tenant given', () => {
+    const request = savedObjectsImportRequest('{"id":"a"}\n', 'logs', 'B');
 
     expect(request).toMatchObject({
       method: 'POST',
       path: '/_dashboards/api/saved_objects/_import',
       querystring: { overwrite: 'true' },
-      headers: { 'content-type': 'multipart/form-data; boundary=B', 'osd-xsrf': 'true' },
+      headers: {
+        'content-type': 'multipart/form-data; boundary=B',
+        'osd-xsrf': 'true',
+        securitytenant: 'logs',
+      },
     });
+    expect(savedObjectsImportRequest('{}').headers?.securitytenant).toBe('global');
     expect(request.body).toBe(
       '--B\r\nContent-Disposition: form-data; name="file"; filename="saved-objects.ndjson"\r\n' +
         'Content-Type: application/ndjson\r\n\r\n{"id":"a"}\n\r\n--B--\r\n',
@@ -84,7 +89,7 @@ describe('Dashboards reader role', () => {
   const writeOrAdmin =
     /^(\*|all_access|crud|write|index|delete|manage|create_index|indices_all|kibana_all_write|indices:data\/write.*|indices:admin\/(create|delete|mapping\/put).*|cluster_all|cluster_composite_ops|cluster:admin.*)$/;
 
-  it('grants reads on the prefix and Dashboards objects, read-only in the global tenant, nothing else', () => {
+  it('grants reads on the prefix and Dashboards objects, read-only in the pipeline and global tenants, nothing else', () => {
     const role = readerRole('logs');
 
     expect(role.path).toBe('_plugins/_security/api/roles/logs_dashboards_reader');
@@ -100,7 +105,7 @@ describe('Dashboards reader role', () => {
       expect(action).not.toMatch(writeOrAdmin);
     }
     expect(role.body.tenant_permissions).toEqual([
-      { tenant_patterns: ['global_tenant'], allowed_actions: ['kibana_all_read'] },
+      { tenant_patterns: ['logs', 'global_tenant'], allowed_actions: ['kibana_all_read'] },
     ]);
   });
 
@@ -117,11 +122,15 @@ describe('Dashboards reader role', () => {
     expect(() => readerRoleMapping('logs', ['arn:aws:iam::123456789012:user/bob'])).toThrow(/IAM role ARN/);
   });
 
-  it('plans the role before its mapping, both as PUTs', () => {
-    expect(readerRoleRequests('logs', [readerArn]).map((r) => `${r.method} ${r.path}`)).toEqual([
+  it('plans the tenant, then the role, then the mappings to it and to the read-only Dashboards role, all as PUTs', () => {
+    const requests = readerRoleRequests('logs', [readerArn]);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /_plugins/_security/api/tenants/logs',
       'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
     ]);
+    expect(requests[3]?.body).toMatchObject({ backend_roles: [readerArn] });
   });
 });
 
@@ -240,12 +249,20 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_security/api/roles/logs_writer',
       'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+      'PUT /_plugins/_security/api/tenants/logs',
       'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
+      'POST /_dashboards/api/saved_objects/_import?overwrite=true',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
-    expect(JSON.parse(domain.requests[6]?.body ?? '{}').backend_roles).toEqual([readerArn]);
-    const upload = domain.requests[7];
+    expect(JSON.parse(domain.requests[7]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    // The readers' own tenant first, then the global one.
+    expect([domain.requests[9]?.headers.securitytenant, domain.requests[10]?.headers.securitytenant]).toEqual(
+      ['logs', 'global'],
+    );
+    const upload = domain.requests[9];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));

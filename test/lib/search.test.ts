@@ -50,6 +50,38 @@ describe('Search', () => {
     });
   });
 
+  it('lets fine-grained access control decide: an open access policy on the domain, named without a self-reference', () => {
+    const domain = onlyResource(template, 'AWS::OpenSearchService::Domain');
+    const name = domain.props.DomainName as string;
+    expect(name).toMatch(/^[a-z][a-z0-9-]{2,27}$/);
+    expect(domain.props.AccessPolicies).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'es:ESHttp*',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':es:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                `:domain/${name}/*`,
+              ],
+            ],
+          },
+        },
+      ],
+    });
+    // Applied by the domain resource itself, not by an extra SDK-call function afterwards.
+    template.resourceCountIs('Custom::OpenSearchAccessPolicy', 0);
+  });
+
   it('enables fine-grained access control with the setup function role as the IAM master user', () => {
     template.hasResourceProperties('AWS::OpenSearchService::Domain', {
       AdvancedSecurityOptions: {
