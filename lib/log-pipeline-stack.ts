@@ -4,6 +4,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
+import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
 import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
@@ -39,6 +40,8 @@ export class LogPipelineStack extends Stack {
   readonly fargateConsumer?: FargateConsumer;
   readonly generatorFleet: GeneratorFleet;
   readonly generatorCommand: GeneratorCommand;
+  /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
+  readonly dashboardsHop?: DashboardsHop;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: LogPipelineStackProps = {}) {
@@ -162,10 +165,12 @@ export class LogPipelineStack extends Stack {
       maxInstances: config.generatorMaxInstances,
     });
     if (this.search.dashboardsAuth) {
-      // The generator instances are the SSM port-forwarding hop from an operator's browser to Dashboards.
-      for (const hop of this.generatorFleet.launchTemplate.connections.securityGroups) {
-        this.search.allowClientsFrom(hop, 'Dashboards through SSM port forwarding on a generator instance');
-      }
+      // Always on, unlike the generator fleet, which its schedule empties every evening.
+      this.dashboardsHop = new DashboardsHop(this, 'DashboardsHop', { vpc, subnets });
+      this.search.allowClientsFrom(
+        this.dashboardsHop.securityGroup,
+        'Dashboards through SSM port forwarding on the hop instance',
+      );
     }
     new GeneratorFleetScaling(this, 'GeneratorFleetScaling', {
       autoScalingGroup: this.generatorFleet.autoScalingGroup,
@@ -212,6 +217,13 @@ export class LogPipelineStack extends Stack {
         'DashboardsUserPoolId',
         this.search.dashboardsAuth.userPool.userPoolId,
         'Cognito user pool of the Dashboards logins (aws cognito-idp admin-create-user)',
+      );
+    }
+    if (this.dashboardsHop) {
+      out(
+        'DashboardsHopTag',
+        `${DASHBOARDS_HOP_TAG.key}=${DASHBOARDS_HOP_TAG.value}`,
+        'Tag of the instance to port-forward through to Dashboards (aws ssm start-session)',
       );
     }
     out('DatabaseSecretArn', this.database.secret.secretArn, 'Users database administrator credentials');

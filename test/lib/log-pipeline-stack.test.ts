@@ -112,6 +112,8 @@ describe('LogPipelineStack', () => {
       'DashboardsUrl',
       'DashboardsUserPoolId',
       'DatabaseSecretArn',
+      'DatabaseReaderSecretArn',
+      'DashboardsHopTag',
       'GeneratorDocumentName',
       'GeneratorTagKey',
       'GeneratorTagValue',
@@ -139,21 +141,27 @@ describe('LogPipelineStack', () => {
     expect(template.findOutputs('ConsumerServiceName')).toEqual({});
   });
 
-  it('admits the generator instances, the SSM port-forwarding hop to Dashboards, on the domain port', () => {
-    const generatorSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup')).find((id) =>
-      id.startsWith('GeneratorFleetSecurityGroup'),
-    );
-    const searchSg = Object.keys(template.findResources('AWS::EC2::SecurityGroup')).find((id) =>
-      id.startsWith('SearchDomainSecurityGroup'),
-    );
-    expect(generatorSg).toBeDefined();
+  it('admits the always-on hop, not the generator fleet its schedule empties, to Dashboards on the domain port', () => {
+    const groups = Object.keys(template.findResources('AWS::EC2::SecurityGroup'));
+    const hopSg = groups.find((id) => id.startsWith('DashboardsHopSecurityGroup'));
+    const generatorSg = groups.find((id) => id.startsWith('GeneratorFleetSecurityGroup'));
+    const searchSg = groups.find((id) => id.startsWith('SearchDomainSecurityGroup'));
+    expect(hopSg).toBeDefined();
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
       FromPort: 443,
       ToPort: 443,
       GroupId: { 'Fn::GetAtt': [searchSg, 'GroupId'] },
-      SourceSecurityGroupId: { 'Fn::GetAtt': [generatorSg, 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [hopSg, 'GroupId'] },
     });
+    const fromGenerator = template.findResources('AWS::EC2::SecurityGroupIngress', {
+      Properties: {
+        GroupId: { 'Fn::GetAtt': [searchSg, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [generatorSg, 'GroupId'] },
+      },
+    });
+    expect(fromGenerator).toEqual({});
+    template.hasOutput('DashboardsHopTag', { Value: 'log-pipeline:role=dashboards-hop' });
   });
 
   it('matches the reviewed template snapshot (asset hashes normalised)', async () => {
