@@ -1,14 +1,18 @@
 // kafkajs clients for MSK with IAM access control: TLS plus SASL/OAUTHBEARER, the token being a SigV4-signed
 // URL produced by aws-msk-iam-sasl-signer-js from the default credential chain (Lambda/Fargate/EC2 role).
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, type KafkaConfig, logLevel, type OauthbearerProviderResponse } from 'kafkajs';
+import { Kafka, type KafkaConfig, type logLevel, type OauthbearerProviderResponse } from 'kafkajs';
+import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../core/kafka-log.js';
+import { createLogger, type Logger } from '../core/logger.js';
 
 export interface MskKafkaOptions {
   readonly brokers: readonly string[];
   readonly region: string;
   readonly clientId: string;
-  /** @default - kafkajs default logger at WARN level */
+  /** @default - warnings and up */
   readonly logLevel?: logLevel;
+  /** Where kafkajs logs. @default - the process's logger */
+  readonly logger?: Logger;
 }
 
 /** Token generator, injectable so the provider can be tested without AWS credentials. */
@@ -36,7 +40,8 @@ export function mskKafkaConfig(options: MskKafkaOptions, generate?: AuthTokenGen
     brokers: [...options.brokers],
     ssl: true,
     sasl: { mechanism: 'oauthbearer', oauthBearerProvider: mskOauthBearerProvider(options.region, generate) },
-    logLevel: options.logLevel ?? logLevel.WARN,
+    logLevel: options.logLevel ?? KAFKA_LOG_LEVEL,
+    logCreator: kafkaLogCreator(options.logger ?? createLogger()),
   };
 }
 
