@@ -28,3 +28,25 @@ export class ConfigError extends PipelineError {}
 
 /** The bad index itself refused one document (HTTP 400): that record, and only it, cannot be stored. */
 export class DocumentRejectedError extends PermanentIndexError {}
+
+/** One dependency that never answered, and the last reason it gave. */
+export interface Unanswered {
+  readonly component: string;
+  readonly url: string;
+  readonly reason: string;
+}
+
+/**
+ * Dependencies (Kafka, the users database, OpenSearch) never answered while a process was starting: a wrong
+ * address or a stack that is not up, told apart from an outage after start, which is waited out instead.
+ */
+export class UnreachableError extends PipelineError {
+  constructor(
+    readonly unreachable: readonly Unanswered[],
+    fix: string,
+    options?: { cause?: unknown },
+  ) {
+    const each = unreachable.map((u) => `${u.component} at ${u.url} (${u.reason})`).join(', ');
+    super(`cannot reach ${each}: ${fix}`, options);
+  }
+}
