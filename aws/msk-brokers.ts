@@ -1,11 +1,11 @@
 // Resolves the IAM (SASL/IAM, port 9098) bootstrap brokers of an MSK cluster. Used by the Fargate consumer,
 // the topics custom resource and the operator commands, so no one hard-codes broker host names.
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import { PipelineError } from '../core/errors.js';
 
-export class BootstrapBrokersError extends Error {
+export class BootstrapBrokersError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'BootstrapBrokersError';
   }
 }
 

@@ -16,21 +16,36 @@ import {
   seedUsers,
 } from '../core/users-schema.js';
 import { createEventSource } from '../generator/events.js';
-import { numberOption, parseCliArgs, runCli } from '../local/cli.js';
-import { localEndpoints } from '../local/endpoints.js';
+import { createCommand, integer, nonEmpty, parseCommand, runCli, valueOption } from '../local/cli.js';
+import { endpointsHelp, localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
+import { startupTimeoutOption, waitForLocalStack } from '../local/startup.js';
 import { formatE2e, runE2eBench } from './e2e.js';
 
-const HELP = `Usage: npm run bench -- [--events <n>] [--stack] [--e2e [--runs <n>] [--latency-rate <n>] [--json <file>]]
-
-  --events <n>            events per run (default: 200000)
-  --stack                 also measure processBatch against the local stack (npm run stack:start first)
-  --e2e                   instead: npm run consume end to end against a raw _bulk client on the same
-                          documents, alternating, and produce -> searchable latency (local stack up)
-  --runs <n>              alternating runs of each with --e2e (default: 2)
-  --latency-rate <n>      events/s during the latency run (default: half the fastest consume run)
-  --latency-seconds <n>   length of the latency run (default: 30)
-  --json <file>           also write the --e2e figures to this file`;
+export function benchCommand() {
+  return createCommand(
+    'npm run bench --',
+    'Throughput and memory of the classifier in memory, and with --stack of processBatch against the local stack.',
+  )
+    .addOption(valueOption('--events <n>', 'events per run', integer(), 200_000))
+    .option('--stack', 'also measure processBatch against the local stack (npm run stack:start first)')
+    .option(
+      '--e2e',
+      'instead: npm run consume end to end against a raw _bulk client on the same documents, alternating, and produce -> searchable latency (local stack up)',
+    )
+    .addOption(valueOption('--runs <n>', 'alternating runs of each with --e2e', integer(), 2))
+    .addOption(
+      valueOption(
+        '--latency-rate <n>',
+        'events/s during the latency run (default: half the fastest consume run)',
+        integer(),
+      ),
+    )
+    .addOption(valueOption('--latency-seconds <n>', 'length of the latency run', integer(), 30))
+    .addOption(valueOption('--json <file>', 'also write the --e2e figures to this file', nonEmpty))
+    .addOption(startupTimeoutOption())
+    .addHelpText('after', endpointsHelp());
+}
 
 const fmt = new Intl.NumberFormat('en-US');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -73,7 +88,7 @@ function benchClassify(records: SourceRecord[]): void {
   const seconds = (performance.now() - start) / 1000;
   const heapAfter = process.memoryUsage().heapUsed;
   console.log(
-    `classify (in memory)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${records.length} events in ${seconds.toFixed(2)} s   heap +${mb(heapAfter - heapBefore)} holding ${fmt.format(docs.length)} documents   rss ${mb(process.memoryUsage().rss)}`,
+    `classify (in memory)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${fmt.format(records.length)} events in ${seconds.toFixed(2)} s   heap +${mb(heapAfter - heapBefore)} holding ${fmt.format(docs.length)} documents   rss ${mb(process.memoryUsage().rss)}`,
   );
 }
 
@@ -92,7 +107,7 @@ async function benchStack(records: SourceRecord[]): Promise<void> {
     }
     const seconds = (performance.now() - start) / 1000;
     console.log(
-      `processBatch (stack)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${records.length} events in ${seconds.toFixed(2)} s   users queries ${pipeline.users.queries}   rss ${mb(process.memoryUsage().rss)}`,
+      `processBatch (stack)   ${fmt.format(Math.round(records.length / seconds))} events/s   ${fmt.format(records.length)} events in ${seconds.toFixed(2)} s   users queries ${pipeline.users.queries}   rss ${mb(process.memoryUsage().rss)}`,
     );
   } finally {
     await pipeline.search.indices.delete({
@@ -106,41 +121,40 @@ async function benchStack(records: SourceRecord[]): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const values = parseCliArgs({
-    events: { type: 'string', default: '200000' },
-    stack: { type: 'boolean', default: false },
-    e2e: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '2' },
-    'latency-rate': { type: 'string' },
-    'latency-seconds': { type: 'string', default: '30' },
-    json: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+  const { options } = parseCommand<{
+    events: number;
+    stack?: boolean;
+    e2e?: boolean;
+    runs: number;
+    latencyRate?: number;
+    latencySeconds: number;
+    json?: string;
+    startupTimeout: number;
+  }>(benchCommand(), process.argv.slice(2));
+  const { events } = options;
+  // Before the minute of generating: a stack that is down is said at once.
+  if (options.stack === true || options.e2e === true) {
+    const needs =
+      options.e2e === true ? (['kafka', 'mysql', 'opensearch'] as const) : (['mysql', 'opensearch'] as const);
+    await waitForLocalStack([...needs], localEndpoints(), { timeoutMs: options.startupTimeout });
   }
-  const events = numberOption('events', values.events);
-  if (values.e2e) {
+  if (options.e2e === true) {
     const result = await runE2eBench({
       events,
-      runs: numberOption('runs', values.runs),
-      latencyRate:
-        values['latency-rate'] === undefined
-          ? undefined
-          : numberOption('latency-rate', values['latency-rate']),
-      latencySeconds: numberOption('latency-seconds', values['latency-seconds']),
+      runs: options.runs,
+      latencyRate: options.latencyRate,
+      latencySeconds: options.latencySeconds,
       log: (line) => console.error(line),
     });
     console.log(formatE2e(result));
     console.log(JSON.stringify(result));
-    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+    if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
     return 0;
   }
   console.log(`generating ${fmt.format(events)} events (10% bad, 15% suspicious)...`);
   const records = makeRecords(events);
   benchClassify(records);
-  if (values.stack) await benchStack(records);
+  if (options.stack === true) await benchStack(records);
   return 0;
 }
 

@@ -1,18 +1,19 @@
 // The generator's command line (`npm run produce`, or `node generator.mjs` once bundled for the EC2
 // fleet): parse options, optionally seed the users table, produce, print the ground truth.
-// Exit status: 0 done, 1 producing failed, 2 invalid options, 130 interrupted.
+// Exit status: 0 done, 1 producing failed (or Kafka never answered), 2 invalid options, 130 interrupted.
 import { createMskKafka } from '../aws/msk-iam.js';
+import { createLogger } from '../core/logger.js';
+import { formatCount, runCli } from '../local/cli.js';
 import { localEndpoints } from '../local/endpoints.js';
-import { type CliOptions, parseCliOptions, USAGE, UsageError } from './cli-options.js';
+import { waitForLocalStack } from '../local/startup.js';
+import { type CliOptions, parseCliOptions } from './cli-options.js';
 import { createProgressReporter, formatGroundTruth } from './cli-output.js';
 import { GeneratorError, type GroundTruth, runGenerator } from './run.js';
 
 function describeTarget(options: CliOptions, seed: string): string {
   const amount =
-    options.count === undefined
-      ? `for ${options.durationSeconds}s`
-      : `${options.count.toLocaleString('en-US')} events`;
-  const pace = options.rate > 0 ? `at ${options.rate} events/s` : 'as fast as possible';
+    options.count === undefined ? `for ${options.durationSeconds}s` : `${formatCount(options.count)} events`;
+  const pace = options.rate > 0 ? `at ${formatCount(options.rate)} events/s` : 'as fast as possible';
   return `producing ${amount} ${pace} to ${options.topic} on ${options.brokers.join(',')} (seed ${seed}, bad ${options.badRatio}, suspicious ${options.suspiciousRatio})`;
 }
 
@@ -22,29 +23,30 @@ function printTruth(truth: GroundTruth, json: boolean): void {
 }
 
 async function main(): Promise<number> {
-  let options: CliOptions;
-  try {
-    const local = localEndpoints();
-    options = parseCliOptions(process.argv.slice(2), {
-      brokers: local.brokers,
-      mysqlUrl: local.mysqlUrl,
-      ...(process.env.AWS_REGION === undefined ? {} : { region: process.env.AWS_REGION }),
-    });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\nRun with --help for the options.\n`);
-    return 2;
-  }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const local = localEndpoints();
+  const options = parseCliOptions(process.argv.slice(2), {
+    brokers: local.brokers,
+    mysqlUrl: local.mysqlUrl,
+    ...(process.env.AWS_REGION === undefined ? {} : { region: process.env.AWS_REGION }),
+  });
 
   // Without --seed a random one is used and printed, so any run can be repeated exactly.
   const seed = options.seed ?? String(Math.floor(Math.random() * 2 ** 31));
   const log = (line: string) => {
     if (!options.quiet) process.stderr.write(`${line}\n`);
   };
+  // One line naming what does not answer, instead of kafkajs's retries (MSK IAM needs its own client: skipped).
+  if (options.mskIamRegion === undefined) {
+    await waitForLocalStack(
+      options.mysqlUrl === undefined ? ['kafka'] : ['kafka', 'mysql'],
+      {
+        ...local,
+        brokers: [...options.brokers],
+        mysqlUrl: options.mysqlUrl ?? local.mysqlUrl,
+      },
+      { timeoutMs: options.startupTimeoutMs, logger: createLogger({ service: 'generator' }) },
+    );
+  }
   log(describeTarget(options, seed));
 
   const abort = new AbortController();
@@ -79,18 +81,20 @@ async function main(): Promise<number> {
               }),
             }),
         ...(options.mysqlUrl === undefined ? {} : { mysqlUrl: options.mysqlUrl }),
-        ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+        partitions: options.partitions,
         compression: options.compression,
         chunkSize: options.chunkSize,
         maxInFlight: options.maxInFlight,
       },
       {
         signal: abort.signal,
+        onTopicCreated: (partitions) =>
+          log(`topic ${options.topic} did not exist: created it with ${partitions} partitions`),
         onUsersSeeded: (accounts) =>
           log(
             accounts === null
               ? 'users table not seeded (no --seed-users / --mysql-url): it must already hold the accounts'
-              : `users table seeded with accounts 1..${accounts.toLocaleString('en-US')}`,
+              : `users table seeded with accounts 1..${formatCount(accounts)}`,
           ),
         ...(progress === undefined ? {} : { onProgress: (p) => progress.update(p) }),
       },
@@ -100,25 +104,13 @@ async function main(): Promise<number> {
     return truth.aborted ? 130 : 0;
   } catch (error) {
     progress?.finish();
-    if (error instanceof GeneratorError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      printTruth(error.groundTruth, options.json);
-      return 1;
-    }
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    // What was acknowledged before the failure is still exact: print it, then the one-line error.
+    if (error instanceof GeneratorError) printTruth(error.groundTruth, options.json);
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-main().then(
-  (status) => {
-    process.exitCode = status;
-  },
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli('produce', main);

@@ -2,10 +2,14 @@
 // events of each expected category the brokers accepted. The CLI, the demo and the EC2 fleet all call
 // this; it takes either broker addresses or a ready kafkajs client (e.g. one with MSK IAM auth).
 import type { ConnectionOptions } from 'node:tls';
-import { CompressionTypes, Kafka, logLevel, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import { CompressionTypes, Kafka, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
+import { redactUrl } from '../core/dependencies.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
+import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../core/kafka-log.js';
+import { createLogger } from '../core/logger.js';
 import { createIdempotentProducer } from '../core/producer.js';
+import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
 import {
   ensureUsersSchema,
   highestAccountId,
@@ -50,7 +54,10 @@ export interface GeneratorOptions {
   readonly kafka?: Kafka;
   /** When set, the users table is created and seeded with accounts 1..accounts before producing. */
   readonly mysqlUrl?: string;
-  /** When set, the topic is created with this many partitions if it does not exist. */
+  /**
+   * Partitions of the topic when it does not exist and is created.
+   * @default DEFAULT_TOPIC_PARTITIONS with `brokers`; with a ready `kafka` client, the topic is not created
+   */
   readonly partitions?: number;
   /** @default 'none' */
   readonly compression?: 'none' | 'gzip';
@@ -95,6 +102,8 @@ export interface GroundTruth {
 
 export interface RunHooks {
   readonly onProgress?: (progress: Progress) => void;
+  /** Called when the topic was missing and this run created it, with its partitions. */
+  readonly onTopicCreated?: (partitions: number) => void;
   /** Called once seeding is done or skipped, before the first event is produced. */
   readonly onUsersSeeded?: (accounts: number | null) => void;
   /** Stops producing; events already sent are awaited and counted. */
@@ -150,11 +159,6 @@ export class KafkaUnavailableError extends PipelineError {}
 /** The users table could not be created or seeded. */
 export class UsersSeedError extends PipelineError {}
 
-/** The URL without its password, fit for an error message. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-}
-
 export interface SeededUsers {
   /** Accounts 1..seeded were upserted. */
   readonly seeded: number;
@@ -181,17 +185,6 @@ export async function seedUsersTable(mysqlUrl: string, accounts: number): Promis
   }
 }
 
-async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // Resolves false (no error) when the topic already exists.
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
@@ -210,7 +203,8 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
       brokers: [...(options.brokers ?? [])],
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
       ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
-      logLevel: logLevel.WARN,
+      logLevel: KAFKA_LOG_LEVEL,
+      logCreator: kafkaLogCreator(createLogger({ service: 'generator' })),
     });
 
   const sourceOptions = {
@@ -238,9 +232,16 @@ export async function runGenerator(options: GeneratorOptions, hooks: RunHooks = 
   // does not count.
   const producer: Producer = createIdempotentProducer(kafka);
   try {
-    if (options.partitions !== undefined) await ensureTopic(kafka, topic, options.partitions);
+    // A ready client (MSK IAM, a test's) may have no admin rights: its topic is created only when asked.
+    const partitions =
+      options.partitions ?? (options.kafka === undefined ? DEFAULT_TOPIC_PARTITIONS : undefined);
+    if (partitions !== undefined && (await ensureTopic(kafka, topic, partitions))) {
+      hooks.onTopicCreated?.(partitions);
+    }
     await producer.connect();
   } catch (error) {
+    // A topic that is missing and may not be created says so itself.
+    if (error instanceof ConfigError) throw error;
     const where = options.brokers === undefined ? 'the given client' : options.brokers.join(',');
     const reason = error instanceof Error ? error.message : String(error);
     throw new KafkaUnavailableError(`cannot reach Kafka at ${where}: ${reason}`, { cause: error });

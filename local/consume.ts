@@ -11,77 +11,130 @@ import {
   hasCaughtUp,
   type PartitionOffset,
   parseResetTarget,
+  type ResetTarget,
   resetGroupOffsets,
 } from '../core/group-offsets.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
-import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
-import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
+import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
+import {
+  createCommand,
+  fallback,
+  formatCount,
+  indexPrefix,
+  integer,
+  nonEmpty,
+  parseCommand,
+  runCli,
+  topicName,
+  UsageError,
+  valueOption,
+} from './cli.js';
+import { DEFAULT_GROUP, DEFAULT_TOPIC, endpointsHelp, localEndpoints } from './endpoints.js';
 import { createLocalPipeline, prepareIndices } from './pipeline.js';
+import { startupTimeoutOption, waitForLocalStack } from './startup.js';
 
-const HELP = `Usage: npm run consume -- [options]
+interface ConsumeOptions extends Record<string, unknown> {
+  readonly topic: string;
+  readonly group: string;
+  readonly indexPrefix: string;
+  readonly fromLatest?: boolean;
+  readonly chunkSize: number;
+  readonly bulkMaxBytes: number;
+  readonly deadLetterTopic?: string;
+  readonly resetTo?: ResetTarget;
+  readonly untilCaughtUp?: boolean;
+  readonly redrive?: boolean;
+  readonly quiet?: boolean;
+  readonly startupTimeout: number;
+}
 
-Consumes the topic with a kafkajs consumer group, classifies every event and indexes it in OpenSearch.
-Offsets are committed only after the documents are indexed. Runs until Ctrl-C (or SIGTERM).
+function resetTarget(flag: string, raw: string): ResetTarget {
+  const target = parseResetTarget(raw);
+  if (target === undefined) {
+    throw new UsageError(`${flag} must be 'earliest' or an ISO-8601 time with a zone, got '${raw}'`);
+  }
+  return target;
+}
 
-Options:
-  --topic <name>          topic to consume (default: ${DEFAULT_TOPIC})
-  --group <id>            consumer group id (default: log-pipeline-local)
-  --index-prefix <p>      index prefix (default: ${DEFAULT_INDEX_PREFIX})
-  --from-latest           a new group starts at the end of the topic instead of replaying it
-  --chunk-size <n>        records per users query (default: 2000)
-  --bulk-max-bytes <n>    largest _bulk request body in bytes (default: ${DEFAULT_MAX_REQUEST_BYTES}, half of
-                          the 10 MiB a t3.medium.search domain accepts)
-  --dead-letter-topic <t> existing topic for records no index accepts (default: none, such a record
-                          stops the consumer with exit code 1)
-  --reset-to <when>       replay: first move the group (which must not be running) to 'earliest' or to an
-                          ISO-8601 time such as 2026-12-01T00:00:00Z; the records are indexed again in place
-  --until-caught-up       exit 0 once the group has reached the end offsets of the start (a batch run)
-  --redrive               the topic is a dead-letter topic: each record is indexed under the identity of
-                          the record it came from (run it after fixing what refused them)
-  --quiet                 no live status line
-  -h, --help              show this help
-
-Replay the whole topic after a users-table change: --reset-to earliest --until-caught-up
-Re-drive the dead-letter topic:  --topic ${DEFAULT_TOPIC}-dlq --group log-pipeline-redrive --redrive --until-caught-up
-Endpoints come from KAFKA_BROKERS, OPENSEARCH_URL and MYSQL_URL, or default to the local stack.`;
+export function consumeCommand() {
+  return createCommand(
+    'npm run consume --',
+    'Consumes the topic with a kafkajs consumer group, classifies every event and indexes it in OpenSearch. ' +
+      'Offsets are committed only after the documents are indexed. Runs until Ctrl-C (or SIGTERM). At start, ' +
+      'Kafka, MySQL and OpenSearch must answer within --startup-timeout (exit 1 naming the one that did not); ' +
+      'an outage after that is waited out. A missing topic is created.',
+  )
+    .addOption(valueOption('--topic <name>', 'topic to consume', topicName, DEFAULT_TOPIC))
+    .addOption(valueOption('--group <id>', 'consumer group id', nonEmpty, DEFAULT_GROUP))
+    .addOption(valueOption('--index-prefix <p>', 'index prefix', indexPrefix, DEFAULT_INDEX_PREFIX))
+    .option('--from-latest', 'a new group starts at the end of the topic instead of replaying it')
+    .addOption(valueOption('--chunk-size <n>', 'records per users query', integer(), 2000))
+    .addOption(
+      valueOption(
+        '--bulk-max-bytes <n>',
+        'largest _bulk request body in bytes (half of the 10 MiB a t3.medium.search domain accepts)',
+        integer({ min: 1024 * 1024 }),
+        DEFAULT_MAX_REQUEST_BYTES,
+      ),
+    )
+    .addOption(
+      fallback(
+        valueOption('--dead-letter-topic <t>', 'existing topic for records no index accepts', topicName),
+        'none: such a record stops the consumer with exit code 1',
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--reset-to <when>',
+        "replay: first move the group (which must not be running) to 'earliest' or to an ISO-8601 time such as " +
+          '2026-12-01T00:00:00Z; the records are indexed again in place',
+        resetTarget,
+      ),
+    )
+    .option(
+      '--until-caught-up',
+      'exit 0 once the group has reached the end offsets of the start (a batch run)',
+    )
+    .option(
+      '--redrive',
+      'the topic is a dead-letter topic: each record is indexed under the identity of the record it came from',
+    )
+    .addOption(startupTimeoutOption())
+    .option('--quiet', 'no live status line')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Replay the whole topic after a users-table change: --reset-to earliest --until-caught-up',
+        `Re-drive the dead-letter topic:  --topic ${DEFAULT_TOPIC}-dlq --group log-pipeline-redrive --redrive --until-caught-up`,
+        endpointsHelp(),
+      ].join('\n'),
+    );
+}
 
 async function main(): Promise<number> {
-  const values = parseCliArgs({
-    topic: { type: 'string', default: DEFAULT_TOPIC },
-    group: { type: 'string', default: 'log-pipeline-local' },
-    'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
-    'from-latest': { type: 'boolean', default: false },
-    'chunk-size': { type: 'string', default: '2000' },
-    'bulk-max-bytes': { type: 'string', default: String(DEFAULT_MAX_REQUEST_BYTES) },
-    'dead-letter-topic': { type: 'string' },
-    'reset-to': { type: 'string' },
-    'until-caught-up': { type: 'boolean', default: false },
-    redrive: { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const chunkSize = numberOption('chunk-size', values['chunk-size']);
-  const bulkMaxBytes = numberOption('bulk-max-bytes', values['bulk-max-bytes'], { min: 1024 * 1024 });
-  const resetTo = values['reset-to'] === undefined ? undefined : parseResetTarget(values['reset-to']);
-  if (values['reset-to'] !== undefined && resetTo === undefined) {
-    throw new UsageError(
-      `--reset-to must be 'earliest' or an ISO-8601 time with a zone, got '${values['reset-to']}'`,
-    );
-  }
+  const { options: values } = parseCommand<ConsumeOptions>(consumeCommand(), process.argv.slice(2));
+  const { chunkSize, bulkMaxBytes, resetTo } = values;
   const logger = createLogger({ service: 'consumer', group: values.group });
   const endpoints = localEndpoints();
+  // Bounded: a dependency that never answers is a wrong address or a stack that is down, not an outage.
+  await waitForLocalStack(['kafka', 'mysql', 'opensearch'], endpoints, {
+    timeoutMs: values.startupTimeout,
+    logger,
+  });
   const pipeline = createLocalPipeline({
     ...endpoints,
-    indexPrefix: values['index-prefix'],
+    indexPrefix: values.indexPrefix,
     logger,
     bulkMaxBytes,
   });
-  await prepareIndices(pipeline.search, values['index-prefix']);
+  await prepareIndices(pipeline.search, values.indexPrefix);
+  if (await ensureTopic(pipeline.kafka, values.topic, DEFAULT_TOPIC_PARTITIONS)) {
+    console.error(
+      `topic ${values.topic} did not exist: created it with ${DEFAULT_TOPIC_PARTITIONS} partitions`,
+    );
+  }
   const admin = pipeline.kafka.admin();
   await admin.connect();
   if (resetTo !== undefined) {
@@ -99,8 +152,8 @@ async function main(): Promise<number> {
   }
   // What "caught up" means is fixed at the start, so that producers still writing cannot keep a batch run going.
   let targets: PartitionOffset[] | undefined;
-  if (values['until-caught-up']) targets = await endOffsets(admin, values.topic);
-  const deadLetterTopic = values['dead-letter-topic'];
+  if (values.untilCaughtUp === true) targets = await endOffsets(admin, values.topic);
+  const deadLetterTopic = values.deadLetterTopic;
   const deadLetter =
     deadLetterTopic === undefined ? undefined : kafkaDeadLetter(pipeline.kafka, deadLetterTopic);
 
@@ -111,10 +164,10 @@ async function main(): Promise<number> {
     kafka: pipeline.kafka,
     groupId: values.group,
     topic: values.topic,
-    fromBeginning: !values['from-latest'],
+    fromBeginning: values.fromLatest !== true,
     chunkSize,
     process: pipeline.process,
-    toRecord: values.redrive ? deadLetteredRecord : toSourceRecord,
+    toRecord: values.redrive === true ? deadLetteredRecord : toSourceRecord,
     deadLetter: deadLetter?.sink,
     logger,
     onBatch: (summary) => {
@@ -124,12 +177,16 @@ async function main(): Promise<number> {
     },
   });
 
+  // The rate over the last interval, like monitor's: an average since the start would decay while idle.
+  let previous = { consumed: 0, at: started };
   const status = setInterval(async () => {
-    if (values.quiet) return;
-    const lag = await pipeline.lag(values.group, values.topic).catch(() => Number.NaN);
-    const rate = Math.round(consumed / ((Date.now() - started) / 1000));
+    if (values.quiet === true) return;
+    const lag = await pipeline.lag(values.group, values.topic).then(formatCount, () => 'n/a');
+    const now = Date.now();
+    const rate = Math.round(((consumed - previous.consumed) * 1000) / Math.max(1, now - previous.at));
+    previous = { consumed, at: now };
     console.error(
-      `consumed ${consumed.toLocaleString('en-US')} | good ${totals.good} suspicious ${totals.suspicious} bad ${totals.bad} | lag ${lag} | ${rate} ev/s`,
+      `consumed ${formatCount(consumed)} | good ${formatCount(totals.good)} suspicious ${formatCount(totals.suspicious)} bad ${formatCount(totals.bad)} | lag ${lag} | ${formatCount(rate)} ev/s`,
     );
   }, 2_000);
 
@@ -144,7 +201,7 @@ async function main(): Promise<number> {
           if (await hasCaughtUp(admin, values.group, values.topic, targets).catch(() => false)) {
             clearInterval(caughtUp);
             console.error(
-              `caught up: ${consumed.toLocaleString('en-US')} records (good ${totals.good}, suspicious ${totals.suspicious}, bad ${totals.bad}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+              `caught up: ${formatCount(consumed)} records (good ${formatCount(totals.good)}, suspicious ${formatCount(totals.suspicious)}, bad ${formatCount(totals.bad)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
             );
             shutdown();
           }

@@ -2,36 +2,96 @@
 // resets the demo topic and indices, seeds users, produces N events with every category while the
 // consumer classifies and indexes them, then compares expected and indexed counts. Exit 1 on any mismatch.
 import { runConsumer } from '../core/consumer.js';
-import { CATEGORIES, type Category, DEFAULT_INDEX_PREFIX } from '../core/documents.js';
+import { CATEGORIES, type Category } from '../core/documents.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { createEventSource } from '../generator/events.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
-import { numberOption, parseCliArgs, runCli } from './cli.js';
+import {
+  createCommand,
+  decimal,
+  formatCount,
+  indexPrefix,
+  integer,
+  nonEmpty,
+  parseCommand,
+  ratio,
+  runCli,
+  topicName,
+  UsageError,
+  valueOption,
+} from './cli.js';
 import { componentStatus } from './components/status.js';
 import { dashboardHint } from './dashboard/hint.js';
-import { DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
+import { DEFAULT_INDEX_PREFIX, DEFAULT_TOPIC, localEndpoints } from './endpoints.js';
 import { countIndexed, createLocalPipeline, prepareIndices, refreshIndices } from './pipeline.js';
 import { ensureStackUp, stopStack } from './stack.js';
 
-const HELP = `Usage: npm run demo -- [options]
+/** The demo's own names: it recreates them, so they must never be the consumer's (server-logs, logs-*). */
+export const DEMO_TOPIC = 'demo-logs';
+export const DEMO_INDEX_PREFIX = 'demo';
 
-Runs the pipeline end to end on the local stack (real Kafka, MariaDB, OpenSearch) and checks that every
-event was indexed in the category the generator intended.
+interface DemoOptions extends Record<string, unknown> {
+  readonly events: number;
+  readonly rate: number;
+  readonly badRatio: number;
+  readonly suspiciousRatio: number;
+  readonly partitions: number;
+  readonly seed: string;
+  readonly topic: string;
+  readonly indexPrefix: string;
+  readonly keepStack?: boolean;
+}
 
-Options:
-  --events <n>            events to generate (default: 100000)
-  --rate <n>              events per second, 0 = as fast as possible (default: 0)
-  --bad-ratio <r>         share of bad events (default: 0.1)
-  --suspicious-ratio <r>  share of suspicious events (default: 0.15)
-  --partitions <n>        partitions of the demo topic (default: 3)
-  --seed <s>              generator seed (default: demo)
-  --topic <name>          topic, recreated empty (default: ${DEFAULT_TOPIC})
-  --index-prefix <p>      index prefix, its indices are recreated (default: ${DEFAULT_INDEX_PREFIX})
-  --keep-stack            leave the stack running when the demo started it (it is always left up when it
-                          was already running)
-  -h, --help              show this help`;
+export function demoCommand() {
+  return createCommand(
+    'npm run demo --',
+    'Runs the pipeline end to end on the local stack (real Kafka, MariaDB, OpenSearch) and checks that every ' +
+      'event was indexed in the category the generator intended. It recreates its own topic and indices only ' +
+      `(never ${DEFAULT_TOPIC} or ${DEFAULT_INDEX_PREFIX}-*), and validates every option before touching anything.`,
+  )
+    .addOption(valueOption('--events <n>', 'events to generate', integer(), 100_000))
+    .addOption(valueOption('--rate <n>', 'events per second, 0 = as fast as possible', decimal(), 0))
+    .addOption(valueOption('--bad-ratio <r>', 'share of bad events', ratio, 0.1))
+    .addOption(valueOption('--suspicious-ratio <r>', 'share of suspicious events', ratio, 0.15))
+    .addOption(valueOption('--partitions <n>', 'partitions of the demo topic', integer(), 3))
+    .addOption(valueOption('--seed <s>', 'generator seed', nonEmpty, 'demo'))
+    .addOption(
+      valueOption(
+        '--topic <name>',
+        'the demo topic, recreated empty',
+        demoName('topic', topicName),
+        DEMO_TOPIC,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--index-prefix <p>',
+        'index prefix of the demo, its indices are recreated',
+        demoName('index prefix', indexPrefix),
+        DEMO_INDEX_PREFIX,
+      ),
+    )
+    .option(
+      '--keep-stack',
+      'leave the stack running when the demo started it (it is always left up when it was already running)',
+    );
+}
 
-const fmt = new Intl.NumberFormat('en-US');
+/** A name the demo may recreate: not the consumer's own (the demo deletes what it names). */
+function demoName(what: string, parse: (flag: string, raw: string) => string) {
+  return (flag: string, raw: string): string => {
+    const value = parse(flag, raw);
+    if (value === DEFAULT_TOPIC || value === DEFAULT_INDEX_PREFIX) {
+      throw new UsageError(
+        `${flag} '${raw}' is the consumer's ${what}: the demo deletes its own, so pick another`,
+      );
+    }
+    return value;
+  };
+}
+
+const fmt = { format: formatCount };
 
 async function resetDemoData(
   pipeline: ReturnType<typeof createLocalPipeline>,
@@ -86,33 +146,35 @@ function table(expected: Record<Category, number>, indexed: Record<Category, num
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** What a person can look at once the demo is over and the stack stays up. */
+function printStackKept(topic: string, prefix: string): void {
+  console.log(
+    [
+      '',
+      'the local stack is still running (npm run stack:stop stops it); to look at the demo data:',
+      `  npm run monitor -- --topic ${topic} --index-prefix ${prefix} --group log-pipeline-demo-${topic}`,
+      `  npm run stack:status -- --topic ${topic} --index-prefix ${prefix}`,
+      `  ${dashboardHint(prefix)}`,
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<number> {
-  const values = parseCliArgs({
-    events: { type: 'string', default: '100000' },
-    rate: { type: 'string', default: '0' },
-    'bad-ratio': { type: 'string', default: '0.1' },
-    'suspicious-ratio': { type: 'string', default: '0.15' },
-    partitions: { type: 'string', default: '3' },
-    seed: { type: 'string', default: 'demo' },
-    topic: { type: 'string', default: DEFAULT_TOPIC },
-    'index-prefix': { type: 'string', default: DEFAULT_INDEX_PREFIX },
-    'keep-stack': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+  // Everything is checked before the stack or any data is touched.
+  const { options } = parseCommand<DemoOptions>(demoCommand(), process.argv.slice(2));
+  const { events, rate, badRatio, suspiciousRatio, partitions, topic, seed } = options;
+  const prefix = options.indexPrefix;
+  if (badRatio + suspiciousRatio > 1 + 1e-9) {
+    throw new UsageError(
+      `--bad-ratio + --suspicious-ratio must be <= 1, got ${badRatio} + ${suspiciousRatio}`,
+    );
   }
-  const events = numberOption('events', values.events);
-  const rate = numberOption('rate', values.rate, { integer: false, min: 0 });
-  const badRatio = numberOption('bad-ratio', values['bad-ratio'], { integer: false, min: 0 });
-  const suspiciousRatio = numberOption('suspicious-ratio', values['suspicious-ratio'], {
-    integer: false,
-    min: 0,
-  });
-  const partitions = numberOption('partitions', values.partitions);
-  const { topic, seed } = values;
-  const prefix = values['index-prefix'];
+  // The generator's own checks, also before anything is touched.
+  try {
+    createEventSource({ seed, badRatio, suspiciousRatio, accounts: DEFAULT_SEEDED_ACCOUNTS });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const group = `log-pipeline-demo-${topic}`;
   const started = Date.now();
   const logger = createLogger({ service: 'demo' }, (process.env.LOG_LEVEL as 'warn') ?? 'warn');
@@ -203,11 +265,11 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     await pipeline.close();
-    if (startedHere && !values['keep-stack']) {
+    if (startedHere && options.keepStack !== true) {
       console.log('stopping the stack (started by this demo; --keep-stack keeps it)');
       await stopStack();
     } else {
-      console.log(dashboardHint(prefix));
+      printStackKept(topic, prefix);
     }
   }
 }

@@ -31,7 +31,11 @@ export const LOCAL_PORTS = {
 
 export const LOCAL_HOST = '127.0.0.1';
 export const DEFAULT_TOPIC = 'server-logs';
+/** The consumer group of `npm run consume`, which monitor and status report on. */
+export const DEFAULT_GROUP = 'log-pipeline-local';
 export { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
+
+import { redactUrl } from '../core/dependencies.js';
 export const LOCAL_DATABASE = 'logpipeline';
 
 export const DEFAULT_MYSQL_URL = `mysql://root@${LOCAL_HOST}:${LOCAL_PORTS.mariadb}/${LOCAL_DATABASE}`;
@@ -59,4 +63,19 @@ export function localEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpo
     ),
     mysqlUrl: env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
   };
+}
+
+/** The help's closing lines: where the commands connect, from LOCAL_PORTS and the environment. */
+export function endpointsHelp(env: NodeJS.ProcessEnv = process.env): string {
+  const now = localEndpoints(env);
+  const line = (name: string, value: string, fallback: string) =>
+    `  ${name.padEnd(15)} ${value}${env[name] === undefined ? '' : ` (from the environment; default ${fallback})`}`;
+  const local = localEndpoints({});
+  return [
+    '',
+    'Endpoints (the local stack unless set in the environment):',
+    line('KAFKA_BROKERS', now.brokers.join(','), local.brokers.join(',')),
+    line('OPENSEARCH_URL', now.opensearchUrl, local.opensearchUrl),
+    line('MYSQL_URL', redactUrl(now.mysqlUrl), local.mysqlUrl),
+  ].join('\n');
 }

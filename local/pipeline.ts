@@ -1,13 +1,17 @@
 // Wiring of the runtime core to the local stack: the same processBatch, users lookup and indexer the AWS
 // consumers use, with plain clients (PLAINTEXT Kafka, HTTP OpenSearch, a MariaDB URL).
 import { Client } from '@opensearch-project/opensearch';
-import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { type Admin, Kafka } from 'kafkajs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { CATEGORIES, type Category, emptyCounts, indexPattern } from '../core/documents.js';
 import { applyIndexTemplates } from '../core/index-templates.js';
 import { BulkIndexer } from '../core/indexer.js';
+import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../core/kafka-log.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { type BatchSummary, processBatch } from '../core/process-batch.js';
+
+export { ensureTopic } from '../core/topics.js';
+
 import type { SourceRecord } from '../core/source-record.js';
 import { MysqlUsersSource, UsersLookup } from '../core/users.js';
 
@@ -34,24 +38,17 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-/** kafkajs logs through our logger, warnings and up only: its info lines are connection chatter. */
+/** kafkajs logs through our logger (see core/kafka-log.ts). */
 export function createKafka(
   brokers: readonly string[],
   clientId: string,
   logger: Logger = createLogger(),
 ): Kafka {
-  const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers: [...brokers],
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }: LogEntry) => {
-        const { message, ...fields } = entry;
-        if (level <= logLevel.ERROR) log.error(message, fields);
-        else log.warn(message, fields);
-      },
+    logLevel: KAFKA_LOG_LEVEL,
+    logCreator: kafkaLogCreator(logger),
   });
 }
 
@@ -103,22 +100,6 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
 /** Local indices: the same templates as AWS, with 0 replicas so a single node stays green. */
 export async function prepareIndices(search: Client, prefix: string): Promise<void> {
   await applyIndexTemplates(search, prefix, { replicas: 0, refreshInterval: '1s' });
-}
-
-export async function ensureTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (!existing.includes(topic)) {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Documents per category, as searchable now (refresh first to include everything acknowledged). */

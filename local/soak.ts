@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { Kafka, logLevel } from 'kafkajs';
-import { numberOption, parseCliArgs, runCli, UsageError } from './cli.js';
+import { createCommand, decimal, integer, nonEmpty, parseCommand, runCli, valueOption } from './cli.js';
 import { LOGS_DIR } from './components/paths.js';
 import { createProgress } from './components/progress.js';
 import { localEndpoints } from './endpoints.js';
@@ -21,24 +21,41 @@ import { createSandbox, removeSandbox, sandboxNames } from './soak/sandbox.js';
 import { FAULT_KINDS, planFaults } from './soak/schedule.js';
 import { ensureStackUp } from './stack.js';
 
-const HELP = `Usage: npm run soak -- [options]
+interface SoakOptions extends Record<string, unknown> {
+  readonly minutes: number;
+  readonly rate: number;
+  readonly seed: string;
+  readonly keep?: boolean;
+  readonly json?: boolean;
+}
 
-A chaos soak: produces events at a steady rate while the consumer runs, and on a seeded schedule SIGKILLs
-and restarts Kafka, OpenSearch, MariaDB (each held down a few seconds) and the consumer process. Afterwards
-it checks that every acknowledged event is indexed once, in its expected category, and that the index holds
-one document per record of the topic. Exit 0 when every check holds, 1 otherwise.
-
-Options:
-  --minutes <n>      how long to produce (default: 10); faults of every kind need about 6
-  --rate <n>         events per second (default: 1000)
-  --seed <s>         seed of the events and of the fault schedule (default: soak)
-  --keep             leave the soak's topic, indices and database for inspection
-  --json             print the report as JSON
-  -h, --help         show this help
-
-Kafka is killed only while production is paused (the generator's producer is not idempotent), so the ground
-truth stays exact. The local stack is started if it is down and left running; progress goes to stderr, the
-consumer's log to ${LOGS_DIR}/soak-*-consumer.log.`;
+export function soakCommand() {
+  return createCommand(
+    'npm run soak --',
+    'A chaos soak: produces events at a steady rate while the consumer runs, and on a seeded schedule SIGKILLs ' +
+      'and restarts Kafka, OpenSearch, MariaDB (each held down a few seconds) and the consumer process. ' +
+      'Afterwards it checks that every acknowledged event is indexed once, in its expected category, and that ' +
+      'the index holds one document per record of the topic. Exit 0 when every check holds, 1 otherwise.',
+  )
+    .addOption(
+      valueOption(
+        '--minutes <n>',
+        'how long to produce; faults of every kind need about 6',
+        decimal({ min: 1 }),
+        10,
+      ),
+    )
+    .addOption(valueOption('--rate <n>', 'events per second', integer(), 1000))
+    .addOption(valueOption('--seed <s>', 'seed of the events and of the fault schedule', nonEmpty, 'soak'))
+    .option('--keep', "leave the soak's topic, indices and database for inspection")
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      '\nKafka is killed only while production is paused, so the ground truth stays exact. The local stack is ' +
+        "started if it is down and left running; progress goes to stderr, the consumer's log to " +
+        `${LOGS_DIR}/soak-*-consumer.log.`,
+    );
+}
 
 const PARTITIONS = 3;
 const ACCOUNTS = 1_000;
@@ -48,22 +65,8 @@ const SUSPICIOUS_RATIO = 0.15;
 const MIN_CATCH_UP_MS = 300_000;
 
 async function main(): Promise<number> {
-  const values = parseCliArgs({
-    minutes: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '1000' },
-    seed: { type: 'string', default: 'soak' },
-    keep: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const minutes = numberOption('minutes', values.minutes, { integer: false, min: 1 });
-  const rate = numberOption('rate', values.rate);
-  const seed = values.seed;
-  if (seed.trim() === '') throw new UsageError('--seed must not be empty');
+  const { options: values } = parseCommand<SoakOptions>(soakCommand(), process.argv.slice(2));
+  const { minutes, rate, seed } = values;
   const durationMs = Math.round(minutes * 60_000);
   const plan = planFaults(durationMs, seed);
 
@@ -178,7 +181,7 @@ async function main(): Promise<number> {
     );
     if (missing.length > 0)
       log(`soak: no ${missing.join(', ')} fault in this run (a longer --minutes has them all)`);
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    console.log(values.json === true ? JSON.stringify(report, null, 2) : formatReport(report));
     return report.verdict === 'pass' ? 0 : 1;
   } finally {
     if (consumerRunning) await consumer.stop();
@@ -186,7 +189,7 @@ async function main(): Promise<number> {
     await ensureStackUp({ quiet: true }).catch((error: unknown) =>
       log(`soak: could not bring the local stack back up: ${(error as Error).message}`),
     );
-    if (values.keep) {
+    if (values.keep === true) {
       log(
         `soak: kept topic ${sandbox.topic}, group ${sandbox.group}, indices ${sandbox.indexPrefix}-*, database ${sandbox.database}`,
       );

@@ -1,8 +1,7 @@
-// Shared plumbing of the operator commands: usage errors, number options, the stack's outputs, and a runner
-// that maps outcomes to exit codes (0 ok, 1 failure, 2 usage).
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+// What the operator commands share beyond the project's CLI convention (local/cli.ts): the deployed stack's
+// outputs, read from CloudFormation.
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { PipelineError } from '../core/errors.js';
 
 export const DEFAULT_STACK_NAME = 'LogPipelineStack';
 
@@ -23,42 +22,8 @@ export const STACK_OUTPUTS = {
   consumerServiceName: 'ConsumerServiceName',
 } as const;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export class StackOutputsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StackOutputsError';
-  }
-}
-
-export function numberOption(
-  name: string,
-  raw: string | undefined,
-  options: { min: number; max?: number; integer?: boolean },
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  const inRange = value >= options.min && (options.max === undefined || value <= options.max);
-  if (
-    raw.trim() === '' ||
-    !Number.isFinite(value) ||
-    !inRange ||
-    (options.integer && !Number.isInteger(value))
-  ) {
-    const range =
-      options.max === undefined ? `>= ${options.min}` : `between ${options.min} and ${options.max}`;
-    throw new UsageError(
-      `--${name} must be ${options.integer ? 'an integer' : 'a number'} ${range}, got '${raw}'`,
-    );
-  }
-  return value;
-}
+/** The stack's outputs could not be read, or lack one the command needs. */
+export class StackOutputsError extends PipelineError {}
 
 /** The part of CloudFormationClient we use: lets tests pass a fake. */
 export interface CloudFormationApi {
@@ -93,26 +58,4 @@ export function requireOutput(outputs: Record<string, string>, key: string, stac
     throw new StackOutputsError(`stack ${stackName} has no output ${key} (deployed from an older version?)`);
   }
   return value;
-}
-
-/** Runs a command's main and exits with its code; usage errors print the hint to use --help. */
-export function runCli(main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-        console.error(`${(error as Error).message}\n(see --help)`);
-        process.exit(2);
-      }
-      const cause = (error as Error).cause ? ` (${String((error as Error).cause)})` : '';
-      console.error(`error: ${(error as Error).message}${cause}`);
-      process.exit(1);
-    },
-  );
-}
-
-/** True when the module is the script node/tsx was started with (not when a test imports it). */
-export function isMain(moduleUrl: string): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && pathToFileURL(realpathSync(entry)).href === moduleUrl;
 }

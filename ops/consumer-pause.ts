@@ -15,6 +15,7 @@ import {
   UpdateEventSourceMappingCommand,
   type UpdateEventSourceMappingCommandOutput,
 } from '@aws-sdk/client-lambda';
+import { PipelineError } from '../core/errors.js';
 
 /** The part of LambdaClient we use. */
 export interface LambdaApi {
@@ -33,14 +34,13 @@ export interface EcsApi {
 }
 
 /** A failure of one component, in one line: what went wrong and what to do about it. */
-export class ReplayError extends Error {
+export class ReplayError extends PipelineError {
   constructor(
     readonly component: 'Stack' | 'MSK' | 'Kafka' | 'Lambda' | 'ECS',
     message: string,
     options?: { cause?: unknown },
   ) {
     super(`${component}: ${message}`, options);
-    this.name = 'ReplayError';
   }
 }
 

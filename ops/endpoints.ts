@@ -1,30 +1,32 @@
 // `npm run endpoints`: prints where the deployed pipeline lives: MSK bootstrap brokers, the OpenSearch endpoint,
 // the OpenSearch Dashboards URL and the CloudWatch dashboard, from the stack's outputs.
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { type KafkaApi, resolveIamBrokers } from '../aws/msk-brokers.js';
 import { normaliseEndpoint } from '../aws/opensearch-client.js';
 import {
-  type CloudFormationApi,
-  DEFAULT_STACK_NAME,
+  createCommand,
+  fallback,
   isMain,
-  readStackOutputs,
+  nonEmpty,
+  parseCommand,
   runCli,
-  STACK_OUTPUTS,
-} from './cli.js';
+  valueOption,
+} from '../local/cli.js';
+import { type CloudFormationApi, DEFAULT_STACK_NAME, readStackOutputs, STACK_OUTPUTS } from './cli.js';
 
-export const HELP = `Usage: npm run endpoints -- [options]
-
-Prints the deployed pipeline's endpoints from the outputs of the CloudFormation stack.
-
-Options:
-  --stack <name>      stack name (default: ${DEFAULT_STACK_NAME})
-  --region <region>   AWS region (default: from the AWS environment/profile)
-  --json              print one JSON object instead of text
-  -h, --help          show this help
-
-Credentials come from the default AWS chain (env, profile, SSO).`;
+export function endpointsCommand() {
+  return createCommand(
+    'npm run endpoints --',
+    "Prints the deployed pipeline's endpoints from the outputs of the CloudFormation stack. Credentials come " +
+      'from the default AWS chain (env, profile, SSO).',
+  )
+    .addOption(valueOption('--stack <name>', 'stack name', nonEmpty, DEFAULT_STACK_NAME))
+    .addOption(
+      fallback(valueOption('--region <region>', 'AWS region', nonEmpty), 'from the AWS environment/profile'),
+    )
+    .option('--json', 'print one JSON object instead of text');
+}
 
 export interface Endpoints {
   readonly clusterArn?: string;
@@ -59,31 +61,16 @@ export function formatEndpoints(e: Endpoints): string {
   ].join('\n');
 }
 
-export function parseEndpointsArgs(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      region: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  return {
-    stack: values.stack as string,
-    region: values.region,
-    json: values.json as boolean,
-    help: values.help as boolean,
-  };
+export function parseEndpointsArgs(argv: readonly string[]) {
+  const { options } = parseCommand<{ stack: string; region?: string; json?: boolean }>(
+    endpointsCommand(),
+    argv,
+  );
+  return { stack: options.stack, region: options.region, json: options.json === true };
 }
 
 async function main(): Promise<number> {
   const args = parseEndpointsArgs(process.argv.slice(2));
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
   const cfn = new CloudFormationClient({ region: args.region }) as unknown as CloudFormationApi;
   const base = endpointsFromOutputs(await readStackOutputs(args.stack, cfn));
   const bootstrapBrokers =
@@ -98,4 +85,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (isMain(import.meta.url)) runCli(main);
+if (isMain(import.meta.url)) runCli('endpoints', main);

@@ -7,6 +7,7 @@ import {
   ListCommandInvocationsCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { PipelineError } from '../core/errors.js';
 
 /** The part of SSMClient we use. */
 export interface SsmApi {
@@ -20,10 +21,9 @@ export interface SsmApi {
   ): Promise<{ CommandInvocations?: CommandInvocation[]; NextToken?: string }>;
 }
 
-export class FleetError extends Error {
+export class FleetError extends PipelineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'FleetError';
   }
 }
 

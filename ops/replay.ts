@@ -4,7 +4,6 @@
 // consumer, resets the group, and resumes the consumer whatever happened in between. Documents are overwritten
 // in place (their ids are the records' identities), so a replay re-indexes rather than duplicates.
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { KafkaClient } from '@aws-sdk/client-kafka';
@@ -19,16 +18,23 @@ import {
   targetOffsets,
 } from '../core/group-offsets.js';
 import {
+  createCommand,
+  fallback,
+  integer,
+  isMain,
+  nonEmpty,
+  parseCommand,
+  runCli,
+  UsageError,
+  valueOption,
+} from '../local/cli.js';
+import {
   type CloudFormationApi,
   DEFAULT_STACK_NAME,
-  isMain,
-  numberOption,
   readStackOutputs,
   requireOutput,
-  runCli,
   STACK_OUTPUTS,
   StackOutputsError,
-  UsageError,
 } from './cli.js';
 import {
   type EcsApi,
@@ -40,30 +46,57 @@ import {
   type Waiting,
 } from './consumer-pause.js';
 
-export const HELP = `Usage: npm run ops:replay -- --reset-to earliest|<ISO-8601 time> [options]
+export function replayCommand() {
+  return createCommand(
+    'npm run ops:replay --',
+    'Replays the topic into the deployed pipeline: pauses the consumer (disables the Lambda event source ' +
+      'mapping, or scales the Fargate service to 0), moves the consumer group offsets, and resumes the consumer, ' +
+      'also when the reset fails. Each record is indexed again under its own document id, so documents are ' +
+      'overwritten in place.',
+  )
+    .addOption(
+      valueOption(
+        '--reset-to <when>',
+        "'earliest' (the first retained record) or an ISO-8601 time with a zone, such as 2026-12-01T00:00:00Z " +
+          '(the first record at or after it); required',
+        resetTarget,
+      ),
+    )
+    .addOption(valueOption('--stack <name>', 'stack to read the consumer from', nonEmpty, DEFAULT_STACK_NAME))
+    .addOption(
+      fallback(
+        valueOption('--region <region>', 'AWS region of the stack', nonEmpty),
+        'from the AWS environment/profile',
+      ),
+    )
+    .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .addOption(
+      valueOption(
+        '--wait <seconds>',
+        'give up waiting for the consumer to stop, or the group to empty, after this long',
+        integer(),
+        600,
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nRun it from a host that reaches the MSK brokers (inside the stack VPC, admitted by the cluster security ' +
+        'group), with credentials that may pause the consumer and read and alter the consumer group (MSK IAM).',
+    );
+}
 
-Replays the topic into the deployed pipeline: pauses the consumer (disables the Lambda event source mapping, or
-scales the Fargate service to 0), moves the consumer group's offsets, and resumes the consumer, also when the
-reset fails. Each record is indexed again under its own document id, so documents are overwritten in place.
-
-Options:
-  --reset-to <when>      'earliest' (the first retained record) or an ISO-8601 time with a zone, such as
-                         2026-12-01T00:00:00Z (the first record at or after it)
-  --stack <name>         stack to read the consumer from (default: ${DEFAULT_STACK_NAME})
-  --region <region>      AWS region of the stack (default: from the AWS environment/profile)
-  --yes                  do not ask for confirmation (required when stdin is not a terminal)
-  --wait <seconds>       give up waiting for the consumer to stop, or the group to empty, after this long
-                         (default: 600)
-  -h, --help             show this help
-
-Run it from a host that reaches the MSK brokers (inside the stack's VPC, admitted by the cluster's security
-group), with credentials that may pause the consumer and read and alter the consumer group (MSK IAM).`;
+function resetTarget(flag: string, raw: string): ResetTarget {
+  const target = parseResetTarget(raw);
+  if (target === undefined) {
+    throw new UsageError(`${flag} must be 'earliest' or an ISO-8601 time with a zone, got '${raw}'`);
+  }
+  return target;
+}
 
 const STEPS = 5;
 const POLL_MS = 5_000;
 
 export interface ReplayArgs {
-  readonly help: boolean;
   readonly resetTo: ResetTarget;
   readonly stackName: string;
   readonly region?: string;
@@ -71,40 +104,25 @@ export interface ReplayArgs {
   readonly waitSeconds: number;
 }
 
-export function parseReplayArgs(argv: string[]): ReplayArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      'reset-to': { type: 'string' },
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      region: { type: 'string' },
-      yes: { type: 'boolean', default: false },
-      wait: { type: 'string', default: '600' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const help = values.help as boolean;
-  const raw = values['reset-to'];
-  const resetTo = raw === undefined ? undefined : parseResetTarget(raw);
-  if (!help && raw === undefined) {
+export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
+  const { options } = parseCommand<{
+    resetTo?: ResetTarget;
+    stack: string;
+    region?: string;
+    yes?: boolean;
+    wait: number;
+  }>(replayCommand(), argv);
+  if (options.resetTo === undefined) {
     throw new UsageError(
       "--reset-to is required: 'earliest' or an ISO-8601 time such as 2026-12-01T00:00:00Z",
     );
   }
-  if (raw !== undefined && resetTo === undefined) {
-    throw new UsageError(`--reset-to must be 'earliest' or an ISO-8601 time with a zone, got '${raw}'`);
-  }
-  if (values.stack === '') throw new UsageError('--stack must not be empty');
   return {
-    help,
-    resetTo: resetTo ?? 'earliest',
-    stackName: values.stack as string,
-    region: values.region,
-    yes: values.yes as boolean,
-    waitSeconds: numberOption('wait', values.wait, { min: 1, integer: true }) as number,
+    resetTo: options.resetTo,
+    stackName: options.stack,
+    region: options.region,
+    yes: options.yes === true,
+    waitSeconds: options.wait,
   };
 }
 
@@ -480,10 +498,6 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 
 async function main(): Promise<number> {
   const args = parseReplayArgs(process.argv.slice(2));
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
   const region = args.region;
   return runReplay(args, {
     cloudFormation: new CloudFormationClient({ region }) as unknown as CloudFormationApi,
@@ -501,4 +515,4 @@ async function main(): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) runCli(main);
+if (isMain(import.meta.url)) runCli('ops:replay', main);

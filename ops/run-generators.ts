@@ -1,47 +1,88 @@
 // `npm run fleet:run`: runs the event generator on every instance of the generator fleet through SSM Run
 // Command, waits for the runs to finish and prints each instance's status. Exits 1 if any instance failed.
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
-  type CloudFormationApi,
-  DEFAULT_STACK_NAME,
+  createCommand,
+  fallback,
+  integer,
   isMain,
-  numberOption,
-  readStackOutputs,
+  nonEmpty,
+  parseCommand,
+  ratio,
   runCli,
-  STACK_OUTPUTS,
   UsageError,
-} from './cli.js';
+  valueOption,
+} from '../local/cli.js';
+import { type CloudFormationApi, DEFAULT_STACK_NAME, readStackOutputs, STACK_OUTPUTS } from './cli.js';
 import { type FleetRunOptions, type FleetStatus, runFleet, type SsmApi } from './fleet.js';
 
 export const DEFAULT_TAG = 'log-pipeline:role=generator';
 
-export const HELP = `Usage: npm run fleet:run -- [options]
+export function fleetCommand() {
+  return createCommand(
+    'npm run fleet:run --',
+    "Sends the stack's generator SSM document (its $LATEST version, the one the stack deployed) to every online " +
+      'instance of the generator fleet (found by tag), ' +
+      'waits until each run ends and prints per-instance status. Exits 1 if any instance did not succeed. ' +
+      'Credentials come from the default AWS chain (env, profile, SSO).',
+  )
+    .addOption(
+      valueOption(
+        '--rate <n>',
+        'events per second per instance; 0 = as fast as possible',
+        integer({ min: 0, max: 999_999 }),
+        500,
+      ),
+    )
+    .addOption(
+      valueOption('--duration <seconds>', 'how long each instance produces', integer({ max: 99_999 }), 300),
+    )
+    .addOption(
+      fallback(valueOption('--bad-ratio <0..1>', 'share of malformed events', ratio), "the document's, 0.05"),
+    )
+    .addOption(
+      fallback(
+        valueOption('--suspicious-ratio <0..1>', 'share of suspicious events', ratio),
+        "the document's, 0.05",
+      ),
+    )
+    .addOption(
+      fallback(valueOption('--topic <name>', 'Kafka topic', fleetTopic), "the document's, server-logs"),
+    )
+    .addOption(
+      fallback(
+        valueOption('--tag <key=value>', 'fleet tag', (_flag, raw) => parseTag(raw)),
+        `the stack's GeneratorTagKey/Value outputs, else ${DEFAULT_TAG}`,
+      ),
+    )
+    .addOption(
+      fallback(
+        valueOption('--document <name>', 'SSM document', nonEmpty),
+        "the stack's GeneratorDocumentName output; required with --no-stack",
+      ),
+    )
+    .addOption(valueOption('--stack <name>', 'stack to read the defaults from', nonEmpty, DEFAULT_STACK_NAME))
+    .option('--no-stack', 'do not read the stack outputs')
+    .addOption(
+      fallback(valueOption('--region <region>', 'AWS region', nonEmpty), 'from the AWS environment/profile'),
+    )
+    .addOption(
+      fallback(
+        valueOption('--wait <seconds>', 'give up waiting after this long', integer()),
+        'duration + 600',
+      ),
+    )
+    .addOption(valueOption('--poll <seconds>', 'seconds between status checks', integer(), 10));
+}
 
-Sends the stack's generator SSM document (its $LATEST version, the one the stack deployed) to every online
-instance of the generator fleet (found by tag), waits until each run ends and prints per-instance status.
-Exits 1 if any instance did not succeed.
-
-Options:
-  --rate <n>               events per second per instance (default: 500; 0 = as fast as possible)
-  --duration <seconds>     how long each instance produces (default: 300)
-  --bad-ratio <0..1>       share of malformed events (default: the document's, 0.05)
-  --suspicious-ratio <0..1> share of suspicious events (default: the document's, 0.05)
-  --topic <name>           Kafka topic (default: the document's, server-logs)
-  --tag <key=value>        fleet tag (default: the stack's GeneratorTagKey/Value outputs, else ${DEFAULT_TAG})
-  --document <name>        SSM document (default: the stack's GeneratorDocumentName output; required with --no-stack)
-  --stack <name>           stack to read the defaults from (default: ${DEFAULT_STACK_NAME}; --no-stack to skip)
-  --no-stack               do not read the stack outputs
-  --region <region>        AWS region (default: from the AWS environment/profile)
-  --wait <seconds>         give up waiting after this long (default: duration + 600)
-  --poll <seconds>         seconds between status checks (default: 10)
-  -h, --help               show this help
-
-Credentials come from the default AWS chain (env, profile, SSO).`;
+function fleetTopic(flag: string, raw: string): string {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(raw))
+    throw new UsageError(`${flag} '${raw}' is not a legal Kafka topic name`);
+  return raw;
+}
 
 export interface FleetArgs {
-  readonly help: boolean;
   readonly stack?: string;
   readonly region?: string;
   readonly documentName?: string;
@@ -57,51 +98,40 @@ export function parseTag(raw: string): { key: string; value: string } {
   return { key: raw.slice(0, at), value: raw.slice(at + 1) };
 }
 
-export function parseFleetArgs(argv: string[]): FleetArgs {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      rate: { type: 'string', default: '500' },
-      duration: { type: 'string', default: '300' },
-      'bad-ratio': { type: 'string' },
-      'suspicious-ratio': { type: 'string' },
-      topic: { type: 'string' },
-      tag: { type: 'string' },
-      document: { type: 'string' },
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      'no-stack': { type: 'boolean', default: false },
-      region: { type: 'string' },
-      wait: { type: 'string' },
-      poll: { type: 'string', default: '10' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const rate = numberOption('rate', values.rate, { min: 0, max: 999_999, integer: true }) as number;
-  const duration = numberOption('duration', values.duration, {
-    min: 1,
-    max: 99_999,
-    integer: true,
-  }) as number;
-  const badRatio = numberOption('bad-ratio', values['bad-ratio'], { min: 0, max: 1 });
-  const suspiciousRatio = numberOption('suspicious-ratio', values['suspicious-ratio'], { min: 0, max: 1 });
+export function parseFleetArgs(argv: readonly string[]): FleetArgs {
+  const { options } = parseCommand<{
+    rate: number;
+    duration: number;
+    badRatio?: number;
+    suspiciousRatio?: number;
+    topic?: string;
+    tag?: { key: string; value: string };
+    document?: string;
+    stack: string | false;
+    region?: string;
+    wait?: number;
+    poll: number;
+  }>(fleetCommand(), argv);
+  const { badRatio, suspiciousRatio } = options;
   if ((badRatio ?? 0) + (suspiciousRatio ?? 0) > 1) {
     throw new UsageError(
       `--bad-ratio + --suspicious-ratio must not exceed 1, got ${(badRatio ?? 0) + (suspiciousRatio ?? 0)}`,
     );
   }
-  if (values.topic !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(values.topic)) {
-    throw new UsageError(`--topic '${values.topic}' is not a legal Kafka topic name`);
-  }
   return {
-    help: values.help as boolean,
-    stack: values['no-stack'] ? undefined : values.stack,
-    region: values.region,
-    documentName: values.document,
-    tag: values.tag === undefined ? undefined : parseTag(values.tag),
-    parameters: { rate, duration, badRatio, suspiciousRatio, topic: values.topic },
-    waitTimeoutSeconds: numberOption('wait', values.wait, { min: 1, integer: true }) ?? duration + 600,
-    pollSeconds: numberOption('poll', values.poll, { min: 1, integer: true }) as number,
+    stack: options.stack === false ? undefined : options.stack,
+    region: options.region,
+    documentName: options.document,
+    tag: options.tag,
+    parameters: {
+      rate: options.rate,
+      duration: options.duration,
+      badRatio,
+      suspiciousRatio,
+      topic: options.topic,
+    },
+    waitTimeoutSeconds: options.wait ?? options.duration + 600,
+    pollSeconds: options.poll,
   };
 }
 
@@ -142,10 +172,6 @@ export function formatStatus(status: FleetStatus): string {
 
 async function main(): Promise<number> {
   const args = parseFleetArgs(process.argv.slice(2));
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
   const outputs =
     args.stack === undefined
       ? {}
@@ -182,4 +208,4 @@ async function main(): Promise<number> {
   return status.failed === 0 ? 0 : 1;
 }
 
-if (isMain(import.meta.url)) runCli(main);
+if (isMain(import.meta.url)) runCli('fleet:run', main);

@@ -3,6 +3,7 @@
 // that is down is reported as such; the sections that need it are left empty.
 import { Kafka, logLevel } from 'kafkajs';
 import { CATEGORIES, type Category, categoryAlias } from '../../core/documents.js';
+import { formatCount } from '../cli.js';
 import { DEFAULT_INDEX_PREFIX, localEndpoints } from '../endpoints.js';
 import { lagOf } from '../pipeline.js';
 import { STACK_COMPONENTS } from './lifecycle.js';
@@ -171,16 +172,17 @@ export function formatStatus(status: StackStatus): string {
   for (const t of status.topics) {
     const parts = t.partitions.map((p) => `${p.partition}:${p.high}`).join(' ');
     lines.push(
-      `  ${t.topic.padEnd(30)} ${String(t.partitions.length).padStart(2)} partitions, ${t.endOffsets} records  [${parts}]`,
+      `  ${t.topic.padEnd(30)} ${String(t.partitions.length).padStart(2)} partitions, ${formatCount(BigInt(t.endOffsets))} records  [${parts}]`,
     );
   }
   lines.push('', 'Consumer groups (lag = end offset - committed)');
   if (status.groups.length === 0) lines.push('  (none)');
-  for (const g of status.groups) lines.push(`  ${g.groupId.padEnd(30)} ${g.topic.padEnd(30)} lag ${g.lag}`);
+  for (const g of status.groups)
+    lines.push(`  ${g.groupId.padEnd(30)} ${g.topic.padEnd(30)} lag ${formatCount(BigInt(g.lag))}`);
   lines.push('', `Documents (${status.indices.prefix}-<category>-*)`);
   for (const category of CATEGORIES) {
     const count = status.indices.counts[category];
-    lines.push(`  ${category.padEnd(11)} ${count === undefined ? '-' : count}`);
+    lines.push(`  ${category.padEnd(11)} ${count === undefined ? '-' : formatCount(count)}`);
   }
   if (status.errors.length > 0) lines.push('', 'Errors', ...status.errors.map((e) => `  ${e}`));
   return lines.join('\n');

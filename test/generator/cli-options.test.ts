@@ -1,30 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../../core/users-schema.js';
 import { type CliDefaults, parseCliOptions, UsageError } from '../../generator/cli-options.js';
+import { HelpShown } from '../../local/cli.js';
 
 const DEFAULTS: CliDefaults = {
-  brokers: ['127.0.0.1:19092'],
-  mysqlUrl: 'mysql://root@127.0.0.1:13306/logpipeline',
+  brokers: ['broker.test:9092'],
+  mysqlUrl: 'mysql://root@db.test:3306/logpipeline',
 };
 
 const parse = (...argv: string[]) => parseCliOptions(argv, DEFAULTS);
 
 describe('parseCliOptions', () => {
-  it('uses the documented defaults and does not seed users unless asked', () => {
+  it('uses the documented defaults, seeding the users table of the local stack', () => {
     const options = parse();
     expect(options).toMatchObject({
-      help: false,
-      brokers: ['127.0.0.1:19092'],
+      brokers: ['broker.test:9092'],
+      brokersGiven: false,
       topic: 'server-logs',
       count: 10_000,
       rate: 0,
       badRatio: 0.1,
       suspiciousRatio: 0.1,
       accounts: DEFAULT_SEEDED_ACCOUNTS,
+      partitions: 3,
       compression: 'none',
+      startupTimeoutMs: 30_000,
       json: false,
     });
-    expect(options.mysqlUrl).toBeUndefined();
+    expect(options.mysqlUrl).toBe(DEFAULTS.mysqlUrl);
     expect(options.seed).toBeUndefined();
     expect(options.mskIamRegion).toBeUndefined();
   });
@@ -69,6 +72,13 @@ describe('parseCliOptions', () => {
     expect(options.count).toBeUndefined();
   });
 
+  it('seeds no users table with --no-seed-users or other brokers, unless asked', () => {
+    expect(parse('--no-seed-users').mysqlUrl).toBeUndefined();
+    expect(parse('--brokers', 'b:9092').mysqlUrl).toBeUndefined();
+    expect(parse('--msk-iam', '--region', 'eu-west-1', '--brokers', 'b-1:9098').mysqlUrl).toBeUndefined();
+    expect(parse('--brokers', 'b:9092', '--seed-users').mysqlUrl).toBe(DEFAULTS.mysqlUrl);
+  });
+
   it('seeds the local database with --seed-users and a given one with --mysql-url', () => {
     expect(parse('--seed-users').mysqlUrl).toBe(DEFAULTS.mysqlUrl);
     expect(parse('--mysql-url', 'mysql://u:p@db:3306/x').mysqlUrl).toBe('mysql://u:p@db:3306/x');
@@ -85,35 +95,36 @@ describe('parseCliOptions', () => {
     expect(fromEnv.mskIamRegion).toBe('us-east-2');
   });
 
-  it('returns help without validating anything else', () => {
-    expect(parse('--help', '--count', 'nope').help).toBe(true);
-    expect(parse('-h').help).toBe(true);
+  it('shows the help without validating anything else', () => {
+    expect(() => parse('--help', '--count', 'nope')).toThrow(HelpShown);
+    expect(() => parse('-h')).toThrow(HelpShown);
   });
 
   it.each([
     [['--count', '0'], /--count must be an integer >= 1, got '0'/],
     [['--count', '1.5'], /--count must be an integer/],
-    [['--count', 'ten'], /--count must be a number, got 'ten'/],
+    [['--count', 'ten'], /--count must be an integer >= 1, got 'ten'/],
     [['--count', '5', '--duration', '5'], /either --count or --duration/],
     [['--duration', '0'], /--duration must be a number of seconds > 0/],
-    [['--rate=-1'], /--rate must be >= 0/],
-    [['--bad-ratio', '1.2'], /--bad-ratio must be between 0 and 1, got '1.2'/],
+    [['--rate=-1'], /--rate must be a number >= 0, got '-1'/],
+    [['--bad-ratio', '1.2'], /--bad-ratio must be a number between 0 and 1, got '1.2'/],
     [['--suspicious-ratio', ''], /--suspicious-ratio must be a number/],
     [['--bad-ratio', '0.7', '--suspicious-ratio', '0.4'], /must be <= 1/],
-    [['--accounts', '0'], /--accounts must be an integer >= 1/],
-    [['--accounts', '10000001'], /--accounts must be at most 10000000, got '10000001'/],
+    [['--accounts', '0'], /--accounts must be an integer between 1 and 10000000, got '0'/],
+    [['--accounts', '10000001'], /--accounts must be an integer between 1 and 10000000, got '10000001'/],
     [['--brokers', 'localhost'], /--brokers entries must be host:port, got 'localhost'/],
     [['--brokers', ','], /--brokers must list at least one host:port/],
     [['--topic', 'bad topic'], /--topic must be 1-249 characters/],
-    [['--compression', 'zstd'], /--compression must be none or gzip/],
+    [['--compression', 'zstd'], /argument 'zstd' is invalid\. Allowed choices are none, gzip/],
     [['--msk-iam', '--brokers', 'b:9098'], /--msk-iam needs --region/],
     [['--msk-iam', '--region', 'eu-west-1'], /--msk-iam needs --brokers/],
     [['--region', 'eu-west-1'], /--region is only used with --msk-iam/],
     [['--mysql-url', 'postgres://x'], /--mysql-url must be a mysql:\/\/ URL/],
-    [['--seed', ' '], /--seed must not be empty/],
-    [['--bogus'], /Unknown option '--bogus'/],
-    [['--count'], /--count/],
-    [['extra'], /positional/],
+    [['--seed', ' '], /--seed must be non-empty, got ' '/],
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--count'], /option '--count <n>' argument missing/],
+    [['--startup-timeout', 'soon'], /--startup-timeout must be a duration/],
+    [['extra'], /too many arguments/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parse(...argv)).toThrow(UsageError);
     expect(() => parse(...argv)).toThrow(message);

@@ -245,7 +245,7 @@ describe('runGenerator on the local stack', () => {
     it('exits 2 with a message naming the option on invalid input', () => {
       const result = cli('--bad-ratio', '2');
       expect(result.status).toBe(2);
-      expect(result.stderr).toContain("--bad-ratio must be between 0 and 1, got '2'");
+      expect(result.stderr).toContain("--bad-ratio must be a number between 0 and 1, got '2'");
     });
 
     it('prints its help', () => {

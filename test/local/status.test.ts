@@ -93,4 +93,22 @@ describe('stack status --json', () => {
     expect(status.indices).toEqual({ prefix, counts: { good: 2, suspicious: 0, bad: 1 } });
     expect(status.errors).toEqual([]);
   });
+
+  it('exits 1 and names the component that is down, so it serves as a health check', async () => {
+    // An external MariaDB (MYSQL_URL) on a port where nothing listens is down; the rest is up.
+    const run = execFileAsync(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      ['local/stack.ts', 'status', '--topic', topic, '--index-prefix', prefix],
+      { cwd: root, env: { ...process.env, MYSQL_URL: 'mysql://root@127.0.0.1:1/none' } },
+    );
+    const failure = (await run.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number; stderr?: string; stdout?: string } | undefined;
+    expect(failure?.code).toBe(1);
+    expect(failure?.stdout).toMatch(/mariadb\s+down/);
+    expect(failure?.stderr?.trim()).toBe(
+      'stack:status: down: mariadb (start the local stack with `npm run stack:start`, or fix MYSQL_URL)',
+    );
+  });
 });

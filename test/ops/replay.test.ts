@@ -9,7 +9,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KafkaApi } from '../../aws/msk-brokers.js';
-import { type CloudFormationApi, UsageError } from '../../ops/cli.js';
+import { HelpShown, UsageError } from '../../local/cli.js';
+import type { CloudFormationApi } from '../../ops/cli.js';
 import type { EcsApi, LambdaApi } from '../../ops/consumer-pause.js';
 import {
   parseReplayArgs,
@@ -190,7 +191,6 @@ const args = (...argv: string[]) => parseReplayArgs(['--reset-to', 'earliest', '
 describe('parseReplayArgs', () => {
   it('reads the target and applies the defaults', () => {
     expect(parseReplayArgs(['--reset-to', 'earliest'])).toEqual({
-      help: false,
       resetTo: 'earliest',
       stackName: 'LogPipelineStack',
       region: undefined,
@@ -205,7 +205,7 @@ describe('parseReplayArgs', () => {
   it('requires --reset-to, except for --help', () => {
     expect(() => parseReplayArgs([])).toThrow(UsageError);
     expect(() => parseReplayArgs([])).toThrow(/--reset-to is required/);
-    expect(parseReplayArgs(['--help']).help).toBe(true);
+    expect(() => parseReplayArgs(['--help'])).toThrow(HelpShown);
   });
 
   it('refuses a time without a zone, a word other than earliest, an unknown option and a stray argument', () => {
@@ -213,8 +213,8 @@ describe('parseReplayArgs', () => {
       "--reset-to must be 'earliest' or an ISO-8601 time with a zone, got '2026-12-01T12:00:00'",
     );
     expect(() => parseReplayArgs(['--reset-to', 'latest'])).toThrow(UsageError);
-    expect(() => parseReplayArgs(['--reset-to', 'earliest', '--stack-name', 'S'])).toThrow(/Unknown option/);
-    expect(() => parseReplayArgs(['--reset-to', 'earliest', 'now'])).toThrow("unexpected argument 'now'");
+    expect(() => parseReplayArgs(['--reset-to', 'earliest', '--stack-name', 'S'])).toThrow(/unknown option/);
+    expect(() => parseReplayArgs(['--reset-to', 'earliest', 'now'])).toThrow(/too many arguments/);
     expect(() => parseReplayArgs(['--reset-to', 'earliest', '--wait', '0'])).toThrow(
       "--wait must be an integer >= 1, got '0'",
     );

@@ -1,0 +1,65 @@
+// The local commands' start-up check: before touching anything, the parts of the local stack a command needs
+// must answer within `--startup-timeout` (or STARTUP_TIMEOUT); one that never does ends the command with one
+// line naming it, its URL and the fix.
+import { Option } from 'commander';
+import {
+  type Dependency,
+  kafkaDependency,
+  mysqlDependency,
+  opensearchDependency,
+  waitForDependencies,
+} from '../core/dependencies.js';
+import type { Logger } from '../core/logger.js';
+import { durationMs, STACK_START_HINT } from './cli.js';
+import type { LocalEndpoints } from './endpoints.js';
+
+/** Long enough for a component restarting after a crash, short enough to notice a wrong address. */
+export const DEFAULT_STARTUP_TIMEOUT = '30s';
+
+/** `--startup-timeout <duration>`, defaulting to STARTUP_TIMEOUT or DEFAULT_STARTUP_TIMEOUT, in ms. */
+export function startupTimeoutOption(env: NodeJS.ProcessEnv = process.env): Option {
+  const fromEnv = env.STARTUP_TIMEOUT?.trim() ? env.STARTUP_TIMEOUT : undefined;
+  return new Option(
+    '--startup-timeout <duration>',
+    'how long to wait at start for the stack to answer, e.g. 60s or 2m (env STARTUP_TIMEOUT)',
+  )
+    .argParser((raw: string) => durationMs('--startup-timeout', raw))
+    .default(
+      durationMs('STARTUP_TIMEOUT', fromEnv ?? DEFAULT_STARTUP_TIMEOUT),
+      fromEnv ?? DEFAULT_STARTUP_TIMEOUT,
+    );
+}
+
+export type LocalDependency = 'kafka' | 'mysql' | 'opensearch';
+
+const SETTINGS: Record<string, string> = {
+  Kafka: 'KAFKA_BROKERS',
+  MySQL: 'MYSQL_URL',
+  OpenSearch: 'OPENSEARCH_URL',
+};
+
+/** Waits for the named parts of the stack; rejects with an UnreachableError (exit 1, one line). */
+export async function waitForLocalStack(
+  needed: readonly LocalDependency[],
+  endpoints: LocalEndpoints,
+  options: { readonly timeoutMs: number; readonly logger?: Logger },
+): Promise<void> {
+  const all: Record<LocalDependency, () => Dependency> = {
+    kafka: () => kafkaDependency(endpoints.brokers),
+    mysql: () => mysqlDependency(endpoints.mysqlUrl),
+    opensearch: () => opensearchDependency(endpoints.opensearchUrl),
+  };
+  await waitForDependencies(
+    needed.map((name) => all[name]()),
+    {
+      timeoutMs: options.timeoutMs,
+      // On a terminal, a person waiting is told what for; elsewhere the outcome is the one line.
+      logger: process.stderr.isTTY === true ? options.logger : undefined,
+      fix: (unreachable) => {
+        const settings = unreachable.map((d) => SETTINGS[d.component] ?? d.component).join(', ');
+        const what = unreachable.length === 1 ? `a running ${unreachable[0]?.component}` : 'running servers';
+        return `${STACK_START_HINT}, or point ${settings} at ${what}`;
+      },
+    },
+  );
+}
