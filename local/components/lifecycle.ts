@@ -15,6 +15,7 @@ import {
   readPid,
   removePid,
   stopProcess,
+  tailFile,
   writePid,
 } from './processes.js';
 import { createProgress, type Progress } from './progress.js';
@@ -36,9 +37,23 @@ export class StackStartError extends StackError {
 
 export type StartOutcome = 'started' | 'reused' | 'external';
 
-async function waitHealthy(component: Component, pid: number): Promise<void> {
+/** How often a component that is still starting says so, with the last line of its log. */
+const PROGRESS_EVERY_MS = 5_000;
+
+/** The last line of a log without its timestamp/level/logger brackets, short enough for a progress line. */
+export function lastLogLine(log: string): string {
+  const line = log.trimEnd().split('\n').at(-1) ?? '';
+  return line
+    .replace(/^(\[[^\]]*\]\s*)+/, '')
+    .trim()
+    .slice(0, 100);
+}
+
+async function waitHealthy(component: Component, pid: number, progress: Progress): Promise<void> {
   const probe = component.startupProbe ?? component.probe;
-  const deadline = Date.now() + component.healthTimeoutMs;
+  const started = Date.now();
+  const deadline = started + component.healthTimeoutMs;
+  let nextProgress = started + PROGRESS_EVERY_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
       throw new ComponentStartError(
@@ -48,6 +63,13 @@ async function waitHealthy(component: Component, pid: number): Promise<void> {
       );
     }
     if (await probe.call(component)) return;
+    // OpenSearch takes 15 s and more on two cores: say that it is alive and what it is doing.
+    if (Date.now() >= nextProgress) {
+      nextProgress += PROGRESS_EVERY_MS;
+      const last = lastLogLine(tailFile(logFile(component.name), 1));
+      const elapsed = Math.round((Date.now() - started) / 1000);
+      progress(component.name, `still starting (${elapsed}s)${last === '' ? '' : `: ${last}`}`);
+    }
     await sleep(500);
   }
   throw new ComponentStartError(
@@ -74,7 +96,7 @@ export async function startComponent(component: Component, progress: Progress): 
     if (pid !== undefined && isOurProcess(pid)) {
       if (!(await component.probe())) {
         progress(name, `process ${pid} running but not ready yet: waiting`);
-        await waitHealthy(component, pid);
+        await waitHealthy(component, pid, progress);
         await component.afterHealthy?.(progress);
       }
       progress(name, `already up (pid ${pid}), reused`);
@@ -96,7 +118,7 @@ export async function startComponent(component: Component, progress: Progress): 
     progress(name, 'starting');
     const newPid = component.launch();
     writePid(name, newPid);
-    await waitHealthy(component, newPid);
+    await waitHealthy(component, newPid, progress);
     await component.afterHealthy?.(progress);
     progress(
       name,

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../local/components/component.js';
 import { ComponentStartError } from '../../local/components/errors.js';
-import { startComponent } from '../../local/components/lifecycle.js';
+import { lastLogLine, startComponent } from '../../local/components/lifecycle.js';
 import { type ComponentName, logFile } from '../../local/components/paths.js';
 import {
   readPid,
@@ -114,5 +114,16 @@ describe('startComponent', () => {
     const component = fake(fakeName(), { isExternal: () => true });
 
     await expect(startComponent(component, silent)).rejects.toThrow(/does not answer/);
+  });
+});
+
+describe('lastLogLine', () => {
+  it('keeps the message of the last line, without its brackets', () => {
+    expect(
+      lastLogLine(
+        '[2026-12-01T23:38:59,600][INFO ][o.o.n.Node    ] [node] initializing\n[2026-12-01T23:38:59,607][INFO ][o.o.n.Node               ] started\n',
+      ),
+    ).toBe('started');
+    expect(lastLogLine('')).toBe('');
   });
 });
