@@ -3,6 +3,7 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { type Category, indexPattern } from '../../core/documents.js';
 import type { CategoryCounts } from '../../generator/run.js';
+import { formatCount } from '../cli.js';
 import { countIndexed, refreshIndices } from '../pipeline.js';
 import type { FaultOutcome } from './chaos.js';
 import type { UnexpectedExit } from './consumer-process.js';
@@ -81,7 +82,7 @@ export async function inspectIndices(search: Client, prefix: string): Promise<In
 
 export function verdictChecks(expected: CategoryCounts, topic: TopicRecords, found: IndexFindings): Check[] {
   const categories = (['good', 'suspicious', 'bad'] as const).map(
-    (c) => `${c} ${expected[c]}/${found.indexed[c]}`,
+    (c) => `${c} ${formatCount(expected[c])}/${formatCount(found.indexed[c])}`,
   );
   return [
     {
@@ -92,12 +93,12 @@ export function verdictChecks(expected: CategoryCounts, topic: TopicRecords, fou
     {
       name: 'documents == records in the topic',
       ok: found.documents === topic.records,
-      detail: `${found.documents} documents, ${topic.records} records`,
+      detail: `${formatCount(found.documents)} documents, ${formatCount(topic.records)} records`,
     },
     {
       name: 'no duplicate record',
       ok: found.distinctPositions === found.documents && found.duplicateSamples.length === 0,
-      detail: `${found.distinctPositions} distinct (partition, offset) among ${found.documents} documents${
+      detail: `${formatCount(found.distinctPositions)} distinct (partition, offset) among ${formatCount(found.documents)} documents${
         found.duplicateSamples.length > 0 ? `; duplicated: ${found.duplicateSamples.join(' ')}` : ''
       }`,
     },
