@@ -4,7 +4,6 @@
 // checks that the dead-letter topic holds only poison records (none from this run). Exits 1 on any
 // difference, printing one line for each.
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { GetCommandInvocationCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -15,16 +14,24 @@ import { createOpenSearchClient } from '../aws/opensearch-client.js';
 import { CATEGORIES, type Category, indexPattern } from '../core/documents.js';
 import { DEFAULT_CONFIG } from '../lib/config.js';
 import {
+  createCommand,
+  fallback,
+  integer,
+  isMain,
+  nonEmpty,
+  parseCommand,
+  ratio,
+  runCli,
+  UsageError,
+  valueOption,
+} from '../local/cli.js';
+import {
   type CloudFormationApi,
   DEFAULT_STACK_NAME,
-  isMain,
-  numberOption,
   readStackOutputs,
   requireOutput,
-  runCli,
   STACK_OUTPUTS,
   StackOutputsError,
-  UsageError,
 } from './cli.js';
 import { type GeneratorParameters, runFleet, type SsmApi } from './fleet.js';
 import { readTopic } from './read-topic.js';
@@ -46,34 +53,68 @@ import {
   uncommitted,
 } from './smoke-verdict.js';
 
-export const HELP = `Usage: npm run smoke -- [options]
-
-Post-deploy smoke test of a deployed LogPipelineStack: runs the generator on the fleet through SSM for a short
-run, waits for the run and for the consumer to catch up, then compares the documents of exactly the records the
-run appended, per category, with the generators' ground truth, and checks that the dead-letter topic holds only
-poison records (and none of this run). Exits 0 when everything matches, 1 with one line per difference.
-
-Options:
-  --rate <n>                events per second per instance (default: 20)
-  --duration <seconds>      how long each instance produces (default: 60)
-  --bad-ratio <0..1>        share of bad events (default: 0.1)
-  --suspicious-ratio <0..1> share of suspicious events (default: 0.1)
-  --stack <name>            the deployed stack (default: ${DEFAULT_STACK_NAME})
-  --region <region>         AWS region (default: the cluster's, from the stack outputs)
-  --index-prefix <prefix>   the stack's indexPrefix (default: ${DEFAULT_CONFIG.indexPrefix})
-  --dead-letter-topic <t>   the stack's deadLetterTopicName (default: ${DEFAULT_CONFIG.deadLetterTopicName})
-  --wait <seconds>          how long the consumer may take to catch up after the run (default: 600)
-  --settle <seconds>        how long counts may take to become searchable after that (default: 60)
-  --poll <seconds>          seconds between checks (default: 10)
-  -h, --help                show this help
-
-Run it from a host that reaches the MSK brokers and the OpenSearch domain (inside the stack's VPC), with
-credentials that may send the generator document through SSM, read the topics and join a consumer group
-(MSK IAM), and search the indices (a role that fine-grained access control maps to read <prefix>-*).
-Another producer writing to the topic during the run makes the test fail: it says so.`;
+export function smokeCommand() {
+  return createCommand(
+    'npm run smoke --',
+    'Post-deploy smoke test of a deployed LogPipelineStack: runs the generator on the fleet through SSM for a ' +
+      'short run, waits for the run and for the consumer to catch up, then compares the documents of exactly the ' +
+      "records the run appended, per category, with the generators' ground truth, and checks that the " +
+      'dead-letter topic holds only poison records (and none of this run). Exits 0 when everything matches, 1 ' +
+      'with one line per difference.',
+  )
+    .addOption(
+      valueOption('--rate <n>', 'events per second per instance', integer({ min: 1, max: 999_999 }), 20),
+    )
+    .addOption(
+      valueOption('--duration <seconds>', 'how long each instance produces', integer({ max: 3600 }), 60),
+    )
+    .addOption(valueOption('--bad-ratio <0..1>', 'share of bad events', ratio, 0.1))
+    .addOption(valueOption('--suspicious-ratio <0..1>', 'share of suspicious events', ratio, 0.1))
+    .addOption(valueOption('--stack <name>', 'the deployed stack', nonEmpty, DEFAULT_STACK_NAME))
+    .addOption(
+      fallback(
+        valueOption('--region <region>', 'AWS region', nonEmpty),
+        "the cluster's, from the stack outputs",
+      ),
+    )
+    .addOption(
+      valueOption('--index-prefix <prefix>', "the stack's indexPrefix", nonEmpty, DEFAULT_CONFIG.indexPrefix),
+    )
+    .addOption(
+      valueOption(
+        '--dead-letter-topic <t>',
+        "the stack's deadLetterTopicName",
+        nonEmpty,
+        DEFAULT_CONFIG.deadLetterTopicName,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--wait <seconds>',
+        'how long the consumer may take to catch up after the run',
+        integer(),
+        600,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--settle <seconds>',
+        'how long counts may take to become searchable after that',
+        integer({ min: 0 }),
+        60,
+      ),
+    )
+    .addOption(valueOption('--poll <seconds>', 'seconds between checks', integer(), 10))
+    .addHelpText(
+      'after',
+      "\nRun it from a host that reaches the MSK brokers and the OpenSearch domain (inside the stack's VPC), with\n" +
+        'credentials that may send the generator document through SSM, read the topics and join a consumer group\n' +
+        '(MSK IAM), and search the indices (a role that fine-grained access control maps to read <prefix>-*).\n' +
+        'Another producer writing to the topic during the run makes the test fail: it says so.',
+    );
+}
 
 export interface SmokeArgs {
-  readonly help: boolean;
   readonly stackName: string;
   readonly region?: string;
   readonly indexPrefix: string;
@@ -84,53 +125,37 @@ export interface SmokeArgs {
   readonly pollSeconds: number;
 }
 
-export function parseSmokeArgs(argv: string[]): SmokeArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      rate: { type: 'string', default: '20' },
-      duration: { type: 'string', default: '60' },
-      'bad-ratio': { type: 'string', default: '0.1' },
-      'suspicious-ratio': { type: 'string', default: '0.1' },
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      region: { type: 'string' },
-      'index-prefix': { type: 'string', default: DEFAULT_CONFIG.indexPrefix },
-      'dead-letter-topic': { type: 'string', default: DEFAULT_CONFIG.deadLetterTopicName },
-      wait: { type: 'string', default: '600' },
-      settle: { type: 'string', default: '60' },
-      poll: { type: 'string', default: '10' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  // Zero events would make every check pass vacuously.
-  const rate = numberOption('rate', values.rate, { min: 1, max: 999_999, integer: true }) as number;
-  const duration = numberOption('duration', values.duration, { min: 1, max: 3600, integer: true }) as number;
-  const badRatio = numberOption('bad-ratio', values['bad-ratio'], { min: 0, max: 1 }) as number;
-  const suspiciousRatio = numberOption('suspicious-ratio', values['suspicious-ratio'], {
-    min: 0,
-    max: 1,
-  }) as number;
+export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
+  const { options, args } = parseCommand<{
+    rate: number;
+    duration: number;
+    badRatio: number;
+    suspiciousRatio: number;
+    stack: string;
+    region?: string;
+    indexPrefix: string;
+    deadLetterTopic: string;
+    wait: number;
+    settle: number;
+    poll: number;
+  }>(smokeCommand(), argv);
+  if (args.length > 0) throw new UsageError(`unexpected argument '${args[0]}'`);
+  const { badRatio, suspiciousRatio } = options;
   if (badRatio + suspiciousRatio > 1) {
     throw new UsageError(
       `--bad-ratio + --suspicious-ratio must not exceed 1, got ${badRatio + suspiciousRatio}`,
     );
   }
-  for (const name of ['stack', 'index-prefix', 'dead-letter-topic'] as const) {
-    if (values[name] === '') throw new UsageError(`--${name} must not be empty`);
-  }
   return {
-    help: values.help as boolean,
-    stackName: values.stack as string,
-    region: values.region,
-    indexPrefix: values['index-prefix'] as string,
-    deadLetterTopic: values['dead-letter-topic'] as string,
-    parameters: { rate, duration, badRatio, suspiciousRatio },
-    waitSeconds: numberOption('wait', values.wait, { min: 1, integer: true }) as number,
-    settleSeconds: numberOption('settle', values.settle, { min: 0, integer: true }) as number,
-    pollSeconds: numberOption('poll', values.poll, { min: 1, integer: true }) as number,
+    stackName: options.stack,
+    region: options.region,
+    indexPrefix: options.indexPrefix,
+    deadLetterTopic: options.deadLetterTopic,
+    // Zero events would make every check pass vacuously: --rate and --duration are at least 1.
+    parameters: { rate: options.rate, duration: options.duration, badRatio, suspiciousRatio },
+    waitSeconds: options.wait,
+    settleSeconds: options.settle,
+    pollSeconds: options.poll,
   };
 }
 
@@ -340,10 +365,6 @@ async function connectKafka(targets: SmokeTargets, region: string): Promise<{ ka
 
 async function main(): Promise<number> {
   const args = parseSmokeArgs(process.argv.slice(2));
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
   const progress = (line: string) => console.error(`${new Date().toISOString()} ${line}`);
   progress(`reading the outputs of stack ${args.stackName}`);
   const outputs = await readStackOutputs(
@@ -386,4 +407,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (isMain(import.meta.url)) runCli(main);
+if (isMain(import.meta.url)) runCli('smoke', main);

@@ -13,7 +13,8 @@ import { DEAD_LETTER_HEADERS } from '../../core/dead-letter.js';
 import { formatGroundTruth } from '../../generator/cli-output.js';
 import { BAD_KINDS } from '../../generator/events.js';
 import type { GroundTruth } from '../../generator/run.js';
-import { type CloudFormationApi, readStackOutputs, StackOutputsError, UsageError } from '../../ops/cli.js';
+import { UsageError } from '../../local/cli.js';
+import { type CloudFormationApi, readStackOutputs, StackOutputsError } from '../../ops/cli.js';
 import {
   formatReport,
   parseSmokeArgs,
@@ -366,7 +367,6 @@ describe('targetsFromOutputs', () => {
 describe('parseSmokeArgs', () => {
   it('defaults to a short run, the stack defaults and ten-second polls', () => {
     expect(parseSmokeArgs([])).toEqual({
-      help: false,
       stackName: 'LogPipelineStack',
       region: undefined,
       indexPrefix: 'logs',
@@ -385,8 +385,8 @@ describe('parseSmokeArgs', () => {
     expect(() => parseSmokeArgs(['--bad-ratio', '0.7', '--suspicious-ratio', '0.5'])).toThrow(
       /must not exceed 1/,
     );
-    expect(() => parseSmokeArgs(['--index-prefix', ''])).toThrow('--index-prefix must not be empty');
+    expect(() => parseSmokeArgs(['--index-prefix', ''])).toThrow("--index-prefix must be non-empty, got ''");
     expect(() => parseSmokeArgs(['now'])).toThrow(UsageError);
-    expect(() => parseSmokeArgs(['--durations', '5'])).toThrow(/Unknown option/);
+    expect(() => parseSmokeArgs(['--durations', '5'])).toThrow(/unknown option '--durations'/);
   });
 });
