@@ -17,6 +17,7 @@ import { recordId } from '../core/documents.js';
 import { templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
 import { createIdempotentProducer } from '../core/producer.js';
+import { sleep } from '../core/retry.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { runGenerator } from '../generator/run.js';
 import { PROJECT_ROOT } from '../local/components/paths.js';
@@ -362,8 +363,6 @@ async function dropPrefix(search: Client, prefix: string): Promise<void> {
   await search.indices.deleteIndexTemplate({ name: `${prefix}*` }).catch(() => undefined);
   await search.indices.deleteIndexTemplate({ name: templateName(prefix) }).catch(() => undefined);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The table the bench prints. */
 export function formatE2e(result: E2eResult): string {

@@ -59,7 +59,7 @@ export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
 export interface MskHandlerOptions {
   /** Built on the first event and reused by later invocations of the same execution environment. */
   readonly deps: () => Omit<ProcessBatchDeps, 'logger'>;
-  /** Where records that no index accepts go, built on the first one; the argument is the event's cluster. */
+  /** Where records that no index accepts go, built on the first event; the argument is the event's cluster. */
   readonly deadLetter?: (eventSourceArn: string) => DeadLetterSink;
   readonly process?: typeof processBatch;
   readonly emitMetrics?: (summary: BatchSummary) => void;
@@ -88,20 +88,16 @@ export function createMskHandler(options: MskHandlerOptions): MskHandler {
   return async (event, context) => {
     const records = mskEventToRecords(event);
     const batchLogger = logger.child({ eventSourceArn: event.eventSourceArn, ...offsetRanges(records) });
-    const sink: DeadLetterSink | undefined =
-      options.deadLetter &&
-      ((failed, error) => {
-        deadLetter ??= options.deadLetter?.(event.eventSourceArn);
-        return (deadLetter as DeadLetterSink)(failed, error);
-      });
     for (let attempt = 1; ; attempt++) {
       try {
         deps ??= options.deps();
+        // The sink connects on first use: building it costs nothing until a record needs it.
+        deadLetter ??= options.deadLetter?.(event.eventSourceArn);
         const current = deps;
         const summary = await processOrDeadLetter(
           records,
           (part) => process(part, { ...current, logger: batchLogger }),
-          sink,
+          deadLetter,
         );
         options.emitMetrics?.(summary);
         batchLogger.info('batch indexed', {

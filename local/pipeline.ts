@@ -60,20 +60,7 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
   const users = new UsersLookup(new MysqlUsersSource(pool));
   const indexer = new BulkIndexer(search, { logger, maxRequestBytes: options.bulkMaxBytes });
   // Callers poll the lag several times a second: connect once, and again only after a failure.
-  let admin: Promise<Admin> | undefined;
-  const connectedAdmin = () => {
-    admin ??= (async () => {
-      const a = kafka.admin();
-      await a.connect();
-      return a;
-    })();
-    return admin;
-  };
-  const dropAdmin = async () => {
-    const a = admin;
-    admin = undefined;
-    await a?.then((connected) => connected.disconnect()).catch(() => undefined);
-  };
+  const admin = lazyAdmin(kafka);
   return {
     kafka,
     pool,
@@ -83,16 +70,42 @@ export function createLocalPipeline(options: LocalPipelineOptions): LocalPipelin
     process: (records) => processBatch(records, { users, indexer, indexPrefix: options.indexPrefix, logger }),
     lag: async (groupId, topic) => {
       try {
-        return await groupLag(await connectedAdmin(), groupId, topic);
+        return await groupLag(await admin.get(), groupId, topic);
       } catch (error) {
-        await dropAdmin();
+        await admin.drop();
         throw error;
       }
     },
     close: async () => {
-      await dropAdmin();
+      await admin.drop();
       await pool.end();
       await search.close();
+    },
+  };
+}
+
+export interface LazyAdmin {
+  /** The admin client, connected on first use and shared. */
+  get(): Promise<Admin>;
+  /** Disconnects it (after a failure), so that the next get() connects again. */
+  drop(): Promise<void>;
+}
+
+export function lazyAdmin(kafka: Kafka): LazyAdmin {
+  let admin: Promise<Admin> | undefined;
+  return {
+    get: () => {
+      admin ??= (async () => {
+        const a = kafka.admin();
+        await a.connect();
+        return a;
+      })();
+      return admin;
+    },
+    drop: async () => {
+      const a = admin;
+      admin = undefined;
+      await a?.then((connected) => connected.disconnect()).catch(() => undefined);
     },
   };
 }

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, errors } from '@opensearch-project/opensearch';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { LOCAL_HOST } from '../endpoints.js';
+import { lazyAdmin } from '../pipeline.js';
 import { countsReader } from './counts.js';
 import { consumerGroupLags } from './lag.js';
 
@@ -114,20 +115,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     retry: { retries: 1 },
     logLevel: logLevel.NOTHING,
   });
-  let admin: Promise<Admin> | undefined;
-  const connectedAdmin = () => {
-    admin ??= (async () => {
-      const a = kafka.admin();
-      await a.connect();
-      return a;
-    })();
-    return admin;
-  };
-  const dropAdmin = async () => {
-    const a = admin;
-    admin = undefined;
-    await a?.then((connected) => connected.disconnect()).catch(() => undefined);
-  };
+  const admin = lazyAdmin(kafka);
 
   const readCounts = singleFlight(async () => {
     try {
@@ -138,9 +126,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   });
   const readLag = singleFlight(async () => {
     try {
-      return { ok: true as const, brokers, groups: await consumerGroupLags(await connectedAdmin()) };
+      return { ok: true as const, brokers, groups: await consumerGroupLags(await admin.get()) };
     } catch (error) {
-      await dropAdmin();
+      await admin.drop();
       return { ok: false as const, brokers, problem: kafkaProblem(error, brokers) };
     }
   });
@@ -202,7 +190,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       // The page's keep-alive connections would hold close() open until they time out.
       server.closeAllConnections();
       await closed;
-      await dropAdmin();
+      await admin.drop();
       await search.close();
     },
   };
