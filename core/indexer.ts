@@ -49,16 +49,18 @@ interface BulkItemResult {
   error?: { type?: string; reason?: string };
 }
 
-/** A document with its two NDJSON lines, serialised once however often it is sent. */
+/**
+ * A document with its two NDJSON lines, serialised once however often it is sent, and held as bytes: the string
+ * is garbage at once, so a chunk waiting for its answer keeps nothing on the JavaScript heap but the documents.
+ */
 interface Item {
   readonly doc: PipelineDocument;
-  readonly ndjson: string;
-  readonly bytes: number;
+  readonly lines: Buffer;
 }
 
 function toItem(doc: PipelineDocument): Item {
-  const ndjson = `${JSON.stringify({ index: { _index: doc.index, _id: doc.id } })}\n${JSON.stringify(doc.body)}\n`;
-  return { doc, ndjson, bytes: Buffer.byteLength(ndjson) };
+  const action = `{"index":{"_index":${JSON.stringify(doc.index)},"_id":${JSON.stringify(doc.id)}}}`;
+  return { doc, lines: Buffer.from(`${action}\n${JSON.stringify(doc.body)}\n`) };
 }
 
 /** Consecutive runs of items whose bodies stay within `limit` bytes (an item alone may exceed it). */
@@ -67,13 +69,13 @@ function requestsOf(items: readonly Item[], limit: number): Item[][] {
   let current: Item[] = [];
   let bytes = 0;
   for (const item of items) {
-    if (current.length > 0 && bytes + item.bytes > limit) {
+    if (current.length > 0 && bytes + item.lines.byteLength > limit) {
       requests.push(current);
       current = [];
       bytes = 0;
     }
     current.push(item);
-    bytes += item.bytes;
+    bytes += item.lines.byteLength;
   }
   if (current.length > 0) requests.push(current);
   return requests;
@@ -115,7 +117,7 @@ export class BulkIndexer {
       const again: Item[] = [];
       let failed = 0;
       for (const request of requestsOf(pending, this.requestLimit)) {
-        const bytes = request.reduce((sum, item) => sum + item.bytes, 0);
+        const bytes = request.reduce((sum, item) => sum + item.lines.byteLength, 0);
         requests++;
         largest = Math.max(largest, bytes);
         const outcome = await this.send(request, bytes, attempt);
@@ -172,7 +174,10 @@ export class BulkIndexer {
           refresh: String(this.options.refresh ?? false),
           filter_path: 'items.*.status,items.*.error',
         },
-        bulkBody: request.map((item) => item.ndjson).join(''),
+        bulkBody: Buffer.concat(
+          request.map((item) => item.lines),
+          bytes,
+        ),
       });
       const items = (response.body as { items?: Record<string, BulkItemResult>[] }).items ?? [];
       if (items.length !== request.length) {

@@ -1,4 +1,5 @@
 // Document identity and placement: what makes a redelivered record overwrite its own document.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { indexName, isUsableRecordTime, recordId } from '../../core/documents.js';
 import type { SourceRecord } from '../../core/source-record.js';
@@ -26,6 +27,40 @@ describe('recordId', () => {
     expect(recordId(record({ key: null }))).not.toBe(first);
   });
 
+  // Ids are what make a redelivery overwrite its document: a different id for the same record would duplicate
+  // every document on the next replay. These were computed before the one-shot hash replaced the streamed one.
+  it('keeps the ids it has always given', () => {
+    expect(recordId(record())).toBe('server-logs-1-0-PQcGm13m4vPIM0fi');
+    expect(
+      recordId(record({ partition: 2, offset: '123456789', timestampMs: -1, key: null, value: null })),
+    ).toBe('server-logs-2-123456789-5kvCKgryhIfObxTq');
+  });
+
+  it.each([
+    ['a small record', 200],
+    ['a record larger than the reused buffer', 40_000],
+  ])('hashes timestamp, key length, key and value for %s', (_, size) => {
+    const key = new TextEncoder().encode('account-7');
+    const value = new Uint8Array(size).map((_, i) => (i * 31) % 256);
+    const expected = createHash('sha256')
+      .update(`1764000000000|${key.byteLength}|`)
+      .update(key)
+      .update(value)
+      .digest('base64url')
+      .slice(0, 16);
+    expect(recordId(record({ timestampMs: 1_764_000_000_000, key, value }))).toBe(
+      `server-logs-1-0-${expected}`,
+    );
+    // A key-less record after a large one: nothing of the earlier bytes is hashed again.
+    expect(recordId(record({ key: null, value: new Uint8Array([1]) }))).toBe(
+      `server-logs-1-0-${createHash('sha256')
+        .update(`${record().timestampMs}|-1|`)
+        .update(new Uint8Array([1]))
+        .digest('base64url')
+        .slice(0, 16)}`,
+    );
+  });
+
   it('does not confuse key bytes with value bytes', () => {
     const a = recordId(record({ key: new TextEncoder().encode('ab'), value: new TextEncoder().encode('c') }));
     const b = recordId(record({ key: new TextEncoder().encode('a'), value: new TextEncoder().encode('bc') }));
@@ -36,6 +71,15 @@ describe('recordId', () => {
 describe('indexName', () => {
   it('names the daily index after the record timestamp, whatever the category', () => {
     expect(indexName('logs', Date.parse('2026-11-23T23:59:59.999Z'))).toBe('logs-events-2026.11.23');
+  });
+
+  it('names each record after its own day and prefix, however records of different days and prefixes interleave', () => {
+    const lastMs = Date.parse('2026-11-23T23:59:59.999Z');
+    expect(indexName('logs', lastMs)).toBe('logs-events-2026.11.23');
+    expect(indexName('logs', lastMs + 1)).toBe('logs-events-2026.11.24');
+    expect(indexName('demo', lastMs + 1)).toBe('demo-events-2026.11.24');
+    expect(indexName('demo', lastMs)).toBe('demo-events-2026.11.23');
+    expect(indexName('logs', lastMs)).toBe('logs-events-2026.11.23');
   });
 
   it.each([

@@ -21,10 +21,11 @@ function scriptedClient(answers: Answer[] | ((request: SentRequest) => Answer)) 
   const requests: SentRequest[] = [];
   const client = {
     transport: {
-      request: async ({ bulkBody }: { bulkBody: string }) => {
+      request: async ({ bulkBody }: { bulkBody: Buffer }) => {
         const request = {
-          bytes: Buffer.byteLength(bulkBody),
+          bytes: bulkBody.byteLength,
           lines: bulkBody
+            .toString('utf8')
             .split('\n')
             .filter((l) => l !== '')
             .map((l) => JSON.parse(l)),
