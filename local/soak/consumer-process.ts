@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { consumeArgs } from '../consume-process.js';
 
 export interface ConsumerProcessOptions {
   readonly topic: string;
@@ -38,18 +39,7 @@ export class SupervisedConsumer {
     try {
       const child = spawn(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          'local/consume.ts',
-          '--topic',
-          topic,
-          '--group',
-          group,
-          '--index-prefix',
-          indexPrefix,
-          '--quiet',
-        ],
+        consumeArgs(['--topic', topic, '--group', group, '--index-prefix', indexPrefix, '--quiet']),
         { env: { ...process.env, MYSQL_URL: mysqlUrl }, stdio: ['ignore', fd, fd] },
       );
       this.child = child;

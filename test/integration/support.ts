@@ -9,6 +9,7 @@ import { templateName } from '../../core/index-templates.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import type { ComponentName } from '../../local/components/paths.js';
 import { readPid } from '../../local/components/processes.js';
+import { consumeArgs } from '../../local/consume-process.js';
 import { localEndpoints } from '../../local/endpoints.js';
 import {
   countIndexed,
@@ -139,7 +140,7 @@ export interface ConsumerProcess {
 
 /** `npm run consume` as a child process, against a test database: how an operator runs it. */
 export function startConsumerProcess(args: readonly string[], mysqlUrl: string): ConsumerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/consume.ts', '--quiet', ...args], {
+  const child = spawn(process.execPath, consumeArgs(['--quiet', ...args]), {
     env: { ...process.env, MYSQL_URL: mysqlUrl, LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
