@@ -149,7 +149,12 @@ export const kafka: Component = {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller >= 0;
+      if (cluster.brokers.length === 0 || cluster.controller === null || cluster.controller < 0) return false;
+      // A fresh broker creates __consumer_offsets on the first group lookup and answers "coordinator not
+      // available" until it is loaded, which kafkajs waits out with backoff: a first consumer took 3-17 s to its
+      // first batch. Up means a consumer can join now.
+      await admin.describeGroups(['local-stack-probe']);
+      return true;
     } catch {
       return false;
     } finally {
