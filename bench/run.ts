@@ -36,6 +36,14 @@ export function benchCommand() {
     .addOption(valueOption('--runs <n>', 'alternating runs of each with --e2e', integer(), 2))
     .addOption(
       valueOption(
+        '--warm-up <n>',
+        'rounds of each run first and left out of the figures with --e2e (a fresh node indexes at half speed)',
+        integer({ min: 0 }),
+        1,
+      ),
+    )
+    .addOption(
+      valueOption(
         '--latency-rate <n>',
         'events/s during the latency run (default: half the fastest consume run)',
         integer(),
@@ -126,6 +134,7 @@ async function main(): Promise<number> {
     stack?: boolean;
     e2e?: boolean;
     runs: number;
+    warmUp: number;
     latencyRate?: number;
     latencySeconds: number;
     json?: string;
@@ -142,6 +151,7 @@ async function main(): Promise<number> {
     const result = await runE2eBench({
       events,
       runs: options.runs,
+      warmUp: options.warmUp,
       latencyRate: options.latencyRate,
       latencySeconds: options.latencySeconds,
       log: (line) => console.error(line),
