@@ -168,7 +168,7 @@ function runLambdaHandler(events: number, prefix: string): LambdaHandlerRun {
 
 /** `npm run consume` exactly as an operator runs it, plus the usage report preloaded. */
 function startConsume(args: readonly string[], usageFile: string): ChildProcess {
-  return spawn(
+  const child = spawn(
     process.execPath,
     consumeArgs(['--quiet', ...args], ['--import', './bench/report-usage.mjs']),
     {
@@ -177,6 +177,11 @@ function startConsume(args: readonly string[], usageFile: string): ChildProcess 
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  // Whatever ends the bench, no consumer of it is left running.
+  const stop = () => child.kill();
+  process.once('exit', stop);
+  child.once('exit', () => process.off('exit', stop));
+  return child;
 }
 
 async function timeConsumer(
@@ -367,6 +372,10 @@ async function measureLatency(
         await sleep(50);
       }
     })();
+    // Both loops are awaited below; a failure before then must not end the bench as an unhandled rejection,
+    // which would skip the `finally` that stops the consumer started above.
+    probes.catch(() => undefined);
+    poll.catch(() => undefined);
     await runGenerator({
       topic,
       brokers: localEndpoints().brokers,
