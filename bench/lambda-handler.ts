@@ -6,6 +6,7 @@
 // bills for; the first 10 % are a warm-up (an execution environment serves many invocations).
 import { writeFileSync } from 'node:fs';
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
+import type { KafkaMessage } from 'kafkajs';
 import { silentLogger } from '../core/logger.js';
 import { emitBatchMetrics } from '../core/metrics.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
@@ -13,6 +14,7 @@ import { createEventSource } from '../generator/events.js';
 import { createMskHandler } from '../lambdas/msk-consumer.js';
 import { DEFAULT_CONFIG } from '../lib/config.js';
 import { localEndpoints } from '../local/endpoints.js';
+import { mskEvent, toMskRecord } from '../local/event-source-mapping.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 
 export interface LambdaHandlerRun {
@@ -22,7 +24,10 @@ export interface LambdaHandlerRun {
   readonly eventsPerSecond: number;
 }
 
-/** MSK events as the runtime receives them: JSON text, records of 3 partitions, base64 keys and values. */
+/**
+ * MSK events as the runtime receives them: JSON text, records of 3 partitions in the shape the local event
+ * source mapping gives them (base64 keys and values, a tombstone's value null).
+ */
 function mskPayloads(events: number, batchSize: number): string[] {
   const source = createEventSource({
     seed: 'bench-lambda',
@@ -33,29 +38,20 @@ function mskPayloads(events: number, batchSize: number): string[] {
   const payloads: string[] = [];
   const offsets = [0, 0, 0];
   for (let i = 0; i < events; i += batchSize) {
-    const records: Record<string, MSKRecord[]> = {};
+    const records: MSKRecord[] = [];
     for (let j = i; j < Math.min(events, i + batchSize); j++) {
       const event = source.next();
       const partition = j % 3;
-      records[`bench-lambda-${partition}`] ??= [];
-      records[`bench-lambda-${partition}`].push({
-        topic: 'bench-lambda',
-        partition,
-        offset: offsets[partition]++,
-        timestamp: Date.now(),
-        timestampType: 'CREATE_TIME',
-        key: Buffer.from(event.key).toString('base64'),
-        value: event.value === null ? (null as unknown as string) : event.value.toString('base64'),
-        headers: [],
-      });
+      const message = {
+        key: Buffer.from(event.key),
+        value: event.value,
+        offset: String(offsets[partition]++),
+        timestamp: String(Date.now()),
+        headers: {},
+      } as KafkaMessage;
+      records.push(toMskRecord('bench-lambda', partition, message));
     }
-    const event: MSKEvent = {
-      eventSource: 'aws:kafka',
-      eventSourceArn: 'arn:bench',
-      bootstrapServers: '',
-      records,
-    };
-    payloads.push(JSON.stringify(event));
+    payloads.push(JSON.stringify(mskEvent(records, 'arn:bench')));
   }
   return payloads;
 }

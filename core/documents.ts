@@ -75,8 +75,8 @@ export function isUsableRecordTime(timestampMs: number): boolean {
  */
 export function indexName(prefix: string, recordTimestampMs: number): string {
   if (!isUsableRecordTime(recordTimestampMs)) return `${prefix}-events-undated`;
-  if (prefix !== cachedIndex.prefix || isoDate(recordTimestampMs) !== cachedIndex.date) {
-    const date = isoDate(recordTimestampMs);
+  const date = isoDate(recordTimestampMs);
+  if (prefix !== cachedIndex.prefix || date !== cachedIndex.date) {
     cachedIndex = { prefix, date, name: `${prefix}-events-${date.replaceAll('-', '.')}` };
   }
   return cachedIndex.name;

@@ -23,7 +23,7 @@ const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 /** Exactly `new Date(ms).toISOString()` for a whole number of milliseconds between years 0 and 9999. */
 export function isoTime(ms: number): string {
   const date = isoDate(ms);
-  let rest = ms - cachedDay * DAY_MS;
+  let rest = ms - Math.floor(ms / DAY_MS) * DAY_MS;
   const hours = Math.floor(rest / 3_600_000);
   rest -= hours * 3_600_000;
   const minutes = Math.floor(rest / 60_000);

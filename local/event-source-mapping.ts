@@ -70,7 +70,8 @@ export function toMskRecord(topic: string, partition: number, message: KafkaMess
   return record as unknown as MSKRecord;
 }
 
-function mskEvent(records: readonly MSKRecord[], eventSourceArn: string): MSKEvent {
+/** The event Lambda hands the function: records grouped by `topic-partition`. */
+export function mskEvent(records: readonly MSKRecord[], eventSourceArn: string): MSKEvent {
   const byPartition: Record<string, MSKRecord[]> = {};
   for (const r of records) {
     const key = `${r.topic}-${r.partition}`;
