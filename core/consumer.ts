@@ -156,6 +156,10 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
 
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
+    // How long the broker holds a fetch open when there is nothing new. Stopping waits for the fetch in flight,
+    // so kafkajs' 5 s default made every stop (SIGTERM, caught up, a deploy) take 5 s; 1 s costs one idle fetch
+    // a second and measured the same throughput (200,000 events: 5.5 s vs 5.6 s; exit 4 s sooner).
+    maxWaitTimeInMs: 1_000,
     retry: { restartOnFailure: async (error) => isRetriable(error) },
   });
   let stopped = false;

@@ -131,4 +131,25 @@ describe('runConsumer', () => {
       );
     }
   });
+
+  it('asks the broker to hold an empty fetch 1 s, not 5, since stopping waits for the fetch in flight', async () => {
+    const configs: unknown[] = [];
+    const kafka = {
+      consumer: (config: unknown) => {
+        configs.push(config);
+        return {
+          events: { CRASH: 'consumer.crash' },
+          on: () => undefined,
+          connect: async () => {
+            throw new ConfigError('stop here');
+          },
+        };
+      },
+    } as unknown as Kafka;
+    const process = async () => ({ total: 0, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0 });
+    await expect(
+      runConsumer({ kafka, groupId: 'g', topic: 't', logger: silentLogger, process }),
+    ).rejects.toThrow('stop here');
+    expect(configs).toEqual([expect.objectContaining({ groupId: 'g', maxWaitTimeInMs: 1_000 })]);
+  });
 });
