@@ -26,9 +26,6 @@ export class PermanentIndexError extends PipelineError {}
 /** A required setting is missing or invalid. */
 export class ConfigError extends PipelineError {}
 
-/** The users database answers but has no users table as the lookup needs it: waiting cannot fix that. */
-export class UsersSchemaError extends PipelineError {}
-
 /** The bad index itself refused one document (HTTP 400): that record, and only it, cannot be stored. */
 export class DocumentRejectedError extends PermanentIndexError {}
 

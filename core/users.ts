@@ -1,14 +1,8 @@
 // Looks up each account's default device: one query per batch for the distinct ids, answers cached for a
 // bounded time in a bounded map, concurrent misses of one id sharing one query. A database failure or a query
-// that outlives its timeout surfaces as DatabaseUnavailableError (retry the batch, never classify blindly); a
-// database without the users table or its columns as UsersSchemaError (stop: no retry can create them).
+// that outlives its timeout surfaces as DatabaseUnavailableError (retry the batch, never classify blindly).
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import {
-  ConfigError,
-  DatabaseAccessDeniedError,
-  DatabaseUnavailableError,
-  UsersSchemaError,
-} from './errors.js';
+import { ConfigError, DatabaseAccessDeniedError, DatabaseUnavailableError } from './errors.js';
 
 export interface UsersSource {
   /** Default device per account id; ids without a row are absent from the map. */
@@ -31,9 +25,6 @@ export interface MysqlUsersSourceOptions {
  * to the database (1044). Not 1142 (no SELECT on the table): that user has logged in, so its secret is current.
  */
 const ACCESS_DENIED_ERRNOS = new Set([1044, 1045]);
-
-/** Server errors of a database that lacks what the query reads: unknown database (1049), table (1146), column (1054). */
-const MISSING_SCHEMA_ERRNOS = new Set([1049, 1054, 1146]);
 
 /** mysql2's error when a query's `timeout` elapses before the server answers. */
 function isTimeout(error: unknown): boolean {
@@ -92,20 +83,13 @@ export class MysqlUsersSource implements UsersSource {
     }
   }
 
-  private unavailable(error: unknown): DatabaseUnavailableError | UsersSchemaError {
+  private unavailable(error: unknown): DatabaseUnavailableError {
     if (isTimeout(error)) {
       return new DatabaseUnavailableError(`users lookup timed out after ${this.queryTimeoutMs} ms`, {
         cause: error,
       });
     }
     const { errno, message } = error as { errno?: number; message?: string };
-    if (errno !== undefined && MISSING_SCHEMA_ERRNOS.has(errno)) {
-      return new UsersSchemaError(
-        `users lookup failed: ${message}: create the users table (account_id, default_device) in the database ` +
-          'the consumer connects to (locally `npm run produce` or `npm run demo` seeds it; on AWS the schema resource does), then restart the consumer',
-        { cause: error },
-      );
-    }
     const Unavailable =
       errno !== undefined && ACCESS_DENIED_ERRNOS.has(errno)
         ? DatabaseAccessDeniedError
