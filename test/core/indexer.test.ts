@@ -105,6 +105,32 @@ describe('BulkIndexer', () => {
     expect(report).toMatchObject({ indexed: 3, retries: 2 });
   });
 
+  it('resends items that are not next to each other in their chunk exactly as first sent', async () => {
+    const { client, requests } = scriptedClient([
+      [{ status: 429 }, ok, { status: 503 }],
+      [ok, ok],
+    ]);
+    await new BulkIndexer(client, fast).index(docs);
+    expect(ids(requests[1])).toEqual([recordId(records[0]), recordId(records[2])]);
+    expect(requests[1].lines).toEqual([...requests[0].lines.slice(0, 2), ...requests[0].lines.slice(4)]);
+  });
+
+  it('encodes documents of mostly multi-byte text whole (3 UTF-8 bytes per character)', async () => {
+    const euros = (offset: number, count: number) =>
+      badDocument(
+        'p',
+        { ...records[2], offset: String(offset), value: new TextEncoder().encode('€'.repeat(count)) },
+        [{ code: 'not_json', message: 'x' }],
+        '2026-11-23T00:00:01Z',
+      );
+    // Many such documents: together they need more room than one line's worst case leaves.
+    const texts = Array.from({ length: 50 }, (_, i) => euros(10 + i, 1_000 + i));
+    const { client, requests } = scriptedClient((request) => allOk(request));
+    await new BulkIndexer(client).index(texts);
+    const raws = requests[0].lines.filter((_, i) => i % 2 === 1).map((line) => line.raw);
+    expect(raws).toEqual(texts.map((_, i) => '€'.repeat(1_000 + i)));
+  });
+
   it('retries a request that failed as a whole: a refused connection (no status), a 429, a 502', async () => {
     const refused = new errors.ConnectionError('connect ECONNREFUSED 127.0.0.1:9200', {
       body: null,
