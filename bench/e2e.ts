@@ -30,6 +30,7 @@ import {
   refreshIndices,
 } from '../local/pipeline.js';
 import type { LambdaHandlerRun } from './lambda-handler.js';
+import { type CpuSplit, cpuSnapshot, cpuSplit } from './machine-cpu.js';
 
 export interface E2eOptions {
   readonly events: number;
@@ -48,13 +49,26 @@ export interface PipelineRun {
   readonly firstBatchMs: number;
   readonly cpuUsPerEvent: number;
   readonly maxRssMb: number;
+  /** The machine's CPU per event during the run, and OpenSearch's and Kafka's share of it. */
+  readonly machine: CpuSplit;
+}
+
+export interface RawRun {
+  readonly docsPerSecond: number;
+  readonly seconds: number;
+  readonly machine: CpuSplit;
 }
 
 export interface E2eResult {
   readonly events: number;
   readonly pipeline: PipelineRun[];
-  readonly raw: { readonly docsPerSecond: number; readonly seconds: number }[];
+  readonly raw: RawRun[];
   readonly ratio: number;
+  /**
+   * The best ratio these CPU costs allow on this machine: the raw run's machine CPU per document over the
+   * pipeline's per event (medians). When both runs keep every core busy, their rates stand in that ratio.
+   */
+  readonly cpuBound: number;
   readonly lambda: LambdaHandlerRun;
   readonly latency: {
     readonly rate: number;
@@ -94,7 +108,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     // Built before the clock starts, as it is on any machine that has run the consumer since the last change.
     spawnSync(process.execPath, consumeArgs(['--help']), { cwd: PROJECT_ROOT, stdio: 'ignore' });
     const pipelineRuns: PipelineRun[] = [];
-    const rawRuns: { docsPerSecond: number; seconds: number }[] = [];
+    const rawRuns: RawRun[] = [];
     const rounds = options.warmUp + options.runs;
     for (let i = 1; i <= rounds; i++) {
       const warmUp = i <= options.warmUp;
@@ -104,14 +118,14 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       const measured = await timeConsumer(pipeline, topic, prefix, options.events);
       if (!warmUp) pipelineRuns.push(measured);
       log(
-        `  ${fmt.format(measured.eventsPerSecond)} ev/s from process start, first batch ${measured.firstBatchMs} ms, ${measured.cpuUsPerEvent.toFixed(1)} µs CPU/event, max RSS ${measured.maxRssMb} MB`,
+        `  ${fmt.format(measured.eventsPerSecond)} ev/s from process start, first batch ${measured.firstBatchMs} ms, ${measured.cpuUsPerEvent.toFixed(1)} µs CPU/event, max RSS ${measured.maxRssMb} MB; ${describeCpu(measured.machine)}`,
       );
       log(`${name}: raw _bulk of the same documents`);
       const bodies = await bulkBodies(pipeline.search, prefix, `bench-${run}-r${i}`);
       await dropPrefix(pipeline.search, prefix);
       const raw = await timeRawBulk(pipeline.search, `bench-${run}-r${i}`, bodies, options.events);
       if (!warmUp) rawRuns.push(raw);
-      log(`  ${fmt.format(raw.docsPerSecond)} docs/s`);
+      log(`  ${fmt.format(raw.docsPerSecond)} docs/s; ${describeCpu(raw.machine)}`);
       await dropPrefix(pipeline.search, `bench-${run}-r${i}`);
     }
 
@@ -139,6 +153,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       pipeline: pipelineRuns,
       raw: rawRuns,
       ratio: median(pipelineRuns.map((r) => r.eventsPerSecond)) / median(rawRuns.map((r) => r.docsPerSecond)),
+      cpuBound:
+        median(rawRuns.map((r) => r.machine.machineUs)) /
+        median(pipelineRuns.map((r) => r.machine.machineUs)),
       lambda,
       latency: { rate, ...latency },
     };
@@ -191,6 +208,7 @@ async function timeConsumer(
   events: number,
 ): Promise<PipelineRun> {
   const usageFile = join(tmpdir(), `${prefix}-usage.json`);
+  const cpuAtStart = cpuSnapshot();
   const started = performance.now();
   const child = startConsume(
     ['--topic', topic, '--group', `${prefix}-group`, '--index-prefix', prefix, '--until-caught-up'],
@@ -199,10 +217,14 @@ async function timeConsumer(
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   // Done when the consumer says it has caught up (every document acknowledged), not when it has left the group.
   let caughtUpMs = -1;
+  let cpuAtCaughtUp = cpuAtStart;
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (caughtUpMs < 0 && /^caught up: /m.test(stderr)) caughtUpMs = performance.now() - started;
+    if (caughtUpMs < 0 && /^caught up: /m.test(stderr)) {
+      caughtUpMs = performance.now() - started;
+      cpuAtCaughtUp = cpuSnapshot();
+    }
   });
   let firstBatchMs = -1;
   let done = false;
@@ -234,6 +256,7 @@ async function timeConsumer(
     firstBatchMs,
     cpuUsPerEvent: Number((usage.cpuUs / events).toFixed(1)),
     maxRssMb: Math.round(usage.maxRssBytes / 1024 / 1024),
+    machine: cpuSplit(cpuAtStart, cpuAtCaughtUp, events),
   };
 }
 
@@ -273,8 +296,9 @@ async function timeRawBulk(
   prefix: string,
   bodies: readonly Buffer[],
   events: number,
-): Promise<{ docsPerSecond: number; seconds: number }> {
+): Promise<RawRun> {
   let next = 0;
+  const cpuAtStart = cpuSnapshot();
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.length) {
@@ -290,10 +314,21 @@ async function timeRawBulk(
   };
   await Promise.all(Array.from({ length: RAW_IN_FLIGHT }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpuAtEnd = cpuSnapshot();
   await refreshIndices(search, prefix);
   const { body } = await search.count({ index: `${prefix}-events-*` });
   if (body.count !== events) throw new Error(`raw _bulk indexed ${body.count} documents of ${events}`);
-  return { docsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(2)) };
+  return {
+    docsPerSecond: Math.round(events / seconds),
+    seconds: Number(seconds.toFixed(2)),
+    machine: cpuSplit(cpuAtStart, cpuAtEnd, events),
+  };
+}
+
+/** One run's CPU on this machine, for the progress log. */
+function describeCpu(cpu: CpuSplit): string {
+  const share = (label: string, us: number | null) => (us === null ? '' : `, ${label} ${us.toFixed(1)}`);
+  return `machine ${cpu.machineUs.toFixed(1)} µs/event${share('OpenSearch', cpu.searchUs)}${share('Kafka', cpu.brokerUs)}, ${cpu.busyCores.toFixed(2)} cores busy`;
 }
 
 async function measureLatency(
@@ -411,7 +446,21 @@ async function dropPrefix(search: Client, prefix: string): Promise<void> {
 
 /** The table the bench prints. */
 export function formatE2e(result: E2eResult): string {
-  const rows: string[][] = [['', 'events/s', 'seconds', 'first batch', 'CPU µs/event', 'max RSS']];
+  const us = (value: number | null) => (value === null ? '-' : value.toFixed(1));
+  const rows: string[][] = [
+    [
+      '',
+      'events/s',
+      'seconds',
+      'first batch',
+      'CPU µs/event',
+      'max RSS',
+      'machine µs/event',
+      'OpenSearch',
+      'Kafka',
+      'busy cores',
+    ],
+  ];
   for (const [i, r] of result.pipeline.entries()) {
     rows.push([
       `consume run ${i + 1}`,
@@ -420,10 +469,25 @@ export function formatE2e(result: E2eResult): string {
       `${r.firstBatchMs} ms`,
       r.cpuUsPerEvent.toFixed(1),
       `${r.maxRssMb} MB`,
+      us(r.machine.machineUs),
+      us(r.machine.searchUs),
+      us(r.machine.brokerUs),
+      r.machine.busyCores.toFixed(2),
     ]);
   }
   for (const [i, r] of result.raw.entries()) {
-    rows.push([`raw _bulk run ${i + 1}`, fmt.format(r.docsPerSecond), String(r.seconds), '', '', '']);
+    rows.push([
+      `raw _bulk run ${i + 1}`,
+      fmt.format(r.docsPerSecond),
+      String(r.seconds),
+      '',
+      '',
+      '',
+      us(r.machine.machineUs),
+      us(r.machine.searchUs),
+      us(r.machine.brokerUs),
+      r.machine.busyCores.toFixed(2),
+    ]);
   }
   rows.push([
     `Lambda handler (${result.lambda.batchSize}/invocation)`,
@@ -431,6 +495,10 @@ export function formatE2e(result: E2eResult): string {
     '',
     '',
     result.lambda.cpuUsPerEvent.toFixed(1),
+    '',
+    '',
+    '',
+    '',
     '',
   ]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
@@ -443,7 +511,7 @@ export function formatE2e(result: E2eResult): string {
   return [
     `end to end, ${fmt.format(result.events)} events`,
     ...table,
-    `ratio consume / raw _bulk (medians): ${result.ratio.toFixed(2)}`,
+    `ratio consume / raw _bulk (medians): ${result.ratio.toFixed(2)}; the machine CPU per event allows at most ${result.cpuBound.toFixed(2)} on this machine`,
     `produce -> searchable at ${fmt.format(result.latency.rate)} ev/s: p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms (${result.latency.probes} probes)`,
     'goals (issue 10):',
     ...goals(result).map(([goal, value, met]) => `  ${met ? 'met    ' : 'not met'}  ${goal}: ${value}`),
