@@ -444,9 +444,14 @@ async function dropPrefix(search: Client, prefix: string): Promise<void> {
   await search.indices.deleteIndexTemplate({ name: templateName(prefix) }).catch(() => undefined);
 }
 
+/** The machine columns of a run's row. */
+function machineCells(cpu: CpuSplit): string[] {
+  const us = (value: number | null) => (value === null ? '-' : value.toFixed(1));
+  return [us(cpu.machineUs), us(cpu.searchUs), us(cpu.brokerUs), cpu.busyCores.toFixed(2)];
+}
+
 /** The table the bench prints. */
 export function formatE2e(result: E2eResult): string {
-  const us = (value: number | null) => (value === null ? '-' : value.toFixed(1));
   const rows: string[][] = [
     [
       '',
@@ -469,10 +474,7 @@ export function formatE2e(result: E2eResult): string {
       `${r.firstBatchMs} ms`,
       r.cpuUsPerEvent.toFixed(1),
       `${r.maxRssMb} MB`,
-      us(r.machine.machineUs),
-      us(r.machine.searchUs),
-      us(r.machine.brokerUs),
-      r.machine.busyCores.toFixed(2),
+      ...machineCells(r.machine),
     ]);
   }
   for (const [i, r] of result.raw.entries()) {
@@ -483,10 +485,7 @@ export function formatE2e(result: E2eResult): string {
       '',
       '',
       '',
-      us(r.machine.machineUs),
-      us(r.machine.searchUs),
-      us(r.machine.brokerUs),
-      r.machine.busyCores.toFixed(2),
+      ...machineCells(r.machine),
     ]);
   }
   rows.push([

@@ -3,7 +3,7 @@
 // sink share the cores, so once they are all busy the ratio of the pipeline to the raw `_bulk` ceiling can be no
 // better than the ratio of their CPU costs per document: the bench prints that bound beside the ratio it measured.
 import { readFileSync } from 'node:fs';
-import { readPid } from '../local/components/processes.js';
+import { cpuTicks, readPid } from '../local/components/processes.js';
 
 /** Linux counts CPU time in ticks of 1/USER_HZ s, 100 on every architecture Node runs on. */
 const TICK_US = 10_000;
@@ -29,8 +29,8 @@ export function cpuSnapshot(): CpuSnapshot {
   return {
     atMs: performance.now(),
     machine: machineTicks(),
-    search: processTicks(readPid('opensearch')),
-    broker: processTicks(readPid('kafka')),
+    search: ticksOf(readPid('opensearch')),
+    broker: ticksOf(readPid('kafka')),
   };
 }
 
@@ -46,6 +46,7 @@ export function cpuSplit(from: CpuSnapshot, to: CpuSnapshot, events: number): Cp
 }
 
 const round = (value: number) => Number(value.toFixed(1));
+const ticksOf = (pid: number | undefined) => (pid === undefined ? undefined : cpuTicks(pid));
 
 function machineTicks(): number {
   try {
@@ -54,18 +55,5 @@ function machineTicks(): number {
     return user + nice + system + irq + softirq + (steal ?? 0);
   } catch {
     return Number.NaN;
-  }
-}
-
-function processTicks(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // The command name in parentheses may hold spaces: count fields from the last ')'. utime and stime are the
-    // 14th and 15th fields, the 12th and 13th after it.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
   }
 }

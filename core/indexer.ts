@@ -113,21 +113,21 @@ function bodyOf(request: readonly Item[], bytes: number): Buffer {
   );
 }
 
-/** Consecutive runs of items whose bodies stay within `limit` bytes (an item alone may exceed it). */
-function requestsOf(items: readonly Item[], limit: number): Item[][] {
-  const requests: Item[][] = [];
+/** Consecutive runs of items whose bodies stay within `limit` bytes (an item alone may exceed it), with their size. */
+function requestsOf(items: readonly Item[], limit: number): { items: Item[]; bytes: number }[] {
+  const requests: { items: Item[]; bytes: number }[] = [];
   let current: Item[] = [];
   let bytes = 0;
   for (const item of items) {
     if (current.length > 0 && bytes + itemBytes(item) > limit) {
-      requests.push(current);
+      requests.push({ items: current, bytes });
       current = [];
       bytes = 0;
     }
     current.push(item);
     bytes += itemBytes(item);
   }
-  if (current.length > 0) requests.push(current);
+  if (current.length > 0) requests.push({ items: current, bytes });
   return requests;
 }
 
@@ -166,8 +166,7 @@ export class BulkIndexer {
     while (pending.length > 0) {
       const again: Item[] = [];
       let failed = 0;
-      for (const request of requestsOf(pending, this.requestLimit)) {
-        const bytes = request.reduce((sum, item) => sum + itemBytes(item), 0);
+      for (const { items: request, bytes } of requestsOf(pending, this.requestLimit)) {
         requests++;
         largest = Math.max(largest, bytes);
         const outcome = await this.send(request, bytes, attempt);

@@ -41,16 +41,30 @@ export function commandLine(pid: number): string | undefined {
   }
 }
 
-/** True when the process exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
+/**
+ * The fields of /proc/<pid>/stat after the parenthesised command name, which may hold spaces: [0] is field 3
+ * (the state), [11] and [12] fields 14 and 15 (user and system CPU time). Undefined when the process is gone.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (after the parenthesised command name) is the state; Z = zombie, X = dead.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  // Z = zombie, X = dead.
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** CPU time a process has used, user plus system, in clock ticks (1/100 s); undefined when it is gone. */
+export function cpuTicks(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields === undefined ? undefined : Number(fields[11]) + Number(fields[12]);
 }
 
 /** True when the pid is alive and its command line points into this project's `.local` folder. */
