@@ -18,6 +18,7 @@ import { ConfigError, DocumentRejectedError, PipelineError, RetriableError } fro
 import type { Logger } from './logger.js';
 import { type BatchSummary, mergeSummaries } from './process-batch.js';
 import { backoffMs, sleep } from './retry.js';
+import { type RecreatedPartition, topicRecreationGuard } from './topic-recreation.js';
 
 // kafkajs spreads its error classes into module.exports, which Node's ESM loader cannot see as named exports.
 const { KafkaJSError } = kafkajs;
@@ -162,6 +163,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     maxWaitTimeInMs: 1_000,
     retry: { restartOnFailure: async (error) => isRetriable(error) },
   });
+  const recreation = topicRecreationGuard(options.kafka, options.groupId, options.topic);
   let stopped = false;
   let fatal: unknown;
   // Stops the consumer for good. Not awaited by its caller: disconnect waits for the eachBatch calling it.
@@ -173,7 +175,10 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     consumer
       .disconnect()
       .catch((disconnectError: unknown) => logger.warn('disconnect failed', { error: disconnectError }))
-      .finally(() => settle?.reject(error));
+      .finally(() => {
+        settle?.reject(error);
+        return recreation.close();
+      });
   };
 
   // kafkajs restarts by itself after the errors it deems retriable. A broker or coordinator outage can also
@@ -226,19 +231,23 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     }
   };
 
-  /** The chunk's summary once it is indexed; undefined when the consumer stops first. */
+  /**
+   * The chunk's summary once it is indexed, and whether its topic was recreated meanwhile (then the chunk's
+   * offsets must not be committed); undefined when the consumer stops first.
+   */
   const processChunk = async (
     payload: EachBatchPayload,
     batch: Batch,
     messages: KafkaMessage[],
     log: Logger,
-  ): Promise<BatchSummary | undefined> => {
+  ): Promise<{ summary: BatchSummary; recreated?: RecreatedPartition } | undefined> => {
     const toRecord = options.toRecord ?? toSourceRecord;
     const records = messages.map((m) => toRecord(batch.topic, batch.partition, m));
     const firstOffset = messages[0].offset;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await processOrDeadLetter(records, options.process, options.deadLetter);
+        const summary = await processOrDeadLetter(records, options.process, options.deadLetter);
+        return { summary, recreated: await recreation.recreatedSince(batch.partition) };
       } catch (error) {
         if (!isRetriable(error)) {
           stopOnPermanentError(error);
@@ -270,12 +279,28 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
       for (let i = 0; i < batch.messages.length; i += chunkSize) {
         if (stopped || !payload.isRunning() || payload.isStale()) return;
         const messages = batch.messages.slice(i, i + chunkSize);
-        const summary = await processChunk(payload, batch, messages, log);
-        if (summary === undefined) return;
+        const outcome = await processChunk(payload, batch, messages, log);
+        if (outcome === undefined) return;
         restarts = 0;
         const lastOffset = messages[messages.length - 1].offset;
+        if (outcome.recreated !== undefined) {
+          const { lostOffset, startOffset } = outcome.recreated;
+          log.warn(
+            `topic ${batch.topic} was deleted and recreated under the consumer: its committed offset ${lostOffset} of ` +
+              `partition ${batch.partition} is gone; reading the new topic's partition ${batch.partition} from offset ${startOffset}`,
+            { lostOffset, startOffset },
+          );
+          // Unless this chunk already starts there (kafkajs went back to the start of a shorter new topic by itself),
+          // seeking commits startOffset (autoCommit) and drops the rest of the batch, fetched at the old position.
+          if (messages[0].offset !== startOffset) {
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: startOffset });
+            return;
+          }
+        }
+        const { summary } = outcome;
         payload.resolveOffset(lastOffset);
         await payload.commitOffsetsIfNecessary();
+        recreation.committed(batch.partition, (BigInt(lastOffset) + 1n).toString());
         const offsetLag = Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1);
         options.onBatch?.(summary, { topic: batch.topic, partition: batch.partition, lastOffset, offsetLag });
       }
@@ -292,9 +317,12 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     done,
     stop: () => {
       stopped = true;
-      stopping ??= consumer.disconnect().then(() => {
-        if (fatal === undefined) settle?.resolve();
-      });
+      stopping ??= consumer
+        .disconnect()
+        .then(() => recreation.close())
+        .then(() => {
+          if (fatal === undefined) settle?.resolve();
+        });
       return stopping;
     },
   };

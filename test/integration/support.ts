@@ -139,9 +139,13 @@ export interface ConsumerProcess {
 }
 
 /** `npm run consume` as a child process, against a test database: how an operator runs it. */
-export function startConsumerProcess(args: readonly string[], mysqlUrl: string): ConsumerProcess {
+export function startConsumerProcess(
+  args: readonly string[],
+  mysqlUrl: string,
+  env: NodeJS.ProcessEnv = {},
+): ConsumerProcess {
   const child = spawn(process.execPath, consumeArgs(['--quiet', ...args]), {
-    env: { ...process.env, MYSQL_URL: mysqlUrl, LOG_LEVEL: 'error' },
+    env: { ...process.env, MYSQL_URL: mysqlUrl, LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
