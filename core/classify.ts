@@ -3,7 +3,7 @@
 
 import { badDocument, type PipelineDocument, validDocument } from './documents.js';
 import { type DecodeResult, decodeEvent, type Reason } from './event.js';
-import type { SourceRecord } from './source-record.js';
+import type { SourceRecord, TruncatedRecord } from './source-record.js';
 
 export interface Decoded {
   readonly record: SourceRecord;
@@ -11,7 +11,26 @@ export interface Decoded {
 }
 
 export function decodeAll(records: readonly SourceRecord[]): Decoded[] {
-  return records.map((record) => ({ record, result: decodeEvent(record.value) }));
+  return records.map((record) => ({
+    record,
+    result: record.truncated === undefined ? decodeEvent(record.value) : truncatedResult(record),
+  }));
+}
+
+/** A cut record is never decoded: its bytes are only the beginning of the record's. */
+function truncatedResult(record: SourceRecord): DecodeResult {
+  const { valueBytes, valueSha256 } = record.truncated as TruncatedRecord;
+  return {
+    ok: false,
+    reasons: [
+      {
+        code: 'truncated_dead_letter',
+        message:
+          `the dead letter held only ${record.value?.byteLength ?? 0} of the record's ${valueBytes} value bytes ` +
+          `(sha256 ${valueSha256}): the full record is at ${record.topic}/${record.partition}/${record.offset}`,
+      },
+    ],
+  };
 }
 
 /** The distinct account ids of the valid events: what the users lookup needs. */

@@ -169,14 +169,15 @@ export function validDocument(
 /**
  * A bad document: the reasons and the payload, cut at MAX_RAW_BYTES so that no record can make a document
  * (or a _bulk request) larger than the search domain accepts. `id`, when given, is the identity the record
- * already has (a valid document rerouted here keeps it, so it still overwrites itself).
+ * already has (a valid document rerouted here keeps it, so it still overwrites itself). A record that arrived
+ * cut (a truncated dead letter) keeps the full record's id and size.
  */
 export function badDocument(
   prefix: string,
   record: SourceRecord,
   reasons: readonly Reason[],
   ingestedAt: string,
-  id: string = recordId(record),
+  id: string = record.truncated?.id ?? recordId(record),
 ): PipelineDocument {
   const value =
     record.value === null
@@ -192,8 +193,8 @@ export function badDocument(
       reasons,
       raw: kept === null ? null : kept.toString('utf8'),
       raw_base64: kept === null ? null : kept.toString('base64'),
-      raw_bytes: value?.byteLength ?? 0,
-      raw_truncated: value !== kept,
+      raw_bytes: record.truncated?.valueBytes ?? value?.byteLength ?? 0,
+      raw_truncated: value !== kept || record.truncated !== undefined,
       source: sourceOf(record),
       kafka_time: kafkaTime(record),
       ingested_at: ingestedAt,

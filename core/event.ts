@@ -29,7 +29,8 @@ export type ReasonCode =
   | 'bad_timestamp'
   | 'unknown_account'
   | 'device_mismatch'
-  | 'index_rejected';
+  | 'index_rejected'
+  | 'truncated_dead_letter';
 
 export interface Reason {
   readonly code: ReasonCode;

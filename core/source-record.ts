@@ -9,4 +9,16 @@ export interface SourceRecord {
   readonly key: Uint8Array | null;
   /** null for a tombstone. */
   readonly value: Uint8Array | null;
+  /** Set when key and value are only the beginning of the record's (a dead letter cut to fit its topic). */
+  readonly truncated?: TruncatedRecord;
+}
+
+/** What a cut dead letter says of the full record (core/dead-letter.ts, TRUNCATION_HEADERS). */
+export interface TruncatedRecord {
+  /** The full record's document id: recordId digests the full value, which is gone. */
+  readonly id: string;
+  /** The full value's size in bytes. */
+  readonly valueBytes: number;
+  /** SHA-256 (hex) of the full value. */
+  readonly valueSha256: string;
 }
