@@ -5,7 +5,8 @@
 //   and MaximumRecordAgeInSeconds -1, no on-failure destination: see lib/lambda-consumer.ts), so no outage of
 //   any length skips a record, and nothing is committed past a batch until all of it is indexed;
 // - a record that no index accepts goes to the dead-letter topic with its exact bytes and the reason, and the
-//   rest of the batch goes on (processOrDeadLetter bisects to find it), without any manual step;
+//   rest of the batch goes on (processOrDeadLetter bisects to find it), without any manual step; whatever its
+//   size: the sink compresses, and cuts a record to the topic's limit only when it does not fit even so;
 // - a permanent error (a 403, a bug) fails every attempt loudly: an ERROR line saying what to fix, the
 //   ConsumerErrors alarm, and offset lag growing; the partition waits rather than skipping.
 // Writes are idempotent (the document id is the record's), so a retried batch overwrites its own documents.

@@ -151,6 +151,7 @@ export class FargateConsumer extends Construct {
     props.streaming.allowClientsFrom(securityGroup, 'Fargate consumer');
     props.streaming.grantConsume(taskRole, props.topic, props.consumerGroupId);
     props.streaming.grantProduce(taskRole, props.deadLetterTopic);
+    props.streaming.grantDescribeConfig(taskRole, props.deadLetterTopic);
     props.search.addWriter(taskRole, securityGroup);
     props.database.grantConnect(securityGroup, taskRole);
 

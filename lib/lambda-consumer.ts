@@ -2,7 +2,8 @@
 // function (the runtime core behind a thin adapter). The mapping never gives up on a batch: retries and record
 // age without limit, no on-failure destination (which would cap retries at 10, and for Kafka an SQS/SNS
 // destination gets only metadata). The function itself puts a record that no index accepts into the
-// dead-letter topic, with its exact bytes, and goes on with the rest of the batch; an outage makes it fail the
+// dead-letter topic, with its exact bytes (compressed, and cut to the topic's limit only when they do not fit
+// even so), and goes on with the rest of the batch; an outage makes it fail the
 // batch, which the mapping retries until it succeeds, so nothing is skipped and offsets never pass a record
 // that is not indexed.
 import { Duration } from 'aws-cdk-lib';
@@ -117,6 +118,7 @@ export class LambdaConsumer extends Construct {
     // The function itself connects to the brokers only to dead-letter a record.
     props.streaming.allowClientsFrom(securityGroup, 'Lambda consumer (dead-letter producer)');
     props.streaming.grantProduce(fn, props.deadLetterTopic);
+    props.streaming.grantDescribeConfig(fn, props.deadLetterTopic);
     props.search.addWriter(fn.role, securityGroup);
     props.database.grantConnect(securityGroup, fn);
 

@@ -209,6 +209,19 @@ export class Streaming extends Construct {
     });
   }
 
+  /**
+   * Read the configuration of `topic` (describeConfigs): the dead-letter producers size their records to its
+   * `max.message.bytes` (core/dead-letter.ts).
+   */
+  grantDescribeConfig(grantee: iam.IGrantable, topic: string): void {
+    this.grantConnect(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopicDynamicConfiguration'],
+      resourceArns: [this.topicArn(topic)],
+    });
+  }
+
   /** Create and inspect `topics` (the topics custom resource). */
   grantTopicAdmin(grantee: iam.IGrantable, topics: readonly string[]): void {
     this.grantConnect(grantee);

@@ -102,6 +102,7 @@ describe('FargateConsumer (consumer mode fargate)', () => {
     );
     expect(policy).toMatch(/kafka-cluster:ReadData.*\/server-logs"/);
     expect(policy).toMatch(/kafka-cluster:WriteData.*\/server-logs-dlq"/);
+    expect(policy).toMatch(/kafka-cluster:DescribeTopicDynamicConfiguration.*\/server-logs-dlq"/);
     expect(policy).toContain('es:ESHttpPost');
     expect(policy).toContain('secretsmanager:GetSecretValue');
   });

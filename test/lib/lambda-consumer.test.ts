@@ -88,6 +88,11 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(resourceOf('secretsmanager:GetSecretValue')).not.toContain('UsersDatabaseInstanceSecret');
     expect(resourceOf('kafka-cluster:WriteData')).toMatch(/:topic\/.*\/server-logs-dlq"/);
     expect(resourceOf('kafka-cluster:WriteData')).not.toMatch(/\/server-logs"/);
+    // The dead-letter producer reads the topic's max.message.bytes to size its records.
+    expect(resourceOf('kafka-cluster:DescribeTopicDynamicConfiguration')).toMatch(
+      /:topic\/.*\/server-logs-dlq"/,
+    );
+    expect(resourceOf('kafka-cluster:DescribeTopicDynamicConfiguration')).not.toMatch(/\/server-logs"/);
     // Only the mapping's VPC Describe actions, which have no resource-level permissions, name every resource.
     expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat())).toEqual([
       'ec2:DescribeSecurityGroups',
