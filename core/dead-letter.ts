@@ -139,9 +139,11 @@ export function kafkaDeadLetter(
       });
       const retry = await sendPlanned(second);
       if (retry.refused === undefined) return;
+      // Sized to the limit and still too large: RECORD_LIST_TOO_LARGE says the batch exceeds segment.bytes.
       throw new DeadLetterRefusedError(
-        `the dead-letter topic ${topic} refused a record batch cut to fit its max.message.bytes (${now} per the broker) ` +
-          `as too large: make the brokers' message.max.bytes and the topic's max.message.bytes agree, then restart`,
+        `the dead-letter topic ${topic} refused a record batch sized to its max.message.bytes (${now}, per the broker) ` +
+          `with ${tooLargeType(retry.refused)}: give the topic a segment.bytes no smaller than its max.message.bytes ` +
+          `and check the brokers' limits, then restart the consumer`,
         { cause: retry.refused },
       );
     },
@@ -167,20 +169,21 @@ function unavailableOrPermanent(topic: string, sendError: unknown): unknown {
   });
 }
 
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
 /** The broker's MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE, found in the cause chain (kafkajs wraps errors). */
 export function isTooLarge(error: unknown): boolean {
+  return tooLargeType(error) !== undefined;
+}
+
+function tooLargeType(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 32; depth++) {
-    if (
-      current instanceof KafkaJSProtocolError &&
-      (current.type === 'MESSAGE_TOO_LARGE' || current.type === 'RECORD_LIST_TOO_LARGE')
-    ) {
-      return true;
-    }
+    if (current instanceof KafkaJSProtocolError && TOO_LARGE.has(current.type)) return current.type;
     if (current.cause === current) break;
     current = current.cause;
   }
-  return false;
+  return undefined;
 }
 
 /** The effective `max.message.bytes` of a topic (its own, or the broker's default), as the broker reports it. */

@@ -338,7 +338,7 @@ describe('kafkaDeadLetter sizing', () => {
     expect(failure).toBeInstanceOf(DeadLetterRefusedError);
     expect(isRetriable(failure)).toBe(false);
     expect((failure as Error).message).toBe(
-      `the dead-letter topic dlq refused a record batch cut to fit its max.message.bytes (${ONE_MB} per the broker) as too large: make the brokers' message.max.bytes and the topic's max.message.bytes agree, then restart`,
+      `the dead-letter topic dlq refused a record batch sized to its max.message.bytes (${ONE_MB}, per the broker) with MESSAGE_TOO_LARGE: give the topic a segment.bytes no smaller than its max.message.bytes and check the brokers' limits, then restart the consumer`,
     );
     expect(describes()).toBe(2);
   });

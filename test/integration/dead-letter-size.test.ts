@@ -72,9 +72,13 @@ describe('a poison record too large for the dead-letter topic', () => {
 
   /**
    * A source topic at the default limit with 10 ordinary records around two poison ones, a dead-letter topic
-   * (with `deadLetterMaxBytes` when given), and an index prefix whose poison day no bad document fits.
+   * (with `deadLetterConfig`), and an index prefix whose poison day no bad document fits.
    */
-  async function scenario(label: string, randomBytesCount: number, deadLetterMaxBytes?: number) {
+  async function scenario(
+    label: string,
+    randomBytesCount: number,
+    deadLetterConfig: Record<string, string> = {},
+  ) {
     const topic = uniqueName(`it-dlq-size-${label}-`);
     const deadLetters = `${topic}-dlq`;
     topics.push(topic, deadLetters);
@@ -95,10 +99,7 @@ describe('a poison record too large for the dead-letter topic', () => {
           topic: deadLetters,
           numPartitions: 1,
           replicationFactor: 1,
-          configEntries:
-            deadLetterMaxBytes === undefined
-              ? []
-              : [{ name: 'max.message.bytes', value: String(deadLetterMaxBytes) }],
+          configEntries: Object.entries(deadLetterConfig).map(([name, value]) => ({ name, value })),
         },
       ],
     });
@@ -282,7 +283,7 @@ describe('a poison record too large for the dead-letter topic', () => {
 
   it('the Lambda handler: a dead-letter topic whose limit is read from the broker, not assumed', async () => {
     const limit = 256 * 1024;
-    const { scenario: s, prefix } = await scenario('lambda', 600_000, limit);
+    const { scenario: s, prefix } = await scenario('lambda', 600_000, { 'max.message.bytes': String(limit) });
     const { pipeline } = env;
     const handler = createMskHandler({
       deps: () => ({
@@ -317,5 +318,24 @@ describe('a poison record too large for the dead-letter topic', () => {
     }
     expect(mapping.stats).toMatchObject({ failedInvocations: 0, discardedRecords: 0 });
     await assessDeadLetters(s, prefix, limit);
+  });
+
+  it('stops with one line saying what to fix when the dead-letter topic refuses even the cut record', async () => {
+    // A topic whose segments are smaller than its max.message.bytes: the broker refuses the batch cut to that
+    // limit with RECORD_LIST_TOO_LARGE, a configuration only an operator can fix.
+    const { scenario: s, prefix } = await scenario('refused', 600_000, { 'segment.bytes': '102400' });
+    const group = uniqueName('it-dlq-size-refused-');
+    const { code, stderr } = await startConsumerProcess(
+      ['--topic', s.topic, '--group', group, '--index-prefix', prefix, '--dead-letter-topic', s.deadLetters],
+      env.db.url,
+    ).exited;
+    expect(code, stderr).toBe(1);
+    expect(stderr.trim().split('\n').at(-1)).toBe(
+      `consumer stopped: the dead-letter topic ${s.deadLetters} refused a record batch sized to its max.message.bytes ` +
+        `(${DEFAULT_MAX_MESSAGE_BYTES}, per the broker) with RECORD_LIST_TOO_LARGE: give the topic a segment.bytes no ` +
+        "smaller than its max.message.bytes and check the brokers' limits, then restart the consumer",
+    );
+    // Nothing is committed past the refused record.
+    expect(await env.pipeline.lag(group, s.topic)).toBeGreaterThanOrEqual(4);
   });
 });
