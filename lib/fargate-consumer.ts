@@ -3,7 +3,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Aws, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -32,9 +31,6 @@ export function imageContextExcludes(): string[] {
     : [];
   return patterns.length > 0 ? patterns : ['node_modules', 'cdk.out', '.local', '.git', 'test', 'infra'];
 }
-
-/** The batch metrics core/metrics.ts writes as embedded-metric lines. */
-const BATCH_METRICS = ['Events', 'Good', 'Suspicious', 'Bad'] as const;
 
 export interface FargateConsumerProps {
   readonly vpc: ec2.IVpc;
@@ -77,21 +73,9 @@ export class FargateConsumer extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // Lambda turns the consumer's embedded-metric lines into metrics by itself; the awslogs driver does not
-    // (it sends no EMF header), so metric filters extract the same metrics, dimensions and namespace.
-    for (const metricName of BATCH_METRICS) {
-      this.logGroup.addMetricFilter(`${metricName}Metric`, {
-        filterPattern: logs.FilterPattern.all(
-          logs.FilterPattern.stringValue('$.Consumer', '=', 'fargate'),
-          logs.FilterPattern.numberValue(`$.${metricName}`, '>=', 0),
-        ),
-        metricNamespace: props.metricsNamespace,
-        metricName,
-        metricValue: `$.${metricName}`,
-        dimensions: { Consumer: '$.Consumer' },
-        unit: cloudwatch.Unit.COUNT,
-      });
-    }
+    // No metric filters: CloudWatch Logs extracts the consumer's embedded-metric lines (core/metrics.ts) by itself,
+    // also from the awslogs driver, which sends no `x-amzn-logs-format: json/emf` header: AWS documents that header
+    // as optional (CloudWatch_Embedded_Metric_Format_Generation_PutLogEvents). Filters published every count twice.
     taskDefinition.addContainer('consumer', {
       image: ecs.ContainerImage.fromAsset(REPO_ROOT, {
         file: path.join('fargate', 'Dockerfile'),
@@ -136,7 +120,6 @@ export class FargateConsumer extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition,
-      desiredCount: props.minTasks,
       vpcSubnets: props.subnets,
       securityGroups: [securityGroup],
       assignPublicIp: false,
@@ -146,6 +129,11 @@ export class FargateConsumer extends Construct {
       platformVersion: ecs.FargatePlatformVersion.LATEST,
     });
     this.service.node.addDependency(props.streaming.topics);
+    // The task count belongs to the lag scaling below: a DesiredCount in the template would reset it on every
+    // deploy. Without one, CloudFormation starts a new service with one task and the scalable target's minimum
+    // (minTasks) applies from there. Removed here rather than through the app-wide feature flag
+    // @aws-cdk/aws-ecs:removeDefaultDesiredCount, so the construct behaves the same in any app.
+    (this.service.node.defaultChild as ecs.CfnService).addPropertyDeletionOverride('DesiredCount');
 
     const taskRole = taskDefinition.taskRole;
     props.streaming.allowClientsFrom(securityGroup, 'Fargate consumer');
