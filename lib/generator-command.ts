@@ -122,7 +122,8 @@ export class GeneratorCommand extends Construct {
             description:
               'Seconds before SSM stops the run; the default outlasts the longest allowed duration.',
             default: '100800',
-            allowedPattern: '^[1-9][0-9]{1,5}$',
+            // 10 to 172,800 s (48 h): AWS-RunShellScript's own cap on executionTimeout, which SSM enforces at run time.
+            allowedPattern: '^([1-9][0-9]{1,4}|1[0-6][0-9]{4}|17[01][0-9]{3}|172[0-7][0-9]{2}|172800)$',
           },
         },
         mainSteps: [

@@ -65,6 +65,18 @@ describe('GeneratorCommand', () => {
     expect(params.topic?.default).toBe('server-logs');
   });
 
+  it('caps executionTimeout where AWS-RunShellScript does: 10 s to 48 h', () => {
+    const accepts = (value: string) =>
+      new RegExp(document.Content.parameters.executionTimeout?.allowedPattern ?? '^$').test(value);
+    for (const value of ['10', '99999', '100800', '169999', '171999', '172799', '172800']) {
+      expect(accepts(value), value).toBe(true);
+    }
+    for (const value of ['9', '0', '172801', '172900', '180000', '999999', '1728000', '100800; reboot']) {
+      expect(accepts(value), value).toBe(false);
+    }
+    expect(accepts(document.Content.parameters.executionTimeout?.default ?? '')).toBe(true);
+  });
+
   it('passes the seeded account count to the fleet generator, defaulting to the configured count', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       Content: Match.objectLike({
