@@ -1,6 +1,6 @@
 // Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
 // retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, the pipeline's
-// Dashboards tenant, the role mappings (the readers also to the built-in read-only Dashboards role), and the
+// Dashboards tenant, the role mappings (the readers also to the built-in Dashboards user and read-only roles), and the
 // Dashboards saved objects, in the pipeline's tenant and in the global tenant.
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
@@ -15,6 +15,7 @@ import {
 } from '../core/index-templates.js';
 import {
   dashboardsReadOnlyMapping,
+  dashboardsUserMapping,
   pipelineTenant,
   pipelineTenantName,
   readerRole,
@@ -142,7 +143,7 @@ export async function putWriterRole(
 
 /**
  * The pipeline's tenant, the read-only Dashboards role and the mappings of the readers to it and to the built-in
- * read-only Dashboards role (possibly to nobody: they then converge to no readers). The tenant comes first:
+ * Dashboards user and read-only Dashboards roles (possibly to nobody: they then converge to no readers). The tenant comes first:
  * the role names it.
  */
 export function readerRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
@@ -150,6 +151,7 @@ export function readerRoleRequests(prefix: string, backendRoleArns: readonly str
     pipelineTenant(prefix),
     readerRole(prefix),
     readerRoleMapping(prefix, backendRoleArns),
+    dashboardsUserMapping(backendRoleArns),
     dashboardsReadOnlyMapping(backendRoleArns),
   ].map(securityResourceRequest);
 }

@@ -116,6 +116,22 @@ export function dashboardsReadOnlyMapping(backendRoleArns: readonly string[]): S
 }
 
 /**
+ * The security plugin's built-in role that lets its members use OpenSearch Dashboards at all (its own index,
+ * tenants): the fine-grained access control documentation says every Dashboards user needs it, besides the
+ * roles that grant the data.
+ */
+export const DASHBOARDS_USER_ROLE = 'opensearch_dashboards_user';
+
+/** Maps the built-in Dashboards user role to the Dashboards users' IAM roles (possibly none). */
+export function dashboardsUserMapping(backendRoleArns: readonly string[]): SecurityResource {
+  return roleMapping(
+    DASHBOARDS_USER_ROLE,
+    'IAM roles of the log-pipeline Dashboards users (use of Dashboards)',
+    backendRoleArns,
+  );
+}
+
+/**
  * Maps the reader role to the IAM roles Dashboards users assume (with Cognito sign-in, the identity pool's
  * authenticated role). An empty list is valid: it converges the mapping to nobody when sign-in is turned off.
  */

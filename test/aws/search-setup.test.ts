@@ -128,9 +128,12 @@ describe('Dashboards reader role', () => {
       'PUT /_plugins/_security/api/tenants/logs',
       'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_user',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
     ]);
+    // Every Dashboards user needs opensearch_dashboards_user (FGAC documentation), besides the data role.
     expect(requests[3]?.body).toMatchObject({ backend_roles: [readerArn] });
+    expect(requests[4]?.body).toMatchObject({ backend_roles: [readerArn] });
   });
 });
 
@@ -252,17 +255,20 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_security/api/tenants/logs',
       'PUT /_plugins/_security/api/roles/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
+      'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_user',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
     expect(JSON.parse(domain.requests[7]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    expect(JSON.parse(domain.requests[9]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     // The readers' own tenant first, then the global one.
-    expect([domain.requests[9]?.headers.securitytenant, domain.requests[10]?.headers.securitytenant]).toEqual(
-      ['logs', 'global'],
-    );
-    const upload = domain.requests[9];
+    expect([
+      domain.requests[10]?.headers.securitytenant,
+      domain.requests[11]?.headers.securitytenant,
+    ]).toEqual(['logs', 'global']);
+    const upload = domain.requests[10];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));
