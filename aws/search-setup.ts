@@ -124,11 +124,25 @@ async function send(client: Client, request: PlannedRequest, ignore: number[] = 
   }
 }
 
+/**
+ * An index managed by ISM keeps the policy version it started with: an updated policy (a new retention) reaches
+ * the existing indices only through change_policy. Only indices still in `hot` change: one in `delete` is going.
+ * https://opensearch.org/docs/latest/im-plugin/ism/api/#update-managed-index-policy
+ */
+export function ismChangePolicyRequest(prefix: string, policyId: string): PlannedRequest {
+  return {
+    method: 'POST',
+    path: `/_plugins/_ism/change_policy/${encodeURIComponent(`${prefix}-*`)}`,
+    body: { policy_id: policyId, include: [{ state: 'hot' }] },
+  };
+}
+
 export async function putIsmPolicy(client: Client, prefix: string, retentionDays: number): Promise<string> {
   const policy = ismRetentionPolicy(prefix, retentionDays);
   const current = await send(client, { method: 'GET', path: ismPolicyPath(policy.policyId) }, [404]);
   const existing = current.statusCode === 404 ? undefined : (current.body as ExistingIsmPolicy);
   await send(client, ismPolicyRequest(policy, existing));
+  if (existing !== undefined) await send(client, ismChangePolicyRequest(prefix, policy.policyId));
   return policy.policyId;
 }
 

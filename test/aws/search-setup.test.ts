@@ -274,14 +274,26 @@ describe('applySearchSetup against a fake domain', () => {
     expect(upload.body).toContain(savedObjectsNdjson('logs'));
   });
 
-  it('on Update, replaces the existing ISM policy with optimistic concurrency', async () => {
+  it('on Update, replaces the existing ISM policy with optimistic concurrency and moves the indices to it', async () => {
     domain.requests.length = 0;
 
-    await applySearchSetup(client, options);
+    await applySearchSetup(client, { ...options, retentionDays: 30 });
 
-    expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toContain(
-      'PUT /_plugins/_ism/policies/logs-retention?if_seq_no=0&if_primary_term=1',
+    const sent = domain.requests.map((r) => `${r.method} ${r.url}`);
+    const put = sent.indexOf('PUT /_plugins/_ism/policies/logs-retention?if_seq_no=0&if_primary_term=1');
+    const change = sent.indexOf('POST /_plugins/_ism/change_policy/logs-*');
+    expect(put).toBeGreaterThan(-1);
+    // Managed indices keep the policy version they started with until change_policy moves them.
+    expect(change).toBe(put + 1);
+    expect(JSON.parse(domain.requests[put]?.body ?? '{}').policy.states[0].transitions[0].conditions).toEqual(
+      {
+        min_index_age: '30d',
+      },
     );
+    expect(JSON.parse(domain.requests[change]?.body ?? '{}')).toEqual({
+      policy_id: 'logs-retention',
+      include: [{ state: 'hot' }],
+    });
   });
 
   it('fails when Dashboards does not import every object', async () => {
