@@ -1,7 +1,7 @@
 // Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
 // retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, the pipeline's
-// Dashboards tenant, the role mappings (the readers also to the built-in Dashboards user and read-only roles), and the
-// Dashboards saved objects, in the pipeline's tenant and in the global tenant.
+// Dashboards tenant, the role mappings (the readers also to the built-in Dashboards user and read-only roles), the
+// audit log configuration, and the Dashboards saved objects, in the pipeline's tenant and in the global tenant.
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
 // security or Dashboards plugin, so only the template step can run against it.
@@ -14,6 +14,7 @@ import {
   ismRetentionPolicy,
 } from '../core/index-templates.js';
 import {
+  auditConfig,
   dashboardsReadOnlyMapping,
   dashboardsUserMapping,
   pipelineTenant,
@@ -225,6 +226,7 @@ export async function applySearchSetup(
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
   await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? []);
+  await send(client, securityResourceRequest(auditConfig()));
   const ndjson = savedObjectsNdjson(options.indexPrefix);
   // The readers' tenant, and the global one for everyone else (the master user, other roles).
   const savedObjects = await importSavedObjects(client, ndjson, pipelineTenantName(options.indexPrefix));

@@ -163,3 +163,45 @@ function roleMapping(
     },
   };
 }
+
+/**
+ * The security plugin's audit configuration. Publishing audit logs to CloudWatch (the domain's log option) records
+ * nothing until this is set (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/audit-logs.html,
+ * "Enabling audit logging using the configuration API"). Logged: failed logins, missing privileges, bad headers,
+ * TLS errors and attempts on the security index on both layers, and every change to the security configuration
+ * (compliance, internal config). Not logged: the requests that succeed (AUTHENTICATED, GRANTED_PRIVILEGES), which
+ * would be one line per consumer `_bulk` and searching, nor request bodies (events are users' data).
+ */
+export function auditConfig(): SecurityResource {
+  const quiet = ['AUTHENTICATED', 'GRANTED_PRIVILEGES'];
+  return {
+    path: '_plugins/_security/api/audit/config',
+    body: {
+      enabled: true,
+      audit: {
+        enable_rest: true,
+        disabled_rest_categories: quiet,
+        enable_transport: true,
+        disabled_transport_categories: quiet,
+        resolve_bulk_requests: false,
+        log_request_body: false,
+        resolve_indices: true,
+        exclude_sensitive_headers: true,
+        ignore_users: [],
+        ignore_requests: [],
+      },
+      compliance: {
+        enabled: true,
+        internal_config: true,
+        external_config: false,
+        read_metadata_only: true,
+        read_watched_fields: {},
+        read_ignore_users: [],
+        write_metadata_only: true,
+        write_log_diffs: false,
+        write_watched_indices: [],
+        write_ignore_users: [],
+      },
+    },
+  };
+}

@@ -13,7 +13,6 @@ import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { DashboardsAuthMode } from './config.js';
 import { DashboardsAuth } from './dashboards-auth.js';
-import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
@@ -77,6 +76,9 @@ export class Search extends Construct {
     const slowSearchLogs = logGroup('SlowSearchLogs');
     const slowIndexLogs = logGroup('SlowIndexLogs');
     const appLogs = logGroup('AppLogs');
+    // Audit logs record what the security plugin is told to (the setup sets it: core/search-security.ts auditConfig):
+    // failed logins, missing privileges and every change to the security configuration.
+    const auditLogs = logGroup('AuditLogs');
     // Our own resource policy instead of the construct's default one, which deploys an extra SDK-call Lambda.
     const logsPolicy = new logs.CfnResourcePolicy(this, 'LogsResourcePolicy', {
       policyName: `${this.node.addr}-opensearch-logs`,
@@ -87,7 +89,7 @@ export class Search extends Construct {
             Effect: 'Allow',
             Principal: { Service: 'es.amazonaws.com' },
             Action: ['logs:PutLogEvents', 'logs:CreateLogStream'],
-            Resource: [slowSearchLogs, slowIndexLogs, appLogs].map((g) => g.logGroupArn),
+            Resource: [slowSearchLogs, slowIndexLogs, appLogs, auditLogs].map((g) => g.logGroupArn),
           },
         ],
       }),
@@ -131,6 +133,8 @@ export class Search extends Construct {
         slowIndexLogGroup: slowIndexLogs,
         appLogEnabled: true,
         appLogGroup: appLogs,
+        auditLogEnabled: true,
+        auditLogGroup: auditLogs,
       },
       suppressLogsResourcePolicy: true,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -175,11 +179,6 @@ export class Search extends Construct {
       this.domain,
       'AwsSolutions-OS5',
       'The open access policy is the one AWS recommends with fine-grained access control: FGAC (IAM master user, no internal users, no anonymous access) refuses unsigned or unmapped requests, and the domain is reachable only inside the VPC through its security group',
-    );
-    acknowledgeCheckov(
-      this.domain,
-      'CKV_AWS_317',
-      'Audit logs record nothing until the FGAC master also enables them in the security plugin (_plugins/_security/api/audit/config), which the setup handler does not do yet and the local node (no security plugin) cannot test',
     );
     this.endpointUrl = `https://${this.domain.domainEndpoint}`;
 

@@ -257,18 +257,30 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_user',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
+      'PUT /_plugins/_security/api/audit/config',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
+    // The audit log records failed logins, missing privileges and security changes, not every request.
+    expect(JSON.parse(domain.requests[10]?.body ?? '{}')).toMatchObject({
+      enabled: true,
+      audit: {
+        enable_rest: true,
+        disabled_rest_categories: ['AUTHENTICATED', 'GRANTED_PRIVILEGES'],
+        enable_transport: true,
+        log_request_body: false,
+      },
+      compliance: { enabled: true, internal_config: true },
+    });
     expect(JSON.parse(domain.requests[7]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     expect(JSON.parse(domain.requests[9]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     // The readers' own tenant first, then the global one.
     expect([
-      domain.requests[10]?.headers.securitytenant,
       domain.requests[11]?.headers.securitytenant,
+      domain.requests[12]?.headers.securitytenant,
     ]).toEqual(['logs', 'global']);
-    const upload = domain.requests[10];
+    const upload = domain.requests[11];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));

@@ -104,17 +104,27 @@ describe('Search', () => {
     });
   });
 
-  it('ships slow search, slow index and application logs to CloudWatch with a resource policy for them', () => {
+  it('ships slow search, slow index, application and audit logs to CloudWatch with a resource policy for them', () => {
     template.hasResourceProperties('AWS::OpenSearchService::Domain', {
       LogPublishingOptions: {
         SEARCH_SLOW_LOGS: Match.objectLike({ Enabled: true }),
         INDEX_SLOW_LOGS: Match.objectLike({ Enabled: true }),
         ES_APPLICATION_LOGS: Match.objectLike({ Enabled: true }),
+        AUDIT_LOGS: Match.objectLike({ Enabled: true }),
       },
     });
     const policy = JSON.stringify(template.findResources('AWS::Logs::ResourcePolicy'));
     expect(policy).toContain('\\"Service\\":\\"es.amazonaws.com\\"');
     expect(policy).toContain('logs:PutLogEvents');
+    // Every published log group is in the policy: the audit group too.
+    const domain = Object.values(template.findResources('AWS::OpenSearchService::Domain'))[0] as {
+      Properties: {
+        LogPublishingOptions: Record<string, { CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [string] } }>;
+      };
+    };
+    for (const option of Object.values(domain.Properties.LogPublishingOptions)) {
+      expect(policy).toContain(option.CloudWatchLogsLogGroupArn['Fn::GetAtt'][0]);
+    }
   });
 
   it('re-applies setup on every update: writer roles and a bundle hash are resource properties', () => {
