@@ -16,7 +16,7 @@ import { backoffMs, sleep } from './retry.js';
 /** Half of the smallest domain's HTTP payload limit (10 MiB on t3.medium.search): room for overhead. */
 export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 /** Larger than any document can be (bad documents carry at most MAX_RAW_BYTES of payload, text plus base64). */
-const MIN_MAX_REQUEST_BYTES = 1024 * 1024;
+export const MIN_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface BulkIndexerOptions {
   /** @default 5 attempts per document before SinkUnavailableError (the consumer then retries the chunk). */

@@ -2,7 +2,7 @@
 // consumers, against the local stack; prints live counts and lag; exits 1 when the consumer stops on a
 // permanent error. Also replays (reset the group to a time or the beginning, re-consume into the same
 // indices) and re-drives a dead-letter topic, each until caught up.
-import { runConsumer, toSourceRecord } from '../core/consumer.js';
+import { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, runConsumer, toSourceRecord } from '../core/consumer.js';
 import { deadLetteredRecord, kafkaDeadLetter } from '../core/dead-letter.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
@@ -14,11 +14,12 @@ import {
   type ResetTarget,
   resetGroupOffsets,
 } from '../core/group-offsets.js';
-import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
+import { DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
 import {
   createCommand,
+  envDefault,
   fallback,
   formatCount,
   indexPrefix,
@@ -69,13 +70,24 @@ export function consumeCommand() {
     .addOption(valueOption('--group <id>', 'consumer group id', nonEmpty, DEFAULT_GROUP))
     .addOption(valueOption('--index-prefix <p>', 'index prefix', indexPrefix, DEFAULT_INDEX_PREFIX))
     .option('--from-latest', 'a new group starts at the end of the topic instead of replaying it')
-    .addOption(valueOption('--chunk-size <n>', 'records per users query', integer(), 2000))
     .addOption(
-      valueOption(
-        '--bulk-max-bytes <n>',
-        'largest _bulk request body in bytes (half of the 10 MiB a t3.medium.search domain accepts)',
-        integer({ min: 1024 * 1024 }),
+      envDefault(
+        valueOption('--chunk-size <n>', 'records per users query', integer({ min: MIN_CHUNK_SIZE })),
+        'CHUNK_SIZE',
+        DEFAULT_CHUNK_SIZE,
+        MIN_CHUNK_SIZE,
+      ),
+    )
+    .addOption(
+      envDefault(
+        valueOption(
+          '--bulk-max-bytes <n>',
+          'largest _bulk request body in bytes (half of the 10 MiB a t3.medium.search domain accepts)',
+          integer({ min: MIN_MAX_REQUEST_BYTES }),
+        ),
+        'BULK_MAX_BYTES',
         DEFAULT_MAX_REQUEST_BYTES,
+        MIN_MAX_REQUEST_BYTES,
       ),
     )
     .addOption(
