@@ -181,6 +181,9 @@ export function runCli(name: string, main: () => Promise<number>): void {
         process.exit(2);
       }
       console.error(`${name}: ${describeFailure(error)}`);
+      // What one line cannot hold (a failed component's last log lines): only our errors carry it.
+      const details = error instanceof PipelineError ? (error as { details?: unknown }).details : undefined;
+      if (typeof details === 'string' && details !== '') console.error(details);
       process.exit(1);
     },
   );
