@@ -19,6 +19,7 @@ import { createLogger } from '../core/logger.js';
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
 import {
   createCommand,
+  durationMs,
   envDefault,
   fallback,
   formatCount,
@@ -47,8 +48,13 @@ interface ConsumeOptions extends Record<string, unknown> {
   readonly untilCaughtUp?: boolean;
   readonly redrive?: boolean;
   readonly quiet?: boolean;
+  readonly statusEvery?: number;
   readonly startupTimeout: number;
 }
+
+/** A live view on a terminal; a log file or a CI console gets a line only now and then, and only on news. */
+const STATUS_EVERY_TTY_MS = 2_000;
+const STATUS_EVERY_PIPE_MS = 30_000;
 
 function resetTarget(flag: string, raw: string): ResetTarget {
   const target = parseResetTarget(raw);
@@ -114,6 +120,16 @@ export function consumeCommand() {
     )
     .addOption(startupTimeoutOption())
     .option('--quiet', 'no live status line')
+    .addOption(
+      fallback(
+        valueOption(
+          '--status-every <duration>',
+          'how often the status line is written, e.g. 10s; off a terminal only when the counts or the lag changed',
+          durationMs,
+        ),
+        `${STATUS_EVERY_TTY_MS / 1000}s on a terminal, else ${STATUS_EVERY_PIPE_MS / 1000}s`,
+      ),
+    )
     .addHelpText(
       'after',
       [
@@ -191,16 +207,25 @@ async function main(): Promise<number> {
 
   // The rate over the last interval, like monitor's: an average since the start would decay while idle.
   let previous = { consumed: 0, at: started };
-  const status = setInterval(async () => {
-    if (values.quiet === true) return;
-    const lag = await pipeline.lag(values.group, values.topic).then(formatCount, () => 'n/a');
-    const now = Date.now();
-    const rate = Math.round(((consumed - previous.consumed) * 1000) / Math.max(1, now - previous.at));
-    previous = { consumed, at: now };
-    console.error(
-      `consumed ${formatCount(consumed)} | good ${formatCount(totals.good)} suspicious ${formatCount(totals.suspicious)} bad ${formatCount(totals.bad)} | lag ${lag} | ${formatCount(rate)} ev/s`,
-    );
-  }, 2_000);
+  const onTerminal = process.stderr.isTTY === true;
+  let lastState = `${consumed} | lag 0`;
+  const status = setInterval(
+    async () => {
+      if (values.quiet === true) return;
+      const lag = await pipeline.lag(values.group, values.topic).then(formatCount, () => 'n/a');
+      // Off a terminal an idle consumer writes nothing: a line says that something moved (or Kafka went away).
+      const state = `${consumed} | lag ${lag}`;
+      if (!onTerminal && state === lastState) return;
+      lastState = state;
+      const now = Date.now();
+      const rate = Math.round(((consumed - previous.consumed) * 1000) / Math.max(1, now - previous.at));
+      previous = { consumed, at: now };
+      console.error(
+        `consumed ${formatCount(consumed)} | good ${formatCount(totals.good)} suspicious ${formatCount(totals.suspicious)} bad ${formatCount(totals.bad)} | lag ${lag} | ${formatCount(rate)} ev/s`,
+      );
+    },
+    values.statusEvery ?? (onTerminal ? STATUS_EVERY_TTY_MS : STATUS_EVERY_PIPE_MS),
+  );
 
   const shutdown = () => {
     logger.info('stopping');
