@@ -4,8 +4,8 @@
 
 import { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
 import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
-import { ConfigError } from '../core/errors.js';
-import { BulkIndexer, DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
+import { EnvError } from '../core/errors.js';
+import { BulkIndexer, DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { UsersLookup } from '../core/users.js';
 import { DbSecretReader } from './db-secret.js';
 import { createOpenSearchClient } from './opensearch-client.js';
@@ -34,7 +34,7 @@ export function pipelineConfigFromEnv(): PipelineConfig {
   const usersQueryTimeoutMs = intEnv('USERS_QUERY_TIMEOUT_MS', 5_000);
   // 0 would mean "no timeout" to mysql2: the silent stall on a locked table the setting exists to prevent.
   if (usersQueryTimeoutMs < 1) {
-    throw new ConfigError('environment variable USERS_QUERY_TIMEOUT_MS must be at least 1 (ms), got 0');
+    throw new EnvError('environment variable USERS_QUERY_TIMEOUT_MS must be at least 1 (ms), got 0');
   }
   return {
     region: requireEnv('AWS_REGION'),
@@ -46,7 +46,7 @@ export function pipelineConfigFromEnv(): PipelineConfig {
     usersQueryTimeoutMs,
     secretTtlSeconds: intEnv('DB_SECRET_TTL_SECONDS', 300),
     metricsNamespace: optionalEnv('METRICS_NAMESPACE', 'LogPipeline'),
-    bulkMaxBytes: intEnv('BULK_MAX_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1024 * 1024),
+    bulkMaxBytes: intEnv('BULK_MAX_BYTES', DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES),
   };
 }
 

@@ -25,6 +25,10 @@ const { KafkaJSError } = kafkajs;
 
 import type { SourceRecord } from './source-record.js';
 
+/** Records per chunk (one users query, one _bulk) unless configured: `--chunk-size`, CHUNK_SIZE. */
+export const DEFAULT_CHUNK_SIZE = 2000;
+export const MIN_CHUNK_SIZE = 1;
+
 export interface BatchInfo {
   readonly topic: string;
   readonly partition: number;
@@ -143,7 +147,7 @@ export function isRetriable(error: unknown): boolean {
 
 export async function runConsumer(options: RunConsumerOptions): Promise<RunningConsumer> {
   const { logger } = options;
-  const chunkSize = options.chunkSize ?? 2000;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
     throw new ConfigError(`chunkSize must be a positive integer, got ${chunkSize}`);
   }

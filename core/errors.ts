@@ -26,6 +26,9 @@ export class PermanentIndexError extends PipelineError {}
 /** A required setting is missing or invalid. */
 export class ConfigError extends PipelineError {}
 
+/** An environment variable is missing or has a bad value: the CLIs exit 2 (a usage mistake), the services fail at start. */
+export class EnvError extends ConfigError {}
+
 /** The bad index itself refused one document (HTTP 400): that record, and only it, cannot be stored. */
 export class DocumentRejectedError extends PermanentIndexError {}
 

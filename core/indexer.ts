@@ -6,7 +6,8 @@
 // DocumentRejectedError (the consumer dead-letters it). A whole request that fails is an outage (connection
 // refused/reset, timeout: the client reports no status; 429; 5xx) and is retried; a 413 lowers the request
 // size and resends; any other refusal (403 write-blocked or denied, 404) is configuration, not data, and a
-// PermanentIndexError.
+// PermanentIndexError. A full disk (flood-stage watermark) is a per-item 429 on OpenSearch 2.x: waited out, and
+// every failure message names the reasons the node gave (type, reason, index), never just a status class.
 import type { Client } from '@opensearch-project/opensearch';
 import { badDocument, type Category, emptyCounts, type PipelineDocument } from './documents.js';
 import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from './errors.js';
@@ -16,7 +17,7 @@ import { backoffMs, sleep } from './retry.js';
 /** Half of the smallest domain's HTTP payload limit (10 MiB on t3.medium.search): room for overhead. */
 export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 /** Larger than any document can be (bad documents carry at most MAX_RAW_BYTES of payload, text plus base64). */
-const MIN_MAX_REQUEST_BYTES = 1024 * 1024;
+export const MIN_MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface BulkIndexerOptions {
   /** @default 5 attempts per document before SinkUnavailableError (the consumer then retries the chunk). */
@@ -132,7 +133,10 @@ function requestsOf(items: readonly Item[], limit: number): { items: Item[]; byt
 }
 
 /** What one request came back with: item results, or the whole request to send again. */
-type Outcome = { kind: 'items'; results: BulkItemResult[] } | { kind: 'retry' } | { kind: 'too-large' };
+type Outcome =
+  | { kind: 'items'; results: BulkItemResult[] }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'too-large' };
 
 export class BulkIndexer {
   private readonly maxAttempts: number;
@@ -166,6 +170,12 @@ export class BulkIndexer {
     while (pending.length > 0) {
       const again: Item[] = [];
       let failed = 0;
+      // What the node said about the documents of this round that failed: the error names it, never a guess.
+      const reasons = new Map<string, number>();
+      const failedFor = (reason: string, documents: number) => {
+        failed += documents;
+        reasons.set(reason, (reasons.get(reason) ?? 0) + documents);
+      };
       for (const { items: request, bytes } of requestsOf(pending, this.requestLimit)) {
         requests++;
         largest = Math.max(largest, bytes);
@@ -176,7 +186,7 @@ export class BulkIndexer {
         }
         if (outcome.kind === 'retry') {
           again.push(...request);
-          failed += request.length;
+          failedFor(outcome.reason, request.length);
           continue;
         }
         outcome.results.forEach((result, i) => {
@@ -186,7 +196,7 @@ export class BulkIndexer {
             counts[doc.body.category]++;
           } else if (result.status === 429 || result.status >= 500) {
             again.push(request[i]);
-            failed++;
+            failedFor(`HTTP ${result.status} ${describe(result)}`, 1);
             retries++;
           } else if (result.status === 400) {
             again.push(...toItems([this.reroute(doc, result)]));
@@ -203,7 +213,7 @@ export class BulkIndexer {
       if (failed > 0) {
         if (attempt >= this.maxAttempts) {
           throw new SinkUnavailableError(
-            `OpenSearch unavailable after ${attempt} attempts: ${failed} documents still failing (connection, 429 or 5xx)`,
+            `OpenSearch unavailable after ${attempt} attempts: ${failed} documents still failing: ${summarise(reasons)}`,
           );
         }
         await sleep(backoffMs(attempt, this.baseDelayMs));
@@ -244,13 +254,14 @@ export class BulkIndexer {
           { cause: error },
         );
       }
-      this.options.logger?.warn('bulk request failed, will retry', {
+      const reason = `${status === null ? 'no answer' : `HTTP ${status}`}: ${whyRequestFailed(error)}`;
+      this.options.logger?.warn(`bulk request failed, will retry: ${reason}`, {
         attempt,
         status,
         documents: request.length,
         error: error as Error,
       });
-      return { kind: 'retry' };
+      return { kind: 'retry', reason };
     }
   }
 
@@ -293,10 +304,47 @@ function describe(item: BulkItemResult): string {
   return `${item.error?.type ?? `HTTP ${item.status}`}: ${item.error?.reason ?? 'rejected'}`;
 }
 
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
+
+/** A failed request's error type and reason from the node's answer, else the client's message (no answer). */
+function whyRequestFailed(error: unknown): string {
+  const body = (error as { meta?: { body?: unknown } }).meta?.body;
+  const answer = (body as { error?: { type?: string; reason?: string } | string } | undefined)?.error;
+  if (typeof answer === 'object' && answer !== null && answer.type !== undefined) {
+    return oneLine(`${answer.type}: ${answer.reason ?? ''}`);
+  }
+  if (typeof answer === 'string') return oneLine(answer);
+  if (typeof body === 'string' && body.trim() !== '') return oneLine(body);
+  return oneLine((error as Error).message);
+}
+/** Longer reasons are cut: a message stays one readable line. */
+const MAX_REASON_CHARS = 300;
+/** Distinct reasons named in a message; the rest are counted. */
+const MAX_REASONS = 2;
+
+/**
+ * The reasons the node gave, most frequent first, with how many documents each: e.g. a full disk's "HTTP 429
+ * cluster_block_exception: index [x] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage
+ * watermark, ...]", with what to do about it when the reason is a known one.
+ */
+export function summarise(reasons: ReadonlyMap<string, number>): string {
+  const sorted = [...reasons].sort((a, b) => b[1] - a[1]);
+  const named = sorted.slice(0, MAX_REASONS).map(([reason, documents]) => {
+    const text = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}...` : reason;
+    return `${documents} × ${text.replace(/;$/, '')}`;
+  });
+  const others = sorted.slice(MAX_REASONS).reduce((sum, [, documents]) => sum + documents, 0);
+  if (others > 0) named.push(`${others} × ${sorted.length - MAX_REASONS} other reason(s)`);
+  const hint = sorted.some(([reason]) => reason.includes('flood-stage watermark'))
+    ? " (the node's disk is above its flood-stage watermark: free disk space; OpenSearch lifts the block once usage falls below the high watermark, and the consumer goes on by itself)"
+    : '';
+  return `${named.join('; ')}${hint}`;
+}
+
 /** What an operator does about a permanent refusal. */
 function fixFor(status: number): string {
   if (status === 401 || status === 403) {
-    return 'the index is write-blocked (index.blocks.write, a full disk) or the consumer role may not write to it; unblock it or fix the role mapping, then restart the consumer';
+    return 'the index is write-blocked (index.blocks.write or index.blocks.read_only) or the consumer role may not write to it; unblock it or fix the role mapping, then restart the consumer (a full disk is a 429 the consumer waits out, not this)';
   }
   if (status === 404) {
     return 'the index does not exist and may not be created: apply the index templates (the consumer does at start) and allow auto-creation of <prefix>-events-* indices';

@@ -1,9 +1,11 @@
 // The one logger of every process, on pino: JSON lines on stderr (stdout is left to CLI output and metrics),
 // or readable lines when stderr is a terminal. LOG_FORMAT=json|pretty overrides the choice; Lambda and
-// Fargate never have a terminal, so their logs stay JSON. LOG_LEVEL sets the level (default info).
+// Fargate never have a terminal, so their logs stay JSON. LOG_LEVEL sets the level (default info). A bad value
+// of either is an EnvError naming it (checkLogEnv), never a silent default.
 // Aliased: the bundles' banners declare their own createRequire at the top level.
 import { createRequire as requireFrom } from 'node:module';
 import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
+import { enumEnv } from './env.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -17,10 +19,17 @@ export interface Logger {
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const FORMATS = ['json', 'pretty'] as const;
 
-function configuredLevel(): LogLevel {
-  const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  return (LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info';
+/** LOG_LEVEL, or `fallback` when it is not set; throws an EnvError on a bad value. */
+export function logLevelFromEnv(fallback: LogLevel = 'info'): LogLevel {
+  return enumEnv('LOG_LEVEL', LEVELS) ?? fallback;
+}
+
+/** Validates LOG_LEVEL and LOG_FORMAT: every entry point calls it before it logs (an EnvError names the variable). */
+export function checkLogEnv(): void {
+  logLevelFromEnv();
+  enumEnv('LOG_FORMAT', FORMATS);
 }
 
 /** Errors as plain fields: pino would otherwise serialise only the `err` key. */
@@ -56,7 +65,7 @@ function prettyDestination(): DestinationStream | undefined {
 }
 
 function wantsPretty(): boolean {
-  const format = (process.env.LOG_FORMAT ?? '').toLowerCase();
+  const format = enumEnv('LOG_FORMAT', FORMATS);
   if (format === 'json') return false;
   return format === 'pretty' || process.stderr.isTTY === true;
 }
@@ -88,10 +97,26 @@ function wrap(logger: PinoLogger): Logger {
   };
 }
 
-export function createLogger(bindings: LogFields = {}, level: LogLevel = configuredLevel()): Logger {
+/** A logger at `level` (@default LOG_LEVEL, else info); throws an EnvError on a bad LOG_LEVEL or LOG_FORMAT. */
+export function createLogger(bindings: LogFields = {}, level: LogLevel = logLevelFromEnv()): Logger {
   const logger = rootLogger().child(serialise(bindings));
-  logger.level = LEVELS.includes(level) ? level : configuredLevel();
+  logger.level = LEVELS.includes(level) ? level : logLevelFromEnv();
   return wrap(logger);
+}
+
+/**
+ * Logs why a service could not start, also when the logging settings themselves are what is wrong (then as a
+ * plain JSON line): the last word of a process must never be a second exception.
+ */
+export function logFatal(bindings: LogFields, message: string, error: unknown): void {
+  try {
+    createLogger(bindings, 'error').error(message, { error });
+  } catch {
+    const e = error as Error;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', time: new Date().toISOString(), ...bindings, message, error: { name: e?.name, message: e?.message ?? String(error) } })}\n`,
+    );
+  }
 }
 
 /** A logger that drops everything: for tests and quiet CLIs. */

@@ -6,21 +6,22 @@
 import { resolveIamBrokers } from '../aws/msk-brokers.js';
 import { createMskKafka } from '../aws/msk-iam.js';
 import { createPipelineDeps, pipelineConfigFromEnv } from '../aws/pipeline-deps.js';
-import { runConsumer } from '../core/consumer.js';
+import { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, runConsumer } from '../core/consumer.js';
 import { kafkaDeadLetter } from '../core/dead-letter.js';
-import { intEnv, optionalEnv, requireEnv } from '../core/env.js';
-import { createLogger } from '../core/logger.js';
+import { boolEnv, intEnv, requireEnv } from '../core/env.js';
+import { checkLogEnv, createLogger, logFatal } from '../core/logger.js';
 import { emitBatchMetrics } from '../core/metrics.js';
 import { processBatch } from '../core/process-batch.js';
 
 async function main(): Promise<number> {
   // Every variable is read before any network call: a misconfigured task fails at once, naming the variable.
+  checkLogEnv();
   const pipelineConfig = pipelineConfigFromEnv();
   const clusterArn = requireEnv('CLUSTER_ARN');
   const topic = requireEnv('KAFKA_TOPIC');
   const groupId = requireEnv('KAFKA_GROUP_ID');
-  const chunkSize = intEnv('CHUNK_SIZE', 2000, 1);
-  const fromBeginning = optionalEnv('FROM_BEGINNING', 'true') !== 'false';
+  const chunkSize = intEnv('CHUNK_SIZE', DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE);
+  const fromBeginning = boolEnv('FROM_BEGINNING', true);
   const deadLetterTopic = requireEnv('KAFKA_DLQ_TOPIC');
 
   const logger = createLogger({ service: 'fargate-consumer', topic, groupId });
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    createLogger({ service: 'fargate-consumer' }).error('start-up failed', { error });
+    logFatal({ service: 'fargate-consumer' }, 'start-up failed', error);
     process.exit(1);
   },
 );

@@ -5,7 +5,9 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, PipelineError } from '../core/errors.js';
+import { checkEnvAtLoad, intEnv } from '../core/env.js';
+import { ConfigError, EnvError, PipelineError } from '../core/errors.js';
+import { checkLogEnv } from '../core/logger.js';
 
 /** A command line the command cannot run: the runner prints the message and exits 2. */
 export class UsageError extends ConfigError {}
@@ -66,6 +68,20 @@ export function valueOption<V>(
 export function fallback(option: Option, text: string): Option {
   option.description = `${option.description} (default: ${text})`;
   return option;
+}
+
+/**
+ * An integer option whose default the environment variable `name` sets, read by the same helper (and with the
+ * same lower bound) as the Fargate and Lambda consumers read it: the flag wins, a bad value is an EnvError
+ * (exit 2), and the help says which default is in use and where it came from.
+ */
+export function envDefault(option: Option, name: string, builtIn: number, min: number): Option {
+  const value = intEnv(name, builtIn, min);
+  const fromEnv = process.env[name] !== undefined && process.env[name]?.trim() !== '';
+  return option.default(
+    value,
+    fromEnv ? `${value} from env ${name}; built-in ${builtIn}` : `${builtIn}, or env ${name}`,
+  );
 }
 
 interface Range {
@@ -145,17 +161,29 @@ function describeFailure(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-/** Runs a command's main and exits with its code: 2 for a usage mistake, 1 for any failure. */
+/**
+ * Runs a command's main and exits with its code: 2 for a usage mistake (a flag, or an environment variable the
+ * command reads: checked first, so a bad one fails even `--help` the same way), 1 for any failure.
+ */
 export function runCli(name: string, main: () => Promise<number>): void {
-  main().then(
+  const run = async () => {
+    checkEnvAtLoad();
+    checkLogEnv();
+    return main();
+  };
+  run().then(
     (code) => process.exit(code),
     (error: unknown) => {
       if (error instanceof HelpShown) process.exit(0);
-      if (error instanceof UsageError) {
-        console.error(`${name}: ${error.message} (see --help)`);
+      if (error instanceof UsageError || error instanceof EnvError) {
+        // A bad variable fails --help too: pointing at it would not help.
+        console.error(`${name}: ${error.message}${error instanceof UsageError ? ' (see --help)' : ''}`);
         process.exit(2);
       }
       console.error(`${name}: ${describeFailure(error)}`);
+      // What one line cannot hold (a failed component's last log lines): only our errors carry it.
+      const details = error instanceof PipelineError ? (error as { details?: unknown }).details : undefined;
+      if (typeof details === 'string' && details !== '') console.error(details);
       process.exit(1);
     },
   );

@@ -2,7 +2,7 @@
 // consumers, against the local stack; prints live counts and lag; exits 1 when the consumer stops on a
 // permanent error. Also replays (reset the group to a time or the beginning, re-consume into the same
 // indices) and re-drives a dead-letter topic, each until caught up.
-import { runConsumer, toSourceRecord } from '../core/consumer.js';
+import { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, runConsumer, toSourceRecord } from '../core/consumer.js';
 import { deadLetteredRecord, kafkaDeadLetter } from '../core/dead-letter.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
@@ -14,11 +14,13 @@ import {
   type ResetTarget,
   resetGroupOffsets,
 } from '../core/group-offsets.js';
-import { DEFAULT_MAX_REQUEST_BYTES } from '../core/indexer.js';
+import { DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
 import {
   createCommand,
+  durationMs,
+  envDefault,
   fallback,
   formatCount,
   indexPrefix,
@@ -46,8 +48,13 @@ interface ConsumeOptions extends Record<string, unknown> {
   readonly untilCaughtUp?: boolean;
   readonly redrive?: boolean;
   readonly quiet?: boolean;
+  readonly statusEvery?: number;
   readonly startupTimeout: number;
 }
+
+/** A live view on a terminal; a log file or a CI console gets a line only now and then, and only on news. */
+const STATUS_EVERY_TTY_MS = 2_000;
+const STATUS_EVERY_PIPE_MS = 30_000;
 
 function resetTarget(flag: string, raw: string): ResetTarget {
   const target = parseResetTarget(raw);
@@ -69,13 +76,24 @@ export function consumeCommand() {
     .addOption(valueOption('--group <id>', 'consumer group id', nonEmpty, DEFAULT_GROUP))
     .addOption(valueOption('--index-prefix <p>', 'index prefix', indexPrefix, DEFAULT_INDEX_PREFIX))
     .option('--from-latest', 'a new group starts at the end of the topic instead of replaying it')
-    .addOption(valueOption('--chunk-size <n>', 'records per users query', integer(), 2000))
     .addOption(
-      valueOption(
-        '--bulk-max-bytes <n>',
-        'largest _bulk request body in bytes (half of the 10 MiB a t3.medium.search domain accepts)',
-        integer({ min: 1024 * 1024 }),
+      envDefault(
+        valueOption('--chunk-size <n>', 'records per users query', integer({ min: MIN_CHUNK_SIZE })),
+        'CHUNK_SIZE',
+        DEFAULT_CHUNK_SIZE,
+        MIN_CHUNK_SIZE,
+      ),
+    )
+    .addOption(
+      envDefault(
+        valueOption(
+          '--bulk-max-bytes <n>',
+          'largest _bulk request body in bytes (half of the 10 MiB a t3.medium.search domain accepts)',
+          integer({ min: MIN_MAX_REQUEST_BYTES }),
+        ),
+        'BULK_MAX_BYTES',
         DEFAULT_MAX_REQUEST_BYTES,
+        MIN_MAX_REQUEST_BYTES,
       ),
     )
     .addOption(
@@ -102,6 +120,16 @@ export function consumeCommand() {
     )
     .addOption(startupTimeoutOption())
     .option('--quiet', 'no live status line')
+    .addOption(
+      fallback(
+        valueOption(
+          '--status-every <duration>',
+          'how often the status line is written, e.g. 10s; off a terminal only when the counts or the lag changed',
+          durationMs,
+        ),
+        `${STATUS_EVERY_TTY_MS / 1000}s on a terminal, else ${STATUS_EVERY_PIPE_MS / 1000}s`,
+      ),
+    )
     .addHelpText(
       'after',
       [
@@ -179,16 +207,25 @@ async function main(): Promise<number> {
 
   // The rate over the last interval, like monitor's: an average since the start would decay while idle.
   let previous = { consumed: 0, at: started };
-  const status = setInterval(async () => {
-    if (values.quiet === true) return;
-    const lag = await pipeline.lag(values.group, values.topic).then(formatCount, () => 'n/a');
-    const now = Date.now();
-    const rate = Math.round(((consumed - previous.consumed) * 1000) / Math.max(1, now - previous.at));
-    previous = { consumed, at: now };
-    console.error(
-      `consumed ${formatCount(consumed)} | good ${formatCount(totals.good)} suspicious ${formatCount(totals.suspicious)} bad ${formatCount(totals.bad)} | lag ${lag} | ${formatCount(rate)} ev/s`,
-    );
-  }, 2_000);
+  const onTerminal = process.stderr.isTTY === true;
+  let lastState = `${consumed} | lag 0`;
+  const status = setInterval(
+    async () => {
+      if (values.quiet === true) return;
+      const lag = await pipeline.lag(values.group, values.topic).then(formatCount, () => 'n/a');
+      // Off a terminal an idle consumer writes nothing: a line says that something moved (or Kafka went away).
+      const state = `${consumed} | lag ${lag}`;
+      if (!onTerminal && state === lastState) return;
+      lastState = state;
+      const now = Date.now();
+      const rate = Math.round(((consumed - previous.consumed) * 1000) / Math.max(1, now - previous.at));
+      previous = { consumed, at: now };
+      console.error(
+        `consumed ${formatCount(consumed)} | good ${formatCount(totals.good)} suspicious ${formatCount(totals.suspicious)} bad ${formatCount(totals.bad)} | lag ${lag} | ${formatCount(rate)} ev/s`,
+      );
+    },
+    values.statusEvery ?? (onTerminal ? STATUS_EVERY_TTY_MS : STATUS_EVERY_PIPE_MS),
+  );
 
   const shutdown = () => {
     logger.info('stopping');

@@ -4,6 +4,7 @@
 // says so, on the page and in one line here.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DEFAULT_INDEX_PREFIX } from '../core/documents.js';
+import { runCli } from './cli.js';
 import { startDashboard } from './dashboard/server.js';
 import { LOCAL_HOST, LOCAL_PORTS, localEndpoints } from './endpoints.js';
 
@@ -83,10 +84,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`dashboard failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
-    process.exit(1);
-  },
-);
+runCli('dashboard', main);

@@ -3,7 +3,7 @@
 // consumer classifies and indexes them, then compares expected and indexed counts. Exit 1 on any mismatch.
 import { runConsumer } from '../core/consumer.js';
 import { CATEGORIES, type Category } from '../core/documents.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, logLevelFromEnv } from '../core/logger.js';
 import { DEFAULT_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { createEventSource } from '../generator/events.js';
 import { type GroundTruth, runGenerator } from '../generator/run.js';
@@ -177,7 +177,7 @@ async function main(): Promise<number> {
   }
   const group = `log-pipeline-demo-${topic}`;
   const started = Date.now();
-  const logger = createLogger({ service: 'demo' }, (process.env.LOG_LEVEL as 'warn') ?? 'warn');
+  const logger = createLogger({ service: 'demo' }, logLevelFromEnv('warn'));
 
   console.log('1/4 local stack');
   const { startedHere } = await ensureStackUp();

@@ -1,5 +1,7 @@
 // Where the local stack listens, in one place: the stack scripts start components on these addresses and
 // the demo, consumer, monitor and integration tests connect to them (env overrides point them elsewhere).
+import { envAtLoad } from '../core/env.js';
+import { EnvError } from '../core/errors.js';
 
 /**
  * Shifts every port of the local stack, so that several checkouts can each run a stack of their own on one
@@ -11,12 +13,15 @@ export function portOffset(env: NodeJS.ProcessEnv = process.env): number {
   if (raw.trim() === '') return 0;
   const offset = Number(raw);
   if (!Number.isInteger(offset) || offset < 0 || offset > 90 || offset % 10 !== 0) {
-    throw new RangeError(`LOCAL_PORT_OFFSET must be a multiple of 10 from 0 to 90, got '${raw}'`);
+    throw new EnvError(
+      `environment variable LOCAL_PORT_OFFSET must be a multiple of 10 from 0 to 90, got '${raw}'`,
+    );
   }
   return offset;
 }
 
-const offset = portOffset();
+// A bad value fails every command before it starts (runCli), one line and exit 2, not this import.
+const offset = envAtLoad(() => portOffset(), 0);
 
 /** Loopback ports of the local stack (off the usual defaults so a system Kafka/MySQL can coexist). */
 export const LOCAL_PORTS = {
@@ -47,23 +52,50 @@ export interface LocalEndpoints {
 }
 
 /**
- * Endpoints of the local stack, honouring `KAFKA_BROKERS` (comma-separated), `OPENSEARCH_URL` and
- * `MYSQL_URL` so the same tools can run against any reachable Kafka, OpenSearch or MySQL.
+ * Endpoints of the local stack, honouring `KAFKA_BROKERS` (comma-separated host:port), `OPENSEARCH_URL` and
+ * `MYSQL_URL` so the same tools can run against any reachable Kafka, OpenSearch or MySQL; an EnvError names a
+ * variable whose value no client could use.
  */
 export function localEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
   const brokers = (env.KAFKA_BROKERS ?? `${LOCAL_HOST}:${LOCAL_PORTS.kafka}`)
     .split(',')
     .map((b) => b.trim())
     .filter((b) => b.length > 0);
-  return {
-    brokers,
-    opensearchUrl: (env.OPENSEARCH_URL ?? `http://${LOCAL_HOST}:${LOCAL_PORTS.opensearch}`).replace(
-      /\/+$/,
-      '',
-    ),
-    mysqlUrl: env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
-  };
+  const badBroker = brokers.find((b) => !/^[^\s:/]+:\d{1,5}$/.test(b) || Number(b.split(':')[1]) > 65_535);
+  if (brokers.length === 0 || badBroker !== undefined) {
+    throw new EnvError(
+      `environment variable KAFKA_BROKERS must be comma-separated host:port pairs, got '${env.KAFKA_BROKERS}'`,
+    );
+  }
+  const opensearchUrl = (env.OPENSEARCH_URL ?? `http://${LOCAL_HOST}:${LOCAL_PORTS.opensearch}`).replace(
+    /\/+$/,
+    '',
+  );
+  if (!hasProtocol(opensearchUrl, ['http:', 'https:'])) {
+    throw new EnvError(
+      `environment variable OPENSEARCH_URL must be an http:// or https:// URL, got '${redactUrl(opensearchUrl)}'`,
+    );
+  }
+  const mysqlUrl = env.MYSQL_URL ?? DEFAULT_MYSQL_URL;
+  if (!hasProtocol(mysqlUrl, ['mysql:'])) {
+    throw new EnvError(
+      `environment variable MYSQL_URL must be a URL such as mysql://user:password@host:3306/database, got '${redactUrl(mysqlUrl)}'`,
+    );
+  }
+  return { brokers, opensearchUrl, mysqlUrl };
 }
+
+function hasProtocol(url: string, protocols: readonly string[]): boolean {
+  try {
+    const parsed = new URL(url);
+    return protocols.includes(parsed.protocol) && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+// Checked by every command before it starts (runCli), like LOCAL_PORT_OFFSET.
+envAtLoad(() => localEndpoints(), undefined);
 
 /** The help's closing lines: where the commands connect, from LOCAL_PORTS and the environment. */
 export function endpointsHelp(env: NodeJS.ProcessEnv = process.env): string {

@@ -14,10 +14,8 @@ import {
   UsageError,
   valueOption,
 } from './cli.js';
-import { ComponentStartError } from './components/errors.js';
 import { ensureStackUp, StackStartError, stopStack } from './components/lifecycle.js';
 import { CACHE_DIR, LOCAL_DIR } from './components/paths.js';
-import { tailFile } from './components/processes.js';
 import { createProgress } from './components/progress.js';
 import { formatStatus, stackStatus } from './components/status.js';
 import { LOCAL_HOST, LOCAL_PORTS } from './endpoints.js';
@@ -96,19 +94,8 @@ export function parseStackArgs(argv: readonly string[]): StackCommand {
 }
 
 function printStartFailure(error: unknown): void {
-  const failures =
-    error instanceof StackStartError ? error.failures : error instanceof ComponentStartError ? [error] : [];
-  if (failures.length === 0) {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    return;
-  }
-  for (const failure of failures) {
-    console.error(`\n✗ ${failure.message}`);
-    if (!failure.logPath) continue;
-    console.error(`  log: ${failure.logPath}`);
-    const tail = tailFile(failure.logPath, 20);
-    if (tail) console.error(tail.replace(/^/gm, '  | '));
-  }
+  if (error instanceof StackStartError) console.error(`${error.message}\n${error.details}`);
+  else console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,8 +9,9 @@ import {
   opensearchDependency,
   waitForDependencies,
 } from '../core/dependencies.js';
+import { EnvError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { durationMs, STACK_START_HINT } from './cli.js';
+import { durationMs, STACK_START_HINT, UsageError } from './cli.js';
 import type { LocalEndpoints } from './endpoints.js';
 
 /** Long enough for a component restarting after a crash, short enough to notice a wrong address. */
@@ -25,9 +26,19 @@ export function startupTimeoutOption(env: NodeJS.ProcessEnv = process.env): Opti
   )
     .argParser((raw: string) => durationMs('--startup-timeout', raw))
     .default(
-      durationMs('STARTUP_TIMEOUT', fromEnv ?? DEFAULT_STARTUP_TIMEOUT),
+      envDuration('STARTUP_TIMEOUT', fromEnv ?? DEFAULT_STARTUP_TIMEOUT),
       fromEnv ?? DEFAULT_STARTUP_TIMEOUT,
     );
+}
+
+/** A duration from the environment: the flag's rule, and a bad value an EnvError like any other variable's. */
+function envDuration(name: string, raw: string): number {
+  try {
+    return durationMs(`environment variable ${name}`, raw);
+  } catch (error) {
+    if (error instanceof UsageError) throw new EnvError(error.message);
+    throw error;
+  }
 }
 
 export type LocalDependency = 'kafka' | 'mysql' | 'opensearch';

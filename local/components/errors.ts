@@ -5,14 +5,24 @@ import type { ComponentName } from './paths.js';
 /** The local stack could not be prepared (download, install, configuration). */
 export class StackError extends PipelineError {}
 
-/** A component did not come up healthy; carries its log path so the CLI can show the tail. */
+/** A component did not come up healthy; carries its log path so the CLI can show the tail, and the fix. */
 export class ComponentStartError extends StackError {
   readonly component: ComponentName;
   readonly logPath: string;
+  /** What to do about it. @default - read the log */
+  readonly fix: string;
 
-  constructor(component: ComponentName, message: string, logPath: string, options?: { cause?: unknown }) {
+  constructor(
+    component: ComponentName,
+    message: string,
+    logPath: string,
+    options?: { cause?: unknown; fix?: string },
+  ) {
     super(`${component}: ${message}`, options);
     this.component = component;
     this.logPath = logPath;
+    this.fix =
+      options?.fix ??
+      `the log says why; fix that and run \`npm run stack:start\` again (\`npm run stack:stop\` first to start afresh)`;
   }
 }

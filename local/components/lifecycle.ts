@@ -1,12 +1,13 @@
 // Starting and stopping the local stack: reuse what is up, start the rest in parallel, wait for health,
 // and on stop leave no process of this project behind.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LOCAL_PORTS } from '../endpoints.js';
 import type { Component } from './component.js';
 import { ComponentStartError, StackError } from './errors.js';
 import { kafka } from './kafka.js';
 import { mariadb } from './mariadb.js';
 import { opensearch } from './opensearch.js';
-import { type ComponentName, logFile } from './paths.js';
+import { type ComponentName, dataDir, logFile } from './paths.js';
 import {
   isAlive,
   isOurProcess,
@@ -25,14 +26,55 @@ export const STACK_COMPONENTS: readonly Component[] = [opensearch, kafka, mariad
 
 const STOP_TIMEOUT_MS = 30_000;
 
-/** Several components failed to start; each cause is a ComponentStartError with its log path. */
+/** Lines of a failed component's log shown with the failure. */
+export const FAILURE_LOG_LINES = 15;
+
+/**
+ * Components failed to start; each cause is a ComponentStartError with its log path and fix. The message is
+ * the one line (which component, why); `details` the rest a person needs: each log's last lines, the fix, and
+ * what the failed start stopped again.
+ */
 export class StackStartError extends StackError {
   readonly failures: readonly ComponentStartError[];
+  /** Components this start had started and stopped again after the failure. */
+  readonly stopped: readonly ComponentName[];
+  readonly details: string;
 
-  constructor(failures: readonly ComponentStartError[]) {
-    super(`local stack failed to start: ${failures.map((f) => f.component).join(', ')}`);
+  constructor(failures: readonly ComponentStartError[], stopped: readonly ComponentName[] = []) {
+    super(`local stack failed to start: ${failures.map((f) => f.message).join('; ')}`);
     this.failures = failures;
+    this.stopped = stopped;
+    const lines: string[] = [];
+    for (const failure of failures) {
+      lines.push(`✗ ${failure.message}`);
+      const tail = failure.logPath === '' ? '' : tailFile(failure.logPath, FAILURE_LOG_LINES);
+      if (tail !== '') {
+        lines.push(`  last lines of ${failure.logPath}:`, tail.replace(/^/gm, '  | '));
+      }
+      lines.push(`  fix: ${failure.fix}`);
+    }
+    if (stopped.length > 0) lines.push(`stopped again what this start had started: ${stopped.join(', ')}`);
+    this.details = lines.join('\n');
   }
+}
+
+/** The other ports each component binds besides its main one (a taken one makes it exit at start). */
+const PORTS: Record<ComponentName, readonly number[]> = {
+  kafka: [LOCAL_PORTS.kafka, LOCAL_PORTS.kafkaController],
+  opensearch: [LOCAL_PORTS.opensearch, LOCAL_PORTS.opensearchTransport],
+  mariadb: [LOCAL_PORTS.mariadb],
+};
+
+const portFix = (name: ComponentName) =>
+  `a port of ${name} (${(PORTS[name] ?? []).join(', ')}) is taken by another process: stop it ` +
+  `(\`ss -ltnp\` names it), or give this checkout other ports with LOCAL_PORT_OFFSET (10, 20, ... 90)`;
+
+/** What to do about a component whose process exited at start, from what its log says. */
+function exitFix(name: ComponentName): string | undefined {
+  const tail = tailFile(logFile(name), FAILURE_LOG_LINES);
+  if (/address already in use|BindException|Can't start server: Bind/i.test(tail)) return portFix(name);
+  if (/no space left on device/i.test(tail)) return `the disk is full: free space under ${dataDir(name)}`;
+  return undefined;
 }
 
 export type StartOutcome = 'started' | 'reused' | 'external';
@@ -60,6 +102,7 @@ async function waitHealthy(component: Component, pid: number, progress: Progress
         component.name,
         `process ${pid} exited during start-up`,
         logFile(component.name),
+        { fix: exitFix(component.name) },
       );
     }
     if (await probe.call(component)) return;
@@ -76,6 +119,9 @@ async function waitHealthy(component: Component, pid: number, progress: Progress
     component.name,
     `not healthy after ${component.healthTimeoutMs / 1000}s (pid ${pid} still running)`,
     logFile(component.name),
+    {
+      fix: 'the log says what it is stuck on; on a busy machine run `npm run stack:start` again, it waits for what is still starting',
+    },
   );
 }
 
@@ -90,7 +136,9 @@ export async function startComponent(component: Component, progress: Progress): 
         return 'external';
       }
       // Not ours: there is no log of ours to show.
-      throw new ComponentStartError(name, 'MYSQL_URL is set but does not answer SELECT 1', '');
+      throw new ComponentStartError(name, 'MYSQL_URL is set but does not answer SELECT 1', '', {
+        fix: 'start that server, or correct or unset MYSQL_URL (unset, the stack runs a MariaDB of its own)',
+      });
     }
     const pid = readPid(name);
     if (pid !== undefined && isOurProcess(pid)) {
@@ -111,7 +159,9 @@ export async function startComponent(component: Component, progress: Progress): 
       throw new ComponentStartError(
         name,
         `port ${component.port} is in use by another process that is not a healthy ${name}`,
-        logFile(name),
+        // Nothing of ours ran: its log would be an old one.
+        '',
+        { fix: portFix(name) },
       );
     }
     await component.prepare(progress);
@@ -133,6 +183,7 @@ export async function startComponent(component: Component, progress: Progress): 
       logFile(name),
       {
         cause: error,
+        fix: 'the message says what failed; fix it and run `npm run stack:start` again',
       },
     );
   }
@@ -160,7 +211,25 @@ export async function ensureStackUp(
     if (result.status === 'fulfilled') outcomes[component.name] = result.value;
     else failures.push(result.reason as ComponentStartError);
   });
-  if (failures.length > 0) throw new StackStartError(failures);
+  if (failures.length > 0) {
+    // A stack half up is no use and would be left running by a demo that gives up: stop what this start
+    // launched (up, or still running after failing), never what it found running.
+    const launched = STACK_COMPONENTS.filter((c) => {
+      if (outcomes[c.name] !== undefined) return outcomes[c.name] === 'started';
+      const pid = readPid(c.name);
+      return pid !== undefined && isOurProcess(pid);
+    });
+    for (const component of launched) await stopComponent(component, progress);
+    // A component that died at start leaves its pid file behind.
+    for (const failure of failures) {
+      const pid = readPid(failure.component);
+      if (pid !== undefined && !isOurProcess(pid)) removePid(failure.component);
+    }
+    throw new StackStartError(
+      failures,
+      launched.map((c) => c.name),
+    );
+  }
   return {
     startedHere: Object.values(outcomes).includes('started'),
     outcomes: outcomes as Record<ComponentName, StartOutcome>,
@@ -178,26 +247,34 @@ export interface StopReport {
   readonly busyPorts: readonly number[];
 }
 
+/** Stops one component's pid-file process (SIGTERM, then SIGKILL after a timeout). */
+async function stopComponent(
+  component: Component,
+  progress: Progress,
+): Promise<'not-running' | 'terminated' | 'killed'> {
+  const pid = readPid(component.name);
+  let outcome: 'not-running' | 'terminated' | 'killed' = 'not-running';
+  if (pid !== undefined && isOurProcess(pid)) {
+    progress(component.name, `stopping pid ${pid}`);
+    outcome = await stopProcess(pid, STOP_TIMEOUT_MS);
+    progress(
+      component.name,
+      outcome === 'killed' ? `killed pid ${pid} after ${STOP_TIMEOUT_MS / 1000}s` : 'stopped',
+    );
+  } else {
+    progress(component.name, 'not running');
+  }
+  removePid(component.name);
+  return outcome;
+}
+
 /** Stops every component (SIGTERM, then SIGKILL after a timeout) and checks nothing of ours is left. */
 export async function stopStack(opts: { quiet?: boolean; progress?: Progress } = {}): Promise<StopReport> {
   const progress = opts.progress ?? createProgress(opts.quiet);
   const entries = await Promise.all(
-    STACK_COMPONENTS.map(async (component) => {
-      const pid = readPid(component.name);
-      let outcome: 'not-running' | 'terminated' | 'killed' = 'not-running';
-      if (pid !== undefined && isOurProcess(pid)) {
-        progress(component.name, `stopping pid ${pid}`);
-        outcome = await stopProcess(pid, STOP_TIMEOUT_MS);
-        progress(
-          component.name,
-          outcome === 'killed' ? `killed pid ${pid} after ${STOP_TIMEOUT_MS / 1000}s` : 'stopped',
-        );
-      } else {
-        progress(component.name, 'not running');
-      }
-      removePid(component.name);
-      return [component.name, outcome] as const;
-    }),
+    STACK_COMPONENTS.map(
+      async (component) => [component.name, await stopComponent(component, progress)] as const,
+    ),
   );
   // Anything of ours still alive was started outside the pid files (a crashed CLI, an older checkout run).
   const strays = projectProcesses();

@@ -8,6 +8,7 @@ import { countIndexed, refreshIndices } from '../pipeline.js';
 import type { FaultOutcome } from './chaos.js';
 import type { UnexpectedExit } from './consumer-process.js';
 import type { TopicRecords } from './group-watch.js';
+import { FAULT_KINDS } from './schedule.js';
 
 export interface Check {
   readonly name: string;
@@ -117,7 +118,23 @@ export interface RunFindings {
 export function behaviourChecks(run: RunFindings): Check[] {
   const injected = run.faults.filter((f) => f.skipped === undefined);
   const stuck = injected.filter((f) => f.recoveredAfterMs === null).map((f) => `${f.kind} at ${f.atMs} ms`);
+  // A component the stack does not run (MYSQL_URL elsewhere) cannot be killed: named, not failed.
+  const external = run.faults.filter((f) => f.skipped?.endsWith('not a process of this local stack'));
+  const untouched = FAULT_KINDS.filter(
+    (kind) => !injected.some((f) => f.kind === kind) && !external.some((f) => f.kind === kind),
+  );
   return [
+    {
+      name: 'every component faulted',
+      ok: untouched.length === 0,
+      detail:
+        untouched.length > 0
+          ? `never faulted: ${untouched.join(', ')}`
+          : `${FAULT_KINDS.filter((kind) => injected.some((f) => f.kind === kind)).join(', ')}` +
+            (external.length > 0
+              ? `; not ours, not faulted: ${[...new Set(external.map((f) => f.kind))].join(', ')}`
+              : ''),
+    },
     {
       name: 'every fault recovered from',
       ok: stuck.length === 0,

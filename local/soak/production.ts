@@ -25,6 +25,8 @@ export interface ProductionResult {
   readonly expected: CategoryCounts;
   readonly sent: number;
   readonly segments: number;
+  /** From the start of production to its end, pauses included. */
+  readonly elapsedMs: number;
   /** Segments that ended on a failed send: their unacknowledged records may be in the topic anyway. */
   readonly failures: readonly string[];
 }
@@ -33,14 +35,24 @@ export interface Production {
   /** Stops the current segment; resolves once its in-flight sends are acknowledged (or failed). */
   pause(): Promise<void>;
   resume(): void;
+  /**
+   * Keeps production going past its duration until the returned release is called (the chaos holds it open
+   * while a fault is still to come or recovering: a recovery only shows with new records).
+   */
+  hold(): () => void;
   /** Events acknowledged so far. */
   sent(): number;
   readonly done: Promise<ProductionResult>;
 }
 
-/** Produces for `durationMs` of wall-clock time, pauses included, starting now. */
+/** A segment's length while production is held open past its end: short, so a release ends it soon. */
+const HELD_SEGMENT_MS = 5_000;
+
+/** Produces for `durationMs` of wall-clock time, pauses included, starting now, or longer while held. */
 export function startProduction(options: ProductionOptions): Production {
-  const endsAt = Date.now() + options.durationMs;
+  const startedAt = Date.now();
+  const endsAt = startedAt + options.durationMs;
+  let holds = 0;
   const expected: CategoryCounts = { good: 0, suspicious: 0, bad: 0 };
   const failures: string[] = [];
   let sentBefore = 0;
@@ -67,7 +79,7 @@ export function startProduction(options: ProductionOptions): Production {
           {
             topic: options.topic,
             brokers: options.brokers,
-            durationSeconds: Math.max(0.001, (endsAt - Date.now()) / 1000),
+            durationSeconds: Math.max(holds > 0 ? HELD_SEGMENT_MS : 1, endsAt - Date.now()) / 1000,
             rate: options.rate,
             badRatio: options.badRatio,
             suspiciousRatio: options.suspiciousRatio,
@@ -96,7 +108,7 @@ export function startProduction(options: ProductionOptions): Production {
   };
 
   const done = (async (): Promise<ProductionResult> => {
-    const over = () => Date.now() >= endsAt || options.signal.aborted;
+    const over = () => options.signal.aborted || (holds === 0 && Date.now() >= endsAt);
     while (!over()) {
       while (paused) await resumed;
       if (over()) break;
@@ -106,7 +118,13 @@ export function startProduction(options: ProductionOptions): Production {
       await finished;
       segment = undefined;
     }
-    return { expected: { ...expected }, sent: sentBefore, segments, failures };
+    return {
+      expected: { ...expected },
+      sent: sentBefore,
+      segments,
+      elapsedMs: Date.now() - startedAt,
+      failures,
+    };
   })();
 
   return {
@@ -122,6 +140,14 @@ export function startProduction(options: ProductionOptions): Production {
     resume: () => {
       paused = false;
       resume();
+    },
+    hold: () => {
+      holds++;
+      let released = false;
+      return () => {
+        if (!released) holds--;
+        released = true;
+      };
     },
     sent: () => sentBefore + sentInSegment,
     done,

@@ -16,6 +16,7 @@ export interface SoakReport {
   readonly production: {
     readonly sent: number;
     readonly segments: number;
+    readonly elapsedMs: number;
     readonly failures: readonly string[];
   };
   readonly consumer: {
@@ -57,7 +58,7 @@ export function formatReport(report: SoakReport): string {
   }
   lines.push(
     '',
-    `produced ${fmt.format(report.production.sent)} acknowledged events in ${report.production.segments} segment(s)` +
+    `produced ${fmt.format(report.production.sent)} acknowledged events in ${report.production.segments} segment(s) over ${seconds(report.production.elapsedMs)}` +
       (report.production.failures.length > 0
         ? `; failed sends: ${report.production.failures.join('; ')}`
         : ''),
