@@ -12,6 +12,8 @@ export interface CpuSnapshot {
   readonly atMs: number;
   /** Busy ticks of all cores together (user, nice, system, irq, softirq, steal). */
   readonly machine: number;
+  /** Busy ticks of each core. */
+  readonly cores: readonly number[];
   /** User and system ticks of each process; undefined when it is not running or /proc is not there. */
   readonly search: number | undefined;
   readonly broker: number | undefined;
@@ -20,6 +22,8 @@ export interface CpuSnapshot {
 /** CPU µs per event (or document) between two snapshots, and how many cores were busy on average. */
 export interface CpuSplit {
   readonly busyCores: number;
+  /** How busy each core was, from 0 to 1: with the bench's pinned placement, core 1 is the measured client's. */
+  readonly coreBusy: readonly number[];
   readonly machineUs: number;
   readonly searchUs: number | null;
   readonly brokerUs: number | null;
@@ -28,7 +32,7 @@ export interface CpuSplit {
 export function cpuSnapshot(): CpuSnapshot {
   return {
     atMs: performance.now(),
-    machine: machineTicks(),
+    ...busyTicks(),
     search: ticksOf(readPid('opensearch')),
     broker: ticksOf(readPid('kafka')),
   };
@@ -37,8 +41,12 @@ export function cpuSnapshot(): CpuSnapshot {
 export function cpuSplit(from: CpuSnapshot, to: CpuSnapshot, events: number): CpuSplit {
   const perEvent = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? null : round(((b - a) * TICK_US) / events);
+  const elapsedUs = (to.atMs - from.atMs) * 1000;
   return {
-    busyCores: round(((to.machine - from.machine) * TICK_US) / ((to.atMs - from.atMs) * 1000)),
+    busyCores: round(((to.machine - from.machine) * TICK_US) / elapsedUs),
+    coreBusy: to.cores.map((ticks, i) =>
+      Number((((ticks - (from.cores[i] ?? 0)) * TICK_US) / elapsedUs).toFixed(2)),
+    ),
     machineUs: round(((to.machine - from.machine) * TICK_US) / events),
     searchUs: perEvent(from.search, to.search),
     brokerUs: perEvent(from.broker, to.broker),
@@ -48,12 +56,19 @@ export function cpuSplit(from: CpuSnapshot, to: CpuSnapshot, events: number): Cp
 const round = (value: number) => Number(value.toFixed(1));
 const ticksOf = (pid: number | undefined) => (pid === undefined ? undefined : cpuTicks(pid));
 
-function machineTicks(): number {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+/** Busy ticks of the whole machine (the `cpu` line of /proc/stat) and of each core (`cpu0`, `cpu1`, ...). */
+function busyTicks(): { machine: number; cores: number[] } {
+  const busy = (line: string) => {
     const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
     return user + nice + system + irq + softirq + (steal ?? 0);
+  };
+  try {
+    const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+    return {
+      machine: busy(lines[0]),
+      cores: lines.filter((line) => /^cpu\d+ /.test(line)).map(busy),
+    };
   } catch {
-    return Number.NaN;
+    return { machine: Number.NaN, cores: [] };
   }
 }

@@ -21,6 +21,7 @@ import { endpointsHelp, localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 import { startupTimeoutOption, waitForLocalStack } from '../local/startup.js';
 import { formatE2e, runE2eBench } from './e2e.js';
+import { cannotPin, type Placement } from './placement.js';
 
 export function benchCommand() {
   return createCommand(
@@ -50,6 +51,10 @@ export function benchCommand() {
       ),
     )
     .addOption(valueOption('--latency-seconds <n>', 'length of the latency run', integer(), 30))
+    .option(
+      '--no-pinned',
+      'with --e2e, only the unpinned runs (default: each round also runs the consumer and the raw client pinned to core 1, the stack to core 0)',
+    )
     .addOption(valueOption('--json <file>', 'also write the --e2e figures to this file', nonEmpty))
     .addOption(startupTimeoutOption())
     .addHelpText('after', endpointsHelp());
@@ -137,6 +142,7 @@ async function main(): Promise<number> {
     warmUp: number;
     latencyRate?: number;
     latencySeconds: number;
+    pinned: boolean;
     json?: string;
     startupTimeout: number;
   }>(benchCommand(), process.argv.slice(2));
@@ -148,7 +154,12 @@ async function main(): Promise<number> {
     await waitForLocalStack([...needs], localEndpoints(), { timeoutMs: options.startupTimeout });
   }
   if (options.e2e === true) {
+    const placements: Placement[] = ['unpinned'];
+    const why = options.pinned ? cannotPin() : undefined;
+    if (options.pinned && why === undefined) placements.push('pinned');
+    else if (why !== undefined) console.error(`no pinned runs: ${why}`);
     const result = await runE2eBench({
+      placements,
       events,
       runs: options.runs,
       warmUp: options.warmUp,
