@@ -21,7 +21,7 @@ import { backoffMs, sleep } from './retry.js';
 import { type RecreatedPartition, topicRecreationGuard } from './topic-recreation.js';
 
 // kafkajs spreads its error classes into module.exports, which Node's ESM loader cannot see as named exports.
-const { KafkaJSError } = kafkajs;
+const { KafkaJSError, KafkaJSGroupCoordinatorNotFound } = kafkajs;
 
 import type { SourceRecord } from './source-record.js';
 
@@ -140,6 +140,9 @@ export function isRetriable(error: unknown): boolean {
     if (current.cause === undefined || current.cause === current) break;
     current = current.cause;
   }
+  // kafkajs calls it non-retriable, but it means that no broker answered the coordinator lookup: an outage (met
+  // by the topic-recreation check's offset fetch while the broker was down).
+  if (current instanceof KafkaJSGroupCoordinatorNotFound) return true;
   if (current instanceof KafkaJSError) return current.retriable;
   const code = (current as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && NETWORK_CODES.has(code);

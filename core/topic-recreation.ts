@@ -38,7 +38,9 @@ export function topicRecreationGuard(kafka: Kafka, groupId: string, topic: strin
   let admin: Promise<Admin> | undefined;
   const connected = () => {
     admin ??= (async () => {
-      const made = kafka.admin();
+      // Few and short retries: an outage must reach the consumer's own retry loop (backoff, heartbeats) in a second
+      // or two, not after kafkajs' default of about half a minute of retries inside one check.
+      const made = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
       await made.connect();
       return made;
     })().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import {
   type Kafka,
   KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
 } from 'kafkajs';
@@ -102,6 +103,13 @@ describe('isRetriable', () => {
     expect(isRetriable(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'))).toBe(true);
     expect(isRetriable(wrapped(new KafkaJSConnectionError('Connection error')))).toBe(true);
     expect(isRetriable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+  });
+
+  it('waits out a coordinator lookup that no broker answered, which kafkajs calls non-retriable', () => {
+    const notFound = new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
+    expect((notFound as unknown as { retriable: boolean }).retriable).toBe(false);
+    expect(isRetriable(notFound)).toBe(true);
+    expect(isRetriable(wrapped(notFound))).toBe(true);
   });
 
   it('stops on permanent refusals and bugs, also when kafkajs wraps them', () => {
