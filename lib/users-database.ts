@@ -18,7 +18,21 @@ const MYSQL_PORT = 3306;
 /** The consumers' login; multi-user rotation alternates it with `pipeline_reader_clone`. */
 export const READER_USERNAME = 'pipeline_reader';
 
-/** Both logins' passwords rotate this often. */
+/**
+ * When each login's password rotates: monthly, in two windows that never overlap, the administrator's first.
+ * The reader's multi-user rotation logs in with the administrator secret, and a single-user rotation changes the
+ * database password before it promotes the secret's new version (Secrets Manager's createSecret, setSecret,
+ * testSecret, finishSecret steps), so a reader rotation running during an administrator rotation can read a
+ * password that no longer works. A rotation runs at any time inside its window (`Duration`), and a cron() schedule
+ * pins the window, where rate() or AutomaticallyAfterDays would follow the previous rotation and drift into the
+ * other's window (Secrets Manager API reference, RotationRulesType; CloudFormation
+ * AWS::SecretsManager::RotationSchedule RotationRules).
+ */
+export const ROTATION_WINDOWS = {
+  admin: { ScheduleExpression: 'cron(0 1 1 * ? *)', Duration: '2h' },
+  reader: { ScheduleExpression: 'cron(0 5 1 * ? *)', Duration: '2h' },
+} as const;
+/** What CDK writes until the override above: a rate it replaces. */
 const ROTATION_PERIOD = Duration.days(30);
 
 /**
@@ -150,7 +164,13 @@ export class UsersDatabase extends Construct {
     }
     if (!this.instance.secret) throw new Error('the generated database secret is missing');
     this.secret = this.instance.secret;
-    this.instance.addRotationSingleUser({ automaticallyAfter: ROTATION_PERIOD });
+    // No rotation at creation (RotateImmediatelyOnUpdate false): the generated passwords are new, and two first
+    // rotations at once are exactly the race the windows prevent.
+    this.instance.addRotationSingleUser({
+      automaticallyAfter: ROTATION_PERIOD,
+      rotateImmediatelyOnUpdate: false,
+    });
+    rotateIn(this.secret, ROTATION_WINDOWS.admin);
     // Multi-user rotation: each rotation sets a new password on the login the secret does not currently name
     // (pipeline_reader or pipeline_reader_clone, same grants) and then switches the secret to it, so the
     // login a consumer holds keeps working through the rotation.
@@ -163,7 +183,9 @@ export class UsersDatabase extends Construct {
     this.instance.addRotationMultiUser('ReaderRotation', {
       secret: this.readerSecret,
       automaticallyAfter: ROTATION_PERIOD,
+      rotateImmediatelyOnUpdate: false,
     });
+    rotateIn(this.readerSecret, ROTATION_WINDOWS.reader);
     for (const secret of [this.instance.node.findChild('Secret'), readerSecret]) {
       acknowledgeCheckov(
         secret,
@@ -205,9 +227,11 @@ export class UsersDatabase extends Construct {
     // Secrets Manager rotates as soon as a schedule exists, changing the password before it promotes the new
     // version: rotating only after the schema resource keeps it from reading a stale password at creation,
     // and the reader login must exist before its first rotation clones it.
-    for (const attached of [this.secret, this.readerSecret]) {
-      attached.node.findChild('RotationSchedule').node.addDependency(schema);
-    }
+    const schedules = [this.secret, this.readerSecret].map((s) => s.node.findChild('RotationSchedule'));
+    for (const schedule of schedules) schedule.node.addDependency(schema);
+    // And one after the other, the administrator's first: a schedule that is set up (or changed with an immediate
+    // rotation) never meets the other's rotation in the same stack operation.
+    schedules[1]?.node.addDependency(schedules[0] as IConstruct);
   }
 
   /** Lets `client` reach the database port and read the read-only consumer login. */
@@ -219,6 +243,18 @@ export class UsersDatabase extends Construct {
   private allowConnectionsFrom(client: ec2.ISecurityGroup, description: string): void {
     this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), description);
   }
+}
+
+/** Replaces the rotation rules CDK writes (a rate) with a fixed window. */
+function rotateIn(
+  secret: secretsmanager.ISecret,
+  rules: { readonly ScheduleExpression: string; readonly Duration: string },
+): void {
+  const cfn = secret.node.tryFindChild('RotationSchedule')?.node.defaultChild as
+    | secretsmanager.CfnRotationSchedule
+    | undefined;
+  if (!cfn) throw new Error(`${secret.node.path}: no rotation schedule to set the window of`);
+  cfn.addPropertyOverride('RotationRules', { ...rules });
 }
 
 /** The CloudFormation resource of an L2 construct, to depend on it without its whole subtree. */

@@ -4,8 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { UsersDatabase } from '../../lib/users-database.js';
-import { constructStack, removeOutdir } from './stack-fixture.js';
+import { ROTATION_WINDOWS, UsersDatabase } from '../../lib/users-database.js';
+import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
 
 describe('UsersDatabase', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -80,8 +80,43 @@ describe('UsersDatabase', () => {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"pipeline_admin"}' }),
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotationRules: {
+        ScheduleExpression: Match.stringLikeRegexp('^cron\\(0 \\d \\d \\* \\? \\*\\)$'),
+        Duration: '2h',
+      },
     });
+  });
+
+  it('never rotates both logins at once: none at creation, one after the other, in windows that do not overlap', () => {
+    const schedules = Object.entries(template.findResources('AWS::SecretsManager::RotationSchedule')) as [
+      string,
+      { DependsOn?: string[]; Properties: CfnProperties },
+    ][];
+    const admin = schedules.find(([, r]) =>
+      JSON.stringify(r.Properties.SecretId).includes('InstanceSecretAttachment'),
+    );
+    const reader = schedules.find(([, r]) =>
+      JSON.stringify(r.Properties.SecretId).includes('ReaderSecretAttachment'),
+    );
+    if (!admin || !reader) throw new Error('expected the administrator and the reader rotation schedules');
+    // No first rotation when the schedule is created: two immediate first rotations would race.
+    for (const [, schedule] of [admin, reader]) {
+      expect(schedule.Properties.RotateImmediatelyOnUpdate).toBe(false);
+    }
+    // The reader's schedule is set up only after the administrator's.
+    expect(reader[1].DependsOn).toContain(admin[0]);
+    expect(admin[1].DependsOn ?? []).not.toContain(reader[0]);
+    // Fixed windows on the same day of the month, the administrator's closed before the reader's opens.
+    expect(admin[1].Properties.RotationRules).toEqual(ROTATION_WINDOWS.admin);
+    expect(reader[1].Properties.RotationRules).toEqual(ROTATION_WINDOWS.reader);
+    const window = (rules: { ScheduleExpression: string; Duration: string }) => {
+      const [minute, hour, day] = rules.ScheduleExpression.replace(/^cron\(|\)$/g, '').split(' ');
+      const start = Number(hour) * 60 + Number(minute);
+      return { day, start, end: start + Number.parseInt(rules.Duration, 10) * 60 };
+    };
+    const [a, r] = [window(ROTATION_WINDOWS.admin), window(ROTATION_WINDOWS.reader)];
+    expect(a.day).toBe(r.day);
+    expect(a.end).toBeLessThan(r.start);
   });
 
   it('gives the consumers their own login, rotated by the multi-user scheme with the admin secret', () => {
