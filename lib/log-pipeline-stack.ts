@@ -203,6 +203,8 @@ export class LogPipelineStack extends Stack {
     });
 
     this.outputs();
+    // Last: the database's deletion protection waits for every other resource (see lib/database-protection.ts).
+    this.database.protectOnceCreated(this);
   }
 
   /** What the operator scripts (ops/) read from the stack. */

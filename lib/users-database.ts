@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { DatabaseProtection } from './database-protection.js';
 import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
@@ -66,6 +67,8 @@ export class UsersDatabase extends Construct {
   readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName: string;
   readonly securityGroup: ec2.SecurityGroup;
+  /** Switches the instance's deletion protection on or off; the stack orders it last (`orderLast`). */
+  readonly protection: DatabaseProtection;
 
   constructor(scope: Construct, id: string, props: UsersDatabaseProps) {
     super(scope, id);
@@ -122,7 +125,9 @@ export class UsersDatabase extends Construct {
       storageType: rds.StorageType.GP3,
       iamAuthentication: true,
       backupRetention: props.backupRetention,
-      deletionProtection: props.deletionProtection,
+      // Not set here (the template leaves DeletionProtection out): the DeletionProtection resource below switches
+      // it on once the whole first create has succeeded, so that a failed create can still delete the instance.
+      // A stack delete or a replacement keeps a final snapshot while protected.
       removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       // RDS must not move the instance off the pinned version behind the template's back (see above).
       autoMinorVersionUpgrade: false,
@@ -155,13 +160,20 @@ export class UsersDatabase extends Construct {
         'dbMultiAz is false for this (dev) deployment: the users table is re-seedable; set dbMultiAz for production',
       );
     }
-    if (!props.deletionProtection) {
-      acknowledgeNag(
-        this.instance,
-        'AwsSolutions-RDS10',
-        'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
-      );
-    }
+    acknowledgeNag(
+      this.instance,
+      'AwsSolutions-RDS10',
+      props.deletionProtection
+        ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
+        : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
+    );
+    acknowledgeCheckov(
+      this.instance,
+      'CKV_AWS_293',
+      props.deletionProtection
+        ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
+        : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
+    );
     if (!this.instance.secret) throw new Error('the generated database secret is missing');
     this.secret = this.instance.secret;
     // No rotation at creation (RotateImmediatelyOnUpdate false): the generated passwords are new, and two first
@@ -227,11 +239,26 @@ export class UsersDatabase extends Construct {
     // Secrets Manager rotates as soon as a schedule exists, changing the password before it promotes the new
     // version: rotating only after the schema resource keeps it from reading a stale password at creation,
     // and the reader login must exist before its first rotation clones it.
+    this.protection = new DatabaseProtection(this, 'DeletionProtection', {
+      instance: this.instance,
+      enabled: props.deletionProtection,
+      vpc: props.vpc,
+      subnets: props.subnets,
+      logRetention: props.logRetention,
+    });
     const schedules = [this.secret, this.readerSecret].map((s) => s.node.findChild('RotationSchedule'));
     for (const schedule of schedules) schedule.node.addDependency(schema);
     // And one after the other, the administrator's first: a schedule that is set up (or changed with an immediate
     // rotation) never meets the other's rotation in the same stack operation.
     schedules[1]?.node.addDependency(schedules[0] as IConstruct);
+  }
+
+  /**
+   * Makes the deletion protection the stack's last resource: a failed first create then always meets an
+   * unprotected instance, which it can delete.
+   */
+  protectOnceCreated(stack: Construct): void {
+    this.protection.orderLast(stack);
   }
 
   /** Lets `client` reach the database port and read the read-only consumer login. */

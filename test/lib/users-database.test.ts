@@ -27,13 +27,12 @@ describe('UsersDatabase', () => {
   });
   afterAll(() => removeOutdir(fixture));
 
-  it('runs MySQL 8.4, encrypted, Multi-AZ from config, protected and backed up', () => {
+  it('runs MySQL 8.4, encrypted, Multi-AZ from config and backed up', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'mysql',
       DBInstanceClass: 'db.t4g.micro',
       StorageEncrypted: true,
       MultiAZ: true,
-      DeletionProtection: true,
       BackupRetentionPeriod: 7,
       EnableIAMDatabaseAuthentication: true,
       PubliclyAccessible: false,
@@ -171,6 +170,63 @@ describe('UsersDatabase', () => {
     expect(Object.keys(schedules)).toHaveLength(2);
     for (const schedule of Object.values(schedules) as { DependsOn?: string[] }[]) {
       expect(schedule.DependsOn).toContain(schemaId);
+    }
+  });
+
+  it('leaves deletion protection out of the instance, keeping a final snapshot on delete and replacement', () => {
+    const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0] as {
+      Properties: CfnProperties;
+      DeletionPolicy: string;
+      UpdateReplacePolicy: string;
+    };
+    // Set from the start, it would make any failed first create end in ROLLBACK_FAILED.
+    expect(instance.Properties).not.toHaveProperty('DeletionProtection');
+    expect(instance.DeletionPolicy).toBe('Snapshot');
+    expect(instance.UpdateReplacePolicy).toBe('Snapshot');
+    template.hasResourceProperties('Custom::DatabaseDeletionProtection', {
+      DBInstanceIdentifier: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstance') },
+      Enabled: true,
+    });
+  });
+
+  it('switches deletion protection on only after every other resource of the stack is created', () => {
+    const scratch = constructStack();
+    onTestFinished(() => removeOutdir(scratch));
+    const database = new UsersDatabase(scratch.stack, 'UsersDatabase', {
+      vpc: scratch.vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      instanceType: 't4g.micro',
+      multiAz: false,
+      deletionProtection: true,
+      backupRetention: Duration.days(1),
+      seedAccounts: 10,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    // Something created late in the stack, which may fail after the database exists.
+    new logs.LogGroup(scratch.stack, 'SomethingElse');
+    database.protectOnceCreated(scratch.stack);
+
+    const resources = Template.fromStack(scratch.stack).toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[]; Properties?: CfnProperties }
+    >;
+    const [protectionId, protection] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'Custom::DatabaseDeletionProtection',
+    ) as [string, { DependsOn: string[]; Properties: CfnProperties }];
+    const own = (id: string) => id.startsWith('UsersDatabaseDeletionProtection');
+    const referenced = JSON.stringify(protection.Properties);
+    const others = Object.keys(resources).filter((id) => id !== protectionId && !own(id));
+    for (const id of others) {
+      // Each other resource comes first, through DependsOn or through a reference (never both: cfn-lint W3005).
+      expect({ id, ordered: protection.DependsOn.includes(id) !== referenced.includes(`"${id}"`) }).toEqual({
+        id,
+        ordered: true,
+      });
+    }
+    expect(protection.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SomethingElse/)]));
+    // Nothing waits for it: it is the last resource the create makes.
+    for (const [id, resource] of Object.entries(resources)) {
+      expect({ id, waits: (resource.DependsOn ?? []).includes(protectionId) }).toEqual({ id, waits: false });
     }
   });
 
