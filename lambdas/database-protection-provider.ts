@@ -27,13 +27,15 @@ export function databaseProtectionHandler(rds = new RDSClient({})) {
     event: CloudFormationCustomResourceEvent,
     context: Pick<Context, 'getRemainingTimeInMillis'>,
   ) => {
+    if (event.RequestType === 'Delete') {
+      logger.info('delete: leaving the deletion protection as it is', {
+        physicalId: event.PhysicalResourceId,
+      });
+      return { PhysicalResourceId: event.PhysicalResourceId } satisfies OnEventResponse;
+    }
     const props = event.ResourceProperties as Record<string, unknown>;
     const instanceId = stringProp(props, 'DBInstanceIdentifier');
     const physicalId = `deletion-protection@${instanceId}`;
-    if (event.RequestType === 'Delete') {
-      logger.info('delete: leaving the deletion protection as it is', { instanceId });
-      return { PhysicalResourceId: event.PhysicalResourceId } satisfies OnEventResponse;
-    }
     const enabled = parseEnabled(props);
     await setDeletionProtection(rds, instanceId, enabled, {
       deadline: Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
