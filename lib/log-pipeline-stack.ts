@@ -121,6 +121,7 @@ export class LogPipelineStack extends Stack {
       retentionDays: config.indexRetentionDays,
       logRetention,
       dashboardsAuth: config.dashboardsAuth,
+      setupRun: this.node.tryGetContext('searchSetupRun') as string | undefined,
     });
 
     const consumerProps = {
@@ -214,6 +215,11 @@ export class LogPipelineStack extends Stack {
     out('ClusterArn', this.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
     out('OpenSearchEndpoint', this.search.endpointUrl, 'OpenSearch domain endpoint (VPC only)');
     out('DashboardsUrl', `${this.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
+    out(
+      'DashboardsImport',
+      this.search.setup.getAttString('DashboardsImport'),
+      'How the last import of the Dashboards saved objects went (a failure does not fail the deploy)',
+    );
     if (this.search.dashboardsAuth) {
       out(
         'DashboardsUserPoolId',
