@@ -191,6 +191,8 @@ export class LogPipelineStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       streaming: this.streaming,
       brokerCount: config.brokerCount,
+      brokerInstanceType: config.brokerInstanceType,
+      mskMonitoringLevel: config.mskMonitoringLevel,
       topic: config.topicName,
       consumerGroupId: config.consumerGroupId,
       search: this.search,
