@@ -34,8 +34,11 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
 
 const logger = createLogger({ handler: 'search-setup-provider' });
 
-/** Time kept back from the function's timeout to answer CloudFormation after the last retry. */
-const ANSWER_MARGIN_MS = 20_000;
+/**
+ * Time kept back from the function's timeout: a request started just before the deadline may take its full
+ * 30 s timeout (aws/opensearch-client.ts), and the answer to CloudFormation must still go out.
+ */
+const ANSWER_MARGIN_MS = 45_000;
 
 export async function handler(
   event: CloudFormationCustomResourceEvent,
