@@ -1,8 +1,8 @@
 // Switches an RDS instance's deletion protection on or off and waits until RDS reports it. The stack's last
 // resource (lib/database-protection.ts) calls it once everything else is created: an instance protected from its
 // own creation on would make a failed first create end in ROLLBACK_FAILED, because CloudFormation cannot delete a
-// protected instance while it rolls back ("You can't delete a DB instance when deletion protection is enabled",
-// RDS user guide, "Deletion protection").
+// protected instance while it rolls back: RDS refuses to delete an instance until its deletion protection is
+// turned off (Amazon RDS user guide, "Deleting a DB instance", deletion protection; AWS Security Hub control RDS.8).
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { Logger } from '../core/logger.js';
 import { retryUntilDeadline } from '../core/retry.js';
