@@ -5,6 +5,15 @@
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
 // security or Dashboards plugin, so only the template step can run against it.
+//
+// What a deploy needs, and what it does not: the templates, the ISM policy, the roles and their mappings and the
+// audit configuration must be applied, or the consumers write unmapped, unmanaged or refused documents, so they
+// fail the resource (and the deploy). Every request is retried on throttling (429), 5xx and dropped or timed-out
+// connections, with jittered backoff, until the deadline the handler derives from its timeout: a domain that
+// has just become active often answers 503 while its security index initialises. The Dashboards saved objects
+// are a convenience for people: a failed import is logged, reported in the result (and the resource's
+// DashboardsImport attribute and the stack output of that name) and left to a re-run, instead of rolling back a
+// 30-40 minute create or an unrelated update.
 import type { Client } from '@opensearch-project/opensearch';
 import { savedObjectsNdjson } from '../core/dashboards.js';
 import {
@@ -13,6 +22,7 @@ import {
   indexTemplates,
   ismRetentionPolicy,
 } from '../core/index-templates.js';
+import { type DeadlineRetryOptions, retryUntilDeadline } from '../core/retry.js';
 import {
   auditConfig,
   dashboardsReadOnlyMapping,
@@ -107,21 +117,68 @@ export function savedObjectsImportRequest(
   };
 }
 
-async function send(client: Client, request: PlannedRequest, ignore: number[] = []) {
+/** How long the setup keeps retrying, and how fast. */
+export interface SetupRetryOptions {
+  /** Epoch ms after which no request starts again: the last error fails the step. */
+  readonly deadline: number;
+  /** @default 1_000 */
+  readonly baseDelayMs?: number;
+  /** @default 20_000 */
+  readonly maxDelayMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Called before each wait (the handler logs it). */
+  readonly onRetry?: (request: string, error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** Without options: a few attempts within half a minute (tests, and callers that give no deadline). */
+const DEFAULT_RETRY_MS = 30_000;
+
+/** opensearch-js error names of a request that never got an answer. */
+const CONNECTION_ERRORS = new Set(['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError']);
+
+/** Throttling, a server error, or no answer at all: worth another attempt. A 4xx other than 429 is not. */
+export function isRetriableSearchError(error: unknown): boolean {
+  const { name, meta } = (error ?? {}) as { name?: string; meta?: { statusCode?: number } };
+  if (name !== undefined && CONNECTION_ERRORS.has(name)) return true;
+  const status = meta?.statusCode;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+function retryOptions(retry: SetupRetryOptions | undefined, what: string): DeadlineRetryOptions {
+  return {
+    isRetriable: isRetriableSearchError,
+    deadline: retry?.deadline ?? Date.now() + DEFAULT_RETRY_MS,
+    baseDelayMs: retry?.baseDelayMs,
+    maxDelayMs: retry?.maxDelayMs,
+    sleep: retry?.sleep,
+    onRetry: (error, attempt, delayMs) => retry?.onRetry?.(what, error, attempt, delayMs),
+  };
+}
+
+async function send(
+  client: Client,
+  request: PlannedRequest,
+  ignore: number[] = [],
+  retry?: SetupRetryOptions,
+) {
+  const what = `${request.method} ${request.path}`;
   try {
-    return await client.transport.request(
-      {
-        method: request.method,
-        path: request.path,
-        querystring: request.querystring,
-        body: request.body as Record<string, unknown> | string | undefined,
-      },
-      { headers: request.headers, ignore },
+    return await retryUntilDeadline(
+      () =>
+        client.transport.request(
+          {
+            method: request.method,
+            path: request.path,
+            querystring: request.querystring,
+            body: request.body as Record<string, unknown> | string | undefined,
+          },
+          // Our backoff decides: the client's own retries would resend at once.
+          { headers: request.headers, ignore, maxRetries: 0 },
+        ),
+      retryOptions(retry, what),
     );
   } catch (error) {
-    throw new SearchSetupError(`${request.method} ${request.path} failed: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new SearchSetupError(`${what} failed: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -138,12 +195,17 @@ export function ismChangePolicyRequest(prefix: string, policyId: string): Planne
   };
 }
 
-export async function putIsmPolicy(client: Client, prefix: string, retentionDays: number): Promise<string> {
+export async function putIsmPolicy(
+  client: Client,
+  prefix: string,
+  retentionDays: number,
+  retry?: SetupRetryOptions,
+): Promise<string> {
   const policy = ismRetentionPolicy(prefix, retentionDays);
-  const current = await send(client, { method: 'GET', path: ismPolicyPath(policy.policyId) }, [404]);
+  const current = await send(client, { method: 'GET', path: ismPolicyPath(policy.policyId) }, [404], retry);
   const existing = current.statusCode === 404 ? undefined : (current.body as ExistingIsmPolicy);
-  await send(client, ismPolicyRequest(policy, existing));
-  if (existing !== undefined) await send(client, ismChangePolicyRequest(prefix, policy.policyId));
+  await send(client, ismPolicyRequest(policy, existing), [], retry);
+  if (existing !== undefined) await send(client, ismChangePolicyRequest(prefix, policy.policyId), [], retry);
   return policy.policyId;
 }
 
@@ -151,9 +213,10 @@ export async function putWriterRole(
   client: Client,
   prefix: string,
   backendRoleArns: readonly string[],
+  retry?: SetupRetryOptions,
 ): Promise<void> {
-  await send(client, securityResourceRequest(writerRole(prefix)));
-  await send(client, securityResourceRequest(writerRoleMapping(prefix, backendRoleArns)));
+  await send(client, securityResourceRequest(writerRole(prefix)), [], retry);
+  await send(client, securityResourceRequest(writerRoleMapping(prefix, backendRoleArns)), [], retry);
 }
 
 /**
@@ -175,8 +238,9 @@ export async function putReaderRole(
   client: Client,
   prefix: string,
   backendRoleArns: readonly string[],
+  retry?: SetupRetryOptions,
 ): Promise<void> {
-  for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request);
+  for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request, [], retry);
 }
 
 interface ImportResponse {
@@ -186,8 +250,13 @@ interface ImportResponse {
 }
 
 /** Imports (overwriting) the saved objects; fails when Dashboards reports any object as not imported. */
-export async function importSavedObjects(client: Client, ndjson: string, tenant = 'global'): Promise<number> {
-  const response = await send(client, savedObjectsImportRequest(ndjson, tenant));
+export async function importSavedObjects(
+  client: Client,
+  ndjson: string,
+  tenant = 'global',
+  retry?: SetupRetryOptions,
+): Promise<number> {
+  const response = await send(client, savedObjectsImportRequest(ndjson, tenant), [], retry);
   const body = response.body as ImportResponse;
   if (body.success !== true) {
     const errors = (body.errors ?? [])
@@ -205,35 +274,68 @@ export interface SearchSetupOptions {
   /** IAM roles of the people who sign in to Dashboards (the Cognito authenticated role); may be empty. */
   readonly readerRoleArns?: readonly string[];
   readonly templates?: IndexTemplateOptions;
+  /** @default - a few attempts within 30 s per request */
+  readonly retry?: SetupRetryOptions;
 }
+
+/** How the Dashboards import went: it never fails the setup (see the header). */
+export type DashboardsImportOutcome =
+  | { readonly ok: true; readonly tenants: readonly string[] }
+  | { readonly ok: false; readonly error: string };
 
 export interface SearchSetupResult {
   readonly templates: number;
   readonly ismPolicyId: string;
+  /** Objects imported into each tenant; 0 when the import failed. */
   readonly savedObjects: number;
+  readonly dashboardsImport: DashboardsImportOutcome;
+}
+
+/** One line for the resource's DashboardsImport attribute: what happened, and on failure how to run it again. */
+export function describeDashboardsImport(outcome: DashboardsImportOutcome, savedObjects: number): string {
+  return outcome.ok
+    ? `imported ${savedObjects} saved objects into tenants ${outcome.tenants.join(', ')}`
+    : `FAILED (the pipeline works without it): ${outcome.error}; run the setup again with npx cdk deploy LogPipelineStack -c searchSetupRun=$(date +%s)`;
 }
 
 export async function applySearchSetup(
   client: Client,
   options: SearchSetupOptions,
 ): Promise<SearchSetupResult> {
-  // Templates first: from here on, an index the consumers auto-create gets the right mappings.
+  const retry = options.retry;
+  // Templates first: from here on, an index the consumers auto-create gets the right mappings. Each PUT replaces
+  // the template, so the step is retried as a whole.
   try {
-    await applyIndexTemplates(client, options.indexPrefix, options.templates);
+    await retryUntilDeadline(
+      () => applyIndexTemplates(client, options.indexPrefix, options.templates),
+      retryOptions(retry, 'index templates'),
+    );
   } catch (error) {
     throw new SearchSetupError(`cannot apply index templates: ${(error as Error).message}`, { cause: error });
   }
-  const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
-  await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
-  await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? []);
-  await send(client, securityResourceRequest(auditConfig()));
+  const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays, retry);
+  await putWriterRole(client, options.indexPrefix, options.writerRoleArns, retry);
+  await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? [], retry);
+  await send(client, securityResourceRequest(auditConfig()), [], retry);
   const ndjson = savedObjectsNdjson(options.indexPrefix);
   // The readers' tenant, and the global one for everyone else (the master user, other roles).
-  const savedObjects = await importSavedObjects(client, ndjson, pipelineTenantName(options.indexPrefix));
-  await importSavedObjects(client, ndjson, 'global');
+  const tenants = [pipelineTenantName(options.indexPrefix), 'global'];
+  let savedObjects = 0;
+  let dashboardsImport: DashboardsImportOutcome;
+  try {
+    for (const tenant of tenants) {
+      const imported = await importSavedObjects(client, ndjson, tenant, retry);
+      if (tenant === tenants[0]) savedObjects = imported;
+    }
+    dashboardsImport = { ok: true, tenants };
+  } catch (error) {
+    savedObjects = 0;
+    dashboardsImport = { ok: false, error: (error as Error).message };
+  }
   return {
     templates: indexTemplates(options.indexPrefix, options.templates).length,
     ismPolicyId,
     savedObjects,
+    dashboardsImport,
   };
 }

@@ -21,7 +21,11 @@ export interface IdempotentProducerOptions {
   readonly createPartitioner?: ICustomPartitioner;
   /** Attempts of `connect()` when the producer-id request times out. @default 6 */
   readonly connectAttempts?: number;
-  /** First backoff between connect attempts, doubled each time up to 5 s. @default 250 */
+  /**
+   * Backoff between connect attempts: the first wait is drawn from half of this to all of it, doubled each time
+   * up to 5 s. At least 1 s by default, so that producers reconnecting together after a broker restart do not
+   * exceed what a small MSK broker accepts (4 new connections per second on kafka.t3.small). @default 2000
+   */
   readonly connectBackoffMs?: number;
 }
 
@@ -32,7 +36,7 @@ export class ProducerConnectError extends PipelineError {}
 export class ProducerBrokenError extends PipelineError {}
 
 const DEFAULT_CONNECT_ATTEMPTS = 6;
-const DEFAULT_CONNECT_BACKOFF_MS = 250;
+const DEFAULT_CONNECT_BACKOFF_MS = 2_000;
 
 /** True when the error, or one it wraps (kafkajs nests them in `cause`), is a request timeout. */
 export function isRequestTimeout(error: unknown): boolean {

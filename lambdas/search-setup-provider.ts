@@ -3,10 +3,12 @@
 // runs the same idempotent setup on Create and on Update; SavedObjectsHash is a property only so that a change
 // to core/dashboards.ts changes the resource and CloudFormation sends an Update. Delete leaves everything in
 // place: the indices hold data and the domain itself goes away with the stack. This function's role must be
-// the domain's FGAC master user.
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+// the domain's FGAC master user. What must succeed for the deploy to succeed, and the retries: aws/search-setup.ts.
+// A failed Dashboards import does not fail the resource: it is an ERROR log line and the DashboardsImport
+// attribute (a stack output), which says how to run the setup again.
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { createOpenSearchClient } from '../aws/opensearch-client.js';
-import { applySearchSetup, type SearchSetupOptions } from '../aws/search-setup.js';
+import { applySearchSetup, describeDashboardsImport, type SearchSetupOptions } from '../aws/search-setup.js';
 import { requireEnv } from '../core/env.js';
 import { createLogger } from '../core/logger.js';
 import { intProp, type OnEventResponse, type Props, stringListProp, stringProp } from './custom-resource.js';
@@ -32,7 +34,16 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
 
 const logger = createLogger({ handler: 'search-setup-provider' });
 
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
+/**
+ * Time kept back from the function's timeout: a request started just before the deadline may take its full
+ * 30 s timeout (aws/opensearch-client.ts), and the answer to CloudFormation must still go out.
+ */
+const ANSWER_MARGIN_MS = 45_000;
+
+export async function handler(
+  event: CloudFormationCustomResourceEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') {
     logger.info('delete: leaving indices, templates and saved objects in place', {
       physicalId: event.PhysicalResourceId,
@@ -42,11 +53,35 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   const props = parseSearchSetupProps(event.ResourceProperties as Props);
   const client = createOpenSearchClient({ endpoint: props.endpoint, region: requireEnv('AWS_REGION') });
   try {
-    const result = await applySearchSetup(client, props);
-    logger.info('search setup applied', { requestType: event.RequestType, ...result });
+    const result = await applySearchSetup(client, {
+      ...props,
+      retry: {
+        deadline: Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+        onRetry: (request, error, attempt, delayMs) =>
+          logger.warn('the domain refused or did not answer, retrying', {
+            request,
+            attempt,
+            delayMs,
+            error: error as Error,
+          }),
+      },
+    });
+    const dashboardsImport = describeDashboardsImport(result.dashboardsImport, result.savedObjects);
+    if (result.dashboardsImport.ok) {
+      logger.info('search setup applied', { requestType: event.RequestType, ...result });
+    } else {
+      logger.error(`search setup applied, but the Dashboards import ${dashboardsImport}`, {
+        requestType: event.RequestType,
+        ...result,
+      });
+    }
     return {
       PhysicalResourceId: `search-setup@${props.endpoint}/${props.indexPrefix}`,
-      Data: { IsmPolicyId: result.ismPolicyId, SavedObjects: result.savedObjects },
+      Data: {
+        IsmPolicyId: result.ismPolicyId,
+        SavedObjects: result.savedObjects,
+        DashboardsImport: dashboardsImport,
+      },
     };
   } finally {
     await client.close();

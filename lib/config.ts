@@ -2,6 +2,17 @@
 // `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import {
+  consumerOffsetsReplicas,
+  MSK_LIMITS_URL,
+  MSK_MAX_PARTITIONS_PER_BROKER,
+  MSK_MAX_VOLUME_GIB,
+  MSK_MIN_VOLUME_GIB,
+  mskMaxBrokers,
+  OPENSEARCH_GP3_MAX_GIB,
+  OPENSEARCH_LIMITS_URL,
+  OPENSEARCH_MIN_VOLUME_GIB,
+} from './service-limits.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
@@ -226,7 +237,7 @@ function validate(c: PipelineConfig): void {
     );
   }
   integer(c, 'natGateways', 1, c.azCount);
-  integer(c, 'brokerCount', c.azCount, 30);
+  integer(c, 'brokerCount', c.azCount, 60);
   if (c.brokerCount % c.azCount !== 0) {
     throw new PipelineConfigError(
       'brokerCount',
@@ -247,8 +258,7 @@ function validate(c: PipelineConfig): void {
       `use one of ${SUPPORTED_KAFKA_VERSIONS.join(', ')}`,
     );
   }
-  integer(c, 'brokerVolumeGiB', 1, 16_384);
-  integer(c, 'brokerMaxVolumeGiB', c.brokerVolumeGiB, 16_384);
+  checkBrokerLimits(c);
   integer(c, 'brokerStorageTargetPercent', 10, 80);
   if (
     !['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'].includes(
@@ -289,6 +299,7 @@ function validate(c: PipelineConfig): void {
       `must be an integer from 1 to replicationFactor - 1 (${c.replicationFactor - 1}): with one broker restarting (every MSK patch), acks=all producers need that many replicas in sync`,
     );
   }
+  checkPartitionsPerBroker(c);
   pattern(c, 'consumerGroupId', /^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
   if (c.consumerMode !== 'lambda' && c.consumerMode !== 'fargate') {
     throw new PipelineConfigError('consumerMode', c.consumerMode, 'use "lambda" or "fargate"');
@@ -339,7 +350,7 @@ function validate(c: PipelineConfig): void {
       'T2 types lack encryption at rest; use t3 or larger',
     );
   }
-  integer(c, 'searchVolumeGiB', 10, 16_384);
+  checkSearchVolume(c);
   if (c.dashboardsAuth !== 'cognito' && c.dashboardsAuth !== 'none') {
     throw new PipelineConfigError('dashboardsAuth', c.dashboardsAuth, 'use "cognito" or "none"');
   }
@@ -376,6 +387,68 @@ function validate(c: PipelineConfig): void {
       'logRetentionDays',
       c.logRetentionDays,
       `use one of ${retentions.join(', ')}`,
+    );
+  }
+}
+
+/** MSK's per-type and per-cluster limits (lib/service-limits.ts). */
+function checkBrokerLimits(c: PipelineConfig): void {
+  const maxPartitions = MSK_MAX_PARTITIONS_PER_BROKER[c.brokerInstanceType];
+  if (maxPartitions === undefined) {
+    throw new PipelineConfigError(
+      'brokerInstanceType',
+      c.brokerInstanceType,
+      `use an MSK Standard broker type: ${Object.keys(MSK_MAX_PARTITIONS_PER_BROKER).join(', ')} (${MSK_LIMITS_URL})`,
+    );
+  }
+  const maxBrokers = mskMaxBrokers(c.kafkaVersion);
+  if (c.brokerCount > maxBrokers) {
+    throw new PipelineConfigError(
+      'brokerCount',
+      c.brokerCount,
+      `MSK allows at most ${maxBrokers} brokers per ${c.kafkaVersion} cluster; use ${maxBrokers} or fewer, or ask AWS for a higher quota and raise it here (${MSK_LIMITS_URL})`,
+    );
+  }
+  integer(c, 'brokerVolumeGiB', MSK_MIN_VOLUME_GIB, MSK_MAX_VOLUME_GIB);
+  integer(c, 'brokerMaxVolumeGiB', c.brokerVolumeGiB, MSK_MAX_VOLUME_GIB);
+}
+
+/** Runs after the topic settings are valid: the partitions they put on each broker, against its type's limit. */
+function checkPartitionsPerBroker(c: PipelineConfig): void {
+  const maxPartitions = MSK_MAX_PARTITIONS_PER_BROKER[c.brokerInstanceType] ?? 0;
+  // The topic and its dead-letter topic, plus __consumer_offsets.
+  const replicas = 2 * c.topicPartitions * c.replicationFactor + consumerOffsetsReplicas(c.brokerCount);
+  const perBroker = Math.ceil(replicas / c.brokerCount);
+  if (perBroker > maxPartitions) {
+    throw new PipelineConfigError(
+      'topicPartitions',
+      c.topicPartitions,
+      `puts ${perBroker} partition replicas on each ${c.brokerInstanceType} broker (2 topics x ${c.topicPartitions} x replicationFactor ${c.replicationFactor}, plus __consumer_offsets, over ${c.brokerCount} brokers), above the ${maxPartitions} MSK allows per broker of that type; use fewer partitions, more brokers or a larger brokerInstanceType (https://docs.aws.amazon.com/msk/latest/developerguide/bestpractices.html#partitions-per-broker)`,
+    );
+  }
+}
+
+/** The largest gp3 volume OpenSearch Service attaches to one data node of the chosen type. */
+function checkSearchVolume(c: PipelineConfig): void {
+  const max = OPENSEARCH_GP3_MAX_GIB[c.searchInstanceType];
+  if (max === undefined) {
+    throw new PipelineConfigError(
+      'searchInstanceType',
+      c.searchInstanceType,
+      `use a type with gp3 EBS storage: ${Object.keys(OPENSEARCH_GP3_MAX_GIB).join(', ')} (${OPENSEARCH_LIMITS_URL})`,
+    );
+  }
+  const value = c.searchVolumeGiB;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < OPENSEARCH_MIN_VOLUME_GIB ||
+    value > max
+  ) {
+    throw new PipelineConfigError(
+      'searchVolumeGiB',
+      value,
+      `${c.searchInstanceType} takes a gp3 volume of ${OPENSEARCH_MIN_VOLUME_GIB} to ${max} GiB per data node; use a size in that range or a larger searchInstanceType (${OPENSEARCH_LIMITS_URL})`,
     );
   }
 }

@@ -121,6 +121,7 @@ export class LogPipelineStack extends Stack {
       retentionDays: config.indexRetentionDays,
       logRetention,
       dashboardsAuth: config.dashboardsAuth,
+      setupRun: this.node.tryGetContext('searchSetupRun') as string | undefined,
     });
 
     const consumerProps = {
@@ -190,6 +191,8 @@ export class LogPipelineStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       streaming: this.streaming,
       brokerCount: config.brokerCount,
+      brokerInstanceType: config.brokerInstanceType,
+      mskMonitoringLevel: config.mskMonitoringLevel,
       topic: config.topicName,
       consumerGroupId: config.consumerGroupId,
       search: this.search,
@@ -203,6 +206,8 @@ export class LogPipelineStack extends Stack {
     });
 
     this.outputs();
+    // Last: the database's deletion protection waits for every other resource (see lib/database-protection.ts).
+    this.database.protectOnceCreated(this);
   }
 
   /** What the operator scripts (ops/) read from the stack. */
@@ -212,6 +217,11 @@ export class LogPipelineStack extends Stack {
     out('ClusterArn', this.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
     out('OpenSearchEndpoint', this.search.endpointUrl, 'OpenSearch domain endpoint (VPC only)');
     out('DashboardsUrl', `${this.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
+    out(
+      'DashboardsImport',
+      this.search.setup.getAttString('DashboardsImport'),
+      'How the last import of the Dashboards saved objects went (a failure does not fail the deploy)',
+    );
     if (this.search.dashboardsAuth) {
       out(
         'DashboardsUserPoolId',

@@ -9,12 +9,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { ConsumerMode } from './config.js';
+import type { ConsumerMode, MskMonitoringLevel } from './config.js';
 import type { FargateConsumer } from './fargate-consumer.js';
 import type { LambdaConsumer } from './lambda-consumer.js';
 import type { Search } from './search.js';
+import { MSK_LIMITS_URL, mskConnectionRatePerBroker } from './service-limits.js';
 import type { Streaming } from './streaming.js';
 import type { UsersDatabase } from './users-database.js';
+
+/**
+ * Connections one broker keeps open at most with IAM access control (MSK developer guide, "Amazon MSK quota"):
+ * above it the broker refuses new ones.
+ */
+export const MSK_IAM_MAX_CONNECTIONS_PER_BROKER = 3000;
 
 /** The consumers' embedded-metric names (core/metrics.ts), one per category plus the total. */
 export const CATEGORY_METRICS = ['Good', 'Suspicious', 'Bad'] as const;
@@ -22,6 +29,10 @@ export const CATEGORY_METRICS = ['Good', 'Suspicious', 'Bad'] as const;
 export interface ObservabilityProps {
   readonly streaming: Streaming;
   readonly brokerCount: number;
+  /** The broker type: its limit on new connections per second sizes the connection-rate alarm. */
+  readonly brokerInstanceType: string;
+  /** The cluster's monitoring level: brokers publish ConnectionCreationRate from PER_BROKER up. */
+  readonly mskMonitoringLevel: MskMonitoringLevel;
   readonly topic: string;
   readonly consumerGroupId: string;
   readonly search: Search;
@@ -128,6 +139,50 @@ export class Observability extends Construct {
       },
     );
 
+    // Broker connections. ConnectionCount is a DEFAULT-level metric (free, Cluster Name and Broker ID);
+    // ConnectionCreationRate, new connections per second, comes with PER_BROKER monitoring (MSK developer guide,
+    // "Amazon MSK metrics for monitoring Standard brokers with CloudWatch"). Clients that reconnect together after
+    // a broker restart, or one that opens a connection per request, exceed what a small broker accepts: kafka.t3.small
+    // takes 4 new IAM-authenticated connections per second (lib/service-limits.ts), and every client backs off
+    // 1-3 s with jitter before reconnecting (aws/msk-iam.ts MSK_RETRY).
+    // Ids unique per metric: the two expressions share a graph.
+    const perBroker = (metricName: string, statistic: string, id: string) =>
+      Object.fromEntries(
+        brokers.map((b) => [
+          `${id}${b}`,
+          props.streaming.brokerMetric(metricName, b).with({ statistic, period: Duration.minutes(1) }),
+        ]),
+      );
+    const maxOverBrokers = (metricName: string, id: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `MAX([${brokers.map((b) => `${id}${b}`).join(',')}])`,
+        usingMetrics: perBroker(metricName, 'Maximum', id),
+        label,
+        period: Duration.minutes(1),
+      });
+    const connectionThreshold = Math.floor(MSK_IAM_MAX_CONNECTIONS_PER_BROKER * 0.8);
+    const connections = maxOverBrokers('ConnectionCount', 'c', 'Max broker connections');
+    this.alarm('BrokerConnections', connections, {
+      threshold: connectionThreshold,
+      evaluationPeriods: 5,
+      alarmDescription: `An MSK broker holds more than ${connectionThreshold} connections, 80% of the ${MSK_IAM_MAX_CONNECTIONS_PER_BROKER} it accepts with IAM access control; above that it refuses clients (${MSK_LIMITS_URL})`,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const connectionWidgets: cloudwatch.IMetric[] = [connections];
+    if (props.mskMonitoringLevel !== 'DEFAULT') {
+      const limit = mskConnectionRatePerBroker(props.brokerInstanceType);
+      const rateThreshold = limit * 0.75;
+      const rate = maxOverBrokers('ConnectionCreationRate', 'r', 'Max new broker connections per second');
+      this.alarm('BrokerConnectionRate', rate, {
+        threshold: rateThreshold,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        alarmDescription: `New connections to an MSK broker above ${rateThreshold}/s in 3 of 5 minutes: a ${props.brokerInstanceType} broker accepts ${limit}/s with IAM access control (${MSK_LIMITS_URL}). Clients reconnecting at once after a broker restart, or one connecting per request`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      connectionWidgets.push(rate);
+    }
+
     const consumerWidgets: cloudwatch.IWidget[] = [];
     // Both consumers count the records they put into the dead-letter topic (records no index accepts).
     const deadLettered = emf('DeadLettered');
@@ -225,6 +280,14 @@ export class Observability extends Construct {
             title: 'MSK broker disk used (%)',
             left: brokers.map((b) => props.streaming.brokerMetric('KafkaDataLogsDiskUsed', b)),
             width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'MSK broker connections (max over brokers)',
+            left: [connectionWidgets[0] as cloudwatch.IMetric],
+            right: connectionWidgets.slice(1),
+            width: 24,
           }),
         ],
         consumerWidgets,

@@ -34,6 +34,12 @@ export interface SearchProps {
    * @default 'cognito'
    */
   readonly dashboardsAuth?: DashboardsAuthMode;
+  /**
+   * Any new value makes CloudFormation run the setup again (an Update), e.g. after a failed Dashboards import:
+   * `npx cdk deploy -c searchSetupRun=$(date +%s)`.
+   * @default - the setup runs when its other properties change
+   */
+  readonly setupRun?: string;
 }
 
 export class Search extends Construct {
@@ -45,6 +51,8 @@ export class Search extends Construct {
   readonly masterRole: iam.IRole;
   /** Cognito sign-in for Dashboards, unless `dashboardsAuth` is 'none'. */
   readonly dashboardsAuth?: DashboardsAuth;
+  /** The setup custom resource; its DashboardsImport attribute says how the saved objects import went. */
+  readonly setup: CustomResource;
   private readonly writers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: SearchProps) {
@@ -206,8 +214,10 @@ export class Search extends Construct {
         // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
         // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,
+        SetupRun: props.setupRun,
       },
     });
+    this.setup = setupResource;
     // The handler connects at once: wait for the domain's ingress rules, not only for the domain.
     setupResource.node.addDependency(this.securityGroup);
   }

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { DatabaseProtection } from './database-protection.js';
 import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
@@ -18,7 +19,21 @@ const MYSQL_PORT = 3306;
 /** The consumers' login; multi-user rotation alternates it with `pipeline_reader_clone`. */
 export const READER_USERNAME = 'pipeline_reader';
 
-/** Both logins' passwords rotate this often. */
+/**
+ * When each login's password rotates: monthly, in two windows that never overlap, the administrator's first.
+ * The reader's multi-user rotation logs in with the administrator secret, and a single-user rotation changes the
+ * database password before it promotes the secret's new version (Secrets Manager's createSecret, setSecret,
+ * testSecret, finishSecret steps), so a reader rotation running during an administrator rotation can read a
+ * password that no longer works. A rotation runs at any time inside its window (`Duration`), and a cron() schedule
+ * pins the window, where rate() or AutomaticallyAfterDays would follow the previous rotation and drift into the
+ * other's window (Secrets Manager API reference, RotationRulesType; CloudFormation
+ * AWS::SecretsManager::RotationSchedule RotationRules).
+ */
+export const ROTATION_WINDOWS = {
+  admin: { ScheduleExpression: 'cron(0 1 1 * ? *)', Duration: '2h' },
+  reader: { ScheduleExpression: 'cron(0 5 1 * ? *)', Duration: '2h' },
+} as const;
+/** What CDK writes until the override above: a rate it replaces. */
 const ROTATION_PERIOD = Duration.days(30);
 
 /**
@@ -52,6 +67,8 @@ export class UsersDatabase extends Construct {
   readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName: string;
   readonly securityGroup: ec2.SecurityGroup;
+  /** Switches the instance's deletion protection on or off; the stack orders it last (`orderLast`). */
+  readonly protection: DatabaseProtection;
 
   constructor(scope: Construct, id: string, props: UsersDatabaseProps) {
     super(scope, id);
@@ -108,7 +125,9 @@ export class UsersDatabase extends Construct {
       storageType: rds.StorageType.GP3,
       iamAuthentication: true,
       backupRetention: props.backupRetention,
-      deletionProtection: props.deletionProtection,
+      // Not set here (the template leaves DeletionProtection out): the DeletionProtection resource below switches
+      // it on once the whole first create has succeeded, so that a failed create can still delete the instance.
+      // A stack delete or a replacement keeps a final snapshot while protected.
       removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       // RDS must not move the instance off the pinned version behind the template's back (see above).
       autoMinorVersionUpgrade: false,
@@ -141,16 +160,29 @@ export class UsersDatabase extends Construct {
         'dbMultiAz is false for this (dev) deployment: the users table is re-seedable; set dbMultiAz for production',
       );
     }
-    if (!props.deletionProtection) {
-      acknowledgeNag(
-        this.instance,
-        'AwsSolutions-RDS10',
-        'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
-      );
-    }
+    acknowledgeNag(
+      this.instance,
+      'AwsSolutions-RDS10',
+      props.deletionProtection
+        ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
+        : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
+    );
+    acknowledgeCheckov(
+      this.instance,
+      'CKV_AWS_293',
+      props.deletionProtection
+        ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
+        : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
+    );
     if (!this.instance.secret) throw new Error('the generated database secret is missing');
     this.secret = this.instance.secret;
-    this.instance.addRotationSingleUser({ automaticallyAfter: ROTATION_PERIOD });
+    // No rotation at creation (RotateImmediatelyOnUpdate false): the generated passwords are new, and two first
+    // rotations at once are exactly the race the windows prevent.
+    this.instance.addRotationSingleUser({
+      automaticallyAfter: ROTATION_PERIOD,
+      rotateImmediatelyOnUpdate: false,
+    });
+    rotateIn(this.secret, ROTATION_WINDOWS.admin);
     // Multi-user rotation: each rotation sets a new password on the login the secret does not currently name
     // (pipeline_reader or pipeline_reader_clone, same grants) and then switches the secret to it, so the
     // login a consumer holds keeps working through the rotation.
@@ -163,7 +195,9 @@ export class UsersDatabase extends Construct {
     this.instance.addRotationMultiUser('ReaderRotation', {
       secret: this.readerSecret,
       automaticallyAfter: ROTATION_PERIOD,
+      rotateImmediatelyOnUpdate: false,
     });
+    rotateIn(this.readerSecret, ROTATION_WINDOWS.reader);
     for (const secret of [this.instance.node.findChild('Secret'), readerSecret]) {
       acknowledgeCheckov(
         secret,
@@ -205,9 +239,26 @@ export class UsersDatabase extends Construct {
     // Secrets Manager rotates as soon as a schedule exists, changing the password before it promotes the new
     // version: rotating only after the schema resource keeps it from reading a stale password at creation,
     // and the reader login must exist before its first rotation clones it.
-    for (const attached of [this.secret, this.readerSecret]) {
-      attached.node.findChild('RotationSchedule').node.addDependency(schema);
-    }
+    this.protection = new DatabaseProtection(this, 'DeletionProtection', {
+      instance: this.instance,
+      enabled: props.deletionProtection,
+      vpc: props.vpc,
+      subnets: props.subnets,
+      logRetention: props.logRetention,
+    });
+    const schedules = [this.secret, this.readerSecret].map((s) => s.node.findChild('RotationSchedule'));
+    for (const schedule of schedules) schedule.node.addDependency(schema);
+    // And one after the other, the administrator's first: a schedule that is set up (or changed with an immediate
+    // rotation) never meets the other's rotation in the same stack operation.
+    schedules[1]?.node.addDependency(schedules[0] as IConstruct);
+  }
+
+  /**
+   * Makes the deletion protection the stack's last resource: a failed first create then always meets an
+   * unprotected instance, which it can delete.
+   */
+  protectOnceCreated(stack: Construct): void {
+    this.protection.orderLast(stack);
   }
 
   /** Lets `client` reach the database port and read the read-only consumer login. */
@@ -219,6 +270,18 @@ export class UsersDatabase extends Construct {
   private allowConnectionsFrom(client: ec2.ISecurityGroup, description: string): void {
     this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), description);
   }
+}
+
+/** Replaces the rotation rules CDK writes (a rate) with a fixed window. */
+function rotateIn(
+  secret: secretsmanager.ISecret,
+  rules: { readonly ScheduleExpression: string; readonly Duration: string },
+): void {
+  const cfn = secret.node.tryFindChild('RotationSchedule')?.node.defaultChild as
+    | secretsmanager.CfnRotationSchedule
+    | undefined;
+  if (!cfn) throw new Error(`${secret.node.path}: no rotation schedule to set the window of`);
+  cfn.addPropertyOverride('RotationRules', { ...rules });
 }
 
 /** The CloudFormation resource of an L2 construct, to depend on it without its whole subtree. */

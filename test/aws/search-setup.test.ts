@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenSearchClient } from '../../aws/opensearch-client.js';
 import {
   applySearchSetup,
+  describeDashboardsImport,
   importSavedObjects,
   ismPolicyRequest,
+  isRetriableSearchError,
   readerRoleRequests,
   SearchSetupError,
   savedObjectsImportRequest,
@@ -176,6 +178,8 @@ function fakeDomain() {
   const requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
   let ismPolicy: { seqNo: number } | undefined;
   let importSucceeds = true;
+  /** Scripted faults: the next requests whose path starts with the key get these answers, in order. */
+  const faults = new Map<string, Array<number | 'reset'>>();
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
@@ -187,7 +191,14 @@ function fakeDomain() {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
-      const path = (req.url ?? '').split('?')[0];
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      for (const [prefix, answers] of faults) {
+        if (!path.startsWith(prefix) || answers.length === 0) continue;
+        const fault = answers.shift();
+        // A connection the domain drops without answering, as an ENI being replaced does.
+        if (fault === 'reset') return req.socket.destroy();
+        return reply(fault as number, { error: { type: `fault_${fault}` }, status: fault });
+      }
       if (path.startsWith('/_plugins/_ism/policies/') && req.method === 'GET') {
         if (ismPolicy === undefined) return reply(404, { error: { type: 'status_exception' }, status: 404 });
         return reply(200, { _id: 'logs-retention', _seq_no: ismPolicy.seqNo, _primary_term: 1, policy: {} });
@@ -213,8 +224,23 @@ function fakeDomain() {
     failImports: () => {
       importSucceeds = false;
     },
+    /** Answers the next requests under `pathPrefix` with these statuses (or dropped connections). */
+    fail: (pathPrefix: string, ...answers: Array<number | 'reset'>) => {
+      faults.set(pathPrefix, answers);
+    },
+    /** Answers every request under `pathPrefix` with `status`. */
+    failAlways: (pathPrefix: string, status: number) => {
+      faults.set(
+        pathPrefix,
+        Array.from({ length: 10_000 }, () => status),
+      );
+    },
+    clearFaults: () => faults.clear(),
   };
 }
+
+/** Fast retries for the tests: the same logic, millisecond waits. */
+const quickRetry = (budgetMs = 5_000) => ({ deadline: Date.now() + budgetMs, baseDelayMs: 1, maxDelayMs: 5 });
 
 describe('applySearchSetup against a fake domain', () => {
   const domain = fakeDomain();
@@ -245,6 +271,7 @@ describe('applySearchSetup against a fake domain', () => {
       templates: 1,
       ismPolicyId: 'logs-retention',
       savedObjects: savedObjects('logs').length,
+      dashboardsImport: { ok: true, tenants: ['logs', 'global'] },
     });
     expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST /_index_template/logs-events',
@@ -308,11 +335,103 @@ describe('applySearchSetup against a fake domain', () => {
     });
   });
 
-  it('fails when Dashboards does not import every object', async () => {
+  it('retries throttling, 5xx and dropped connections with backoff, then applies everything', async () => {
+    domain.requests.length = 0;
+    domain.fail('/_plugins/_security/api/rolesmapping/logs_writer', 429, 503, 'reset');
+    domain.fail('/_index_template/', 429);
+    const retried: string[] = [];
+
+    const result = await applySearchSetup(client, {
+      ...options,
+      retry: { ...quickRetry(), onRetry: (request) => retried.push(request) },
+    });
+
+    expect(result.dashboardsImport.ok).toBe(true);
+    expect(retried).toEqual([
+      'index templates',
+      'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+      'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+      'PUT /_plugins/_security/api/rolesmapping/logs_writer',
+    ]);
+    const sent = domain.requests.map((r) => `${r.method} ${r.url}`);
+    expect(sent.filter((r) => r === 'PUT /_plugins/_security/api/rolesmapping/logs_writer')).toHaveLength(4);
+    expect(sent.filter((r) => r === 'POST /_index_template/logs-events')).toHaveLength(2);
+  });
+
+  it('fails at once on a refusal retrying cannot fix, naming the request', async () => {
+    domain.requests.length = 0;
+    domain.fail('/_plugins/_security/api/roles/logs_writer', 403);
+
+    await expect(applySearchSetup(client, { ...options, retry: quickRetry() })).rejects.toThrow(
+      /^PUT \/_plugins\/_security\/api\/roles\/logs_writer failed: .*fault_403/,
+    );
+    expect(domain.requests.filter((r) => r.url === '/_plugins/_security/api/roles/logs_writer')).toHaveLength(
+      1,
+    );
+    expect(domain.requests.some((r) => r.url.startsWith('/_dashboards'))).toBe(false);
+  });
+
+  it('fails the setup when a required step still fails at the deadline, with the attempts made', async () => {
+    domain.failAlways('/_plugins/_security/api/audit/config', 503);
+    try {
+      await expect(applySearchSetup(client, { ...options, retry: quickRetry(300) })).rejects.toThrow(
+        /PUT \/_plugins\/_security\/api\/audit\/config failed: still failing after \d+ attempts: .*fault_503/,
+      );
+    } finally {
+      domain.clearFaults();
+    }
+  });
+
+  it('retries a throttled Dashboards import, then imports into both tenants', async () => {
+    domain.requests.length = 0;
+    domain.fail('/_dashboards/', 429);
+
+    const result = await applySearchSetup(client, { ...options, retry: quickRetry() });
+
+    expect(result.dashboardsImport).toEqual({ ok: true, tenants: ['logs', 'global'] });
+    expect(domain.requests.filter((r) => r.url.startsWith('/_dashboards/'))).toHaveLength(3);
+  });
+
+  it('reports a failed Dashboards import without failing the setup, with how to run it again', async () => {
+    domain.requests.length = 0;
     domain.failImports();
 
-    await expect(applySearchSetup(client, options)).rejects.toThrow(SearchSetupError);
-    await expect(applySearchSetup(client, options)).rejects.toThrow(/visualization\/x: missing_references/);
+    const result = await applySearchSetup(client, { ...options, retry: quickRetry() });
+
+    // Everything the consumers need was applied; only the saved objects are missing.
+    expect(domain.requests.map((r) => r.url)).toContain('/_plugins/_security/api/audit/config');
+    expect(result.savedObjects).toBe(0);
+    expect(result.dashboardsImport).toEqual({
+      ok: false,
+      error: expect.stringMatching(/visualization\/x: missing_references/),
+    });
+    expect(describeDashboardsImport(result.dashboardsImport, 0)).toMatch(
+      /^FAILED \(the pipeline works without it\): saved objects import failed: .*; run the setup again with npx cdk deploy LogPipelineStack -c searchSetupRun=\$\(date \+%s\)$/,
+    );
+    expect(describeDashboardsImport({ ok: true, tenants: ['logs', 'global'] }, 5)).toBe(
+      'imported 5 saved objects into tenants logs, global',
+    );
+  });
+
+  it('reports a Dashboards endpoint that keeps failing as a failed import, after retrying it', async () => {
+    domain.failAlways('/_dashboards/', 503);
+    try {
+      const result = await applySearchSetup(client, { ...options, retry: quickRetry(300) });
+      expect(result.dashboardsImport.ok).toBe(false);
+      expect(result.dashboardsImport).toMatchObject({ error: expect.stringMatching(/still failing after/) });
+    } finally {
+      domain.clearFaults();
+    }
+  });
+
+  it('tells retriable answers from permanent ones', () => {
+    expect(isRetriableSearchError({ name: 'ConnectionError' })).toBe(true);
+    expect(isRetriableSearchError({ name: 'TimeoutError' })).toBe(true);
+    expect(isRetriableSearchError({ name: 'ResponseError', meta: { statusCode: 429 } })).toBe(true);
+    expect(isRetriableSearchError({ name: 'ResponseError', meta: { statusCode: 500 } })).toBe(true);
+    expect(isRetriableSearchError({ name: 'ResponseError', meta: { statusCode: 403 } })).toBe(false);
+    expect(isRetriableSearchError({ name: 'ResponseError', meta: { statusCode: 400 } })).toBe(false);
+    expect(new SearchSetupError('x').name).toBe('SearchSetupError');
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CloudFormationCustomResourceDeleteEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { intProp, PropertyError, stringListProp, stringProp } from '../../lambdas/custom-resource.js';
+import { databaseProtectionHandler } from '../../lambdas/database-protection-provider.js';
 import { handler as searchSetup } from '../../lambdas/search-setup-provider.js';
 import { handler as topics } from '../../lambdas/topics-provider.js';
 import { handler as usersSchema } from '../../lambdas/users-schema-provider.js';
@@ -14,9 +15,13 @@ describe('custom resource handlers on Delete', () => {
     ['topics', topics],
     ['users schema', usersSchema],
     ['search setup', searchSetup],
+    ['database deletion protection', databaseProtectionHandler()],
   ])('the %s handler keeps the data and its physical id, without calling AWS', async (_name, handler) => {
     // No properties, no region, no credentials: any AWS call would throw.
-    await expect(handler(deleteEvent())).resolves.toEqual({ PhysicalResourceId: 'existing-physical-id' });
+    const context = { getRemainingTimeInMillis: () => 300_000 };
+    await expect(handler(deleteEvent(), context)).resolves.toEqual({
+      PhysicalResourceId: 'existing-physical-id',
+    });
   });
 });
 

@@ -171,3 +171,63 @@ describe('resolveConfig for OpenSearch zone awareness', () => {
     );
   });
 });
+
+describe('resolveConfig against the limits of the chosen instance types', () => {
+  it('refuses a search volume larger than the instance type takes, naming the type, its limit and the fix', () => {
+    const error = errorOf(() => resolveConfig({ searchVolumeGiB: 500 }));
+    expect(error.key).toBe('searchVolumeGiB');
+    expect(error.message).toBe(
+      'logPipeline.searchVolumeGiB: t3.medium.search takes a gp3 volume of 10 to 200 GiB per data node; use a size in that range or a larger searchInstanceType (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource), got 500',
+    );
+    expect(resolveConfig({ searchVolumeGiB: 200 }).searchVolumeGiB).toBe(200);
+    expect(
+      resolveConfig({ searchInstanceType: 'r6g.large.search', searchVolumeGiB: 2048 }).searchVolumeGiB,
+    ).toBe(2048);
+    expect(() => resolveConfig({ searchInstanceType: 't3.small.search', searchVolumeGiB: 101 })).toThrow(
+      /t3\.small\.search takes a gp3 volume of 10 to 100 GiB/,
+    );
+    expect(() => resolveConfig({ searchVolumeGiB: 9 })).toThrow(/searchVolumeGiB: .*10 to 200 GiB/);
+  });
+
+  it('refuses a search type without gp3 EBS storage, listing the types it knows', () => {
+    const error = errorOf(() => resolveConfig({ searchInstanceType: 'r6gd.large.search' }));
+    expect(error.key).toBe('searchInstanceType');
+    expect(error.message).toMatch(
+      /use a type with gp3 EBS storage: t3\.small\.search, t3\.medium\.search, .*limits\.html/,
+    );
+  });
+
+  it('refuses a broker type that is not an MSK Standard type, and broker storage beyond 16384 GiB', () => {
+    expect(() => resolveConfig({ brokerInstanceType: 'kafka.t3.micro' })).toThrow(
+      /brokerInstanceType: use an MSK Standard broker type: kafka\.t3\.small, kafka\.m5\.large/,
+    );
+    const error = errorOf(() => resolveConfig({ brokerMaxVolumeGiB: 20_000 }));
+    expect(error.key).toBe('brokerMaxVolumeGiB');
+    expect(error.message).toBe(
+      'logPipeline.brokerMaxVolumeGiB: must be an integer between 100 and 16384, got 20000',
+    );
+    expect(() => resolveConfig({ brokerVolumeGiB: 0 })).toThrow(
+      /brokerVolumeGiB: must be an integer between 1/,
+    );
+  });
+
+  it('refuses more brokers than MSK allows per cluster: 30 with ZooKeeper, 60 with KRaft', () => {
+    expect(() => resolveConfig({ brokerCount: 32, replicationFactor: 2 })).toThrow(
+      /brokerCount: MSK allows at most 30 brokers per 3\.9\.x cluster/,
+    );
+    expect(resolveConfig({ brokerCount: 32, kafkaVersion: '3.9.x.kraft' }).brokerCount).toBe(32);
+  });
+
+  it('refuses topics that put more partition replicas on a broker than its type allows', () => {
+    // 2 topics x 100 x RF 2 + 100 offsets replicas = 500 over 2 brokers: 250 each, under 300 on t3.small.
+    expect(resolveConfig({ topicPartitions: 100 }).topicPartitions).toBe(100);
+    const error = errorOf(() => resolveConfig({ topicPartitions: 200 }));
+    expect(error.key).toBe('topicPartitions');
+    expect(error.message).toMatch(
+      /topicPartitions: puts 450 partition replicas on each kafka\.t3\.small broker .* above the 300 MSK allows per broker of that type; use fewer partitions, more brokers or a larger brokerInstanceType/,
+    );
+    expect(
+      resolveConfig({ topicPartitions: 200, brokerInstanceType: 'kafka.m5.large' }).topicPartitions,
+    ).toBe(200);
+  });
+});

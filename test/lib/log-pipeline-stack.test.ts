@@ -105,6 +105,52 @@ describe('LogPipelineStack', () => {
     );
   });
 
+  it('cannot wedge its first create: the database is protected only by the last resource, after all the others', () => {
+    const resources = template.toJSON().Resources as Record<
+      string,
+      {
+        Type: string;
+        DependsOn?: string[];
+        Properties?: CfnProperties;
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+      }
+    >;
+    const [instanceId, instance] =
+      Object.entries(resources).find(([, r]) => r.Type === 'AWS::RDS::DBInstance') ?? [];
+    expect(instance?.Properties).not.toHaveProperty('DeletionProtection');
+    expect(instance).toMatchObject({ DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+
+    const [protectionId, protection] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'Custom::DatabaseDeletionProtection',
+    ) as [string, { DependsOn: string[]; Properties: CfnProperties }];
+    expect(protection.Properties).toMatchObject({ DBInstanceIdentifier: { Ref: instanceId }, Enabled: true });
+    const own = (id: string) => id.startsWith('UsersDatabaseDeletionProtection');
+    const referenced = JSON.stringify(protection.Properties);
+    const notOrdered = Object.keys(resources).filter(
+      (id) =>
+        id !== protectionId &&
+        !own(id) &&
+        resources[id]?.Type !== 'AWS::CDK::Metadata' &&
+        !protection.DependsOn.includes(id) &&
+        !referenced.includes(`"${id}"`),
+    );
+    expect(notOrdered).toEqual([]);
+    const waiting = Object.entries(resources).filter(([, r]) => (r.DependsOn ?? []).includes(protectionId));
+    expect(waiting).toEqual([]);
+    // The search setup, the schema and the topics (the custom resources that can fail late) come first.
+    for (const type of ['Custom::SearchSetup', 'Custom::UsersSchema', 'Custom::KafkaTopics']) {
+      const [id] = Object.entries(resources).find(([, r]) => r.Type === type) ?? [];
+      expect(protection.DependsOn).toContain(id);
+    }
+  });
+
+  it('reports how the Dashboards import went as an output, without failing the deploy on it', () => {
+    template.hasOutput('DashboardsImport', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SearchSetup'), 'DashboardsImport'] },
+    });
+  });
+
   it('exports what the operator scripts read', () => {
     for (const output of [
       'ClusterArn',

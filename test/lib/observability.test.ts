@@ -1,6 +1,12 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
+import {
+  buildStack,
+  type CfnProperties,
+  onlyResource,
+  removeOutdir,
+  type StackFixture,
+} from './stack-fixture.js';
 
 describe('Observability', () => {
   let fixture: StackFixture;
@@ -75,5 +81,57 @@ describe('Observability', () => {
     ]) {
       expect(body).toContain(text);
     }
+  });
+
+  it('alarms when a broker nears the connections it accepts, and has no rate alarm without PER_BROKER metrics', () => {
+    const alarms = connectionAlarms(template);
+    expect(alarms.map((a) => a.metric)).toEqual(['ConnectionCount']);
+    expect(alarms[0]).toMatchObject({ threshold: 2400, expression: 'MAX([c1,c2])', brokers: ['1', '2'] });
+  });
+});
+
+/** The broker connection alarms: which metric, over which brokers, at what threshold. */
+function connectionAlarms(template: Template) {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+    Properties: CfnProperties;
+  }>;
+  return alarms
+    .map((a) => a.Properties)
+    .filter((p) => JSON.stringify(p.Metrics ?? []).includes('Connection'))
+    .map((p) => {
+      const metrics = p.Metrics as CfnProperties[];
+      const inputs = metrics.filter((m) => m.MetricStat);
+      return {
+        metric: inputs[0]?.MetricStat.Metric.MetricName as string,
+        statistic: inputs[0]?.MetricStat.Stat as string,
+        brokers: inputs.map(
+          (m) =>
+            (m.MetricStat.Metric.Dimensions as { Name: string; Value: string }[]).find(
+              (d) => d.Name === 'Broker ID',
+            )?.Value,
+        ),
+        expression: metrics.find((m) => m.Expression)?.Expression as string,
+        threshold: p.Threshold as number,
+        datapointsToAlarm: p.DatapointsToAlarm as number | undefined,
+        description: p.AlarmDescription as string,
+      };
+    });
+}
+
+describe('Observability with PER_BROKER monitoring', () => {
+  let fixture: StackFixture;
+  afterAll(() => removeOutdir(fixture));
+
+  it('alarms on new connections per second above 3/4 of what a kafka.t3.small broker accepts (4/s)', () => {
+    fixture = buildStack({ config: { mskMonitoringLevel: 'PER_BROKER' } });
+    const rate = connectionAlarms(fixture.template).find((a) => a.metric === 'ConnectionCreationRate');
+    expect(rate).toMatchObject({
+      statistic: 'Maximum',
+      brokers: ['1', '2'],
+      expression: 'MAX([r1,r2])',
+      threshold: 3,
+      datapointsToAlarm: 3,
+    });
+    expect(rate?.description).toMatch(/a kafka\.t3\.small broker accepts 4\/s/);
   });
 });

@@ -305,3 +305,24 @@ describe('userPoolDomainPrefix', () => {
     expect(userPoolDomainPrefix('AWS', '123456789012')).toBe('log-pipeline-dashboards-123456789012');
   });
 });
+
+describe('Search setup re-run', () => {
+  it('runs the setup again when searchSetupRun changes, and not otherwise', () => {
+    const scratch = constructStack();
+    try {
+      new Search(scratch.stack, 'Search', { ...searchProps(scratch.vpc), setupRun: '1733450000' });
+      new Search(scratch.stack, 'Plain', searchProps(scratch.vpc));
+      const setups = Template.fromStack(scratch.stack).findResources('Custom::SearchSetup');
+      const runs = Object.entries(setups).map(([id, r]) => [
+        id.replace(/Setup.*$/, ''),
+        r.Properties.SetupRun,
+      ]);
+      expect(runs).toEqual([
+        ['Search', '1733450000'],
+        ['Plain', undefined],
+      ]);
+    } finally {
+      removeOutdir(scratch);
+    }
+  });
+});

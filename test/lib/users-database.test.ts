@@ -4,8 +4,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { UsersDatabase } from '../../lib/users-database.js';
-import { constructStack, removeOutdir } from './stack-fixture.js';
+import { ROTATION_WINDOWS, UsersDatabase } from '../../lib/users-database.js';
+import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
 
 describe('UsersDatabase', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -27,13 +27,12 @@ describe('UsersDatabase', () => {
   });
   afterAll(() => removeOutdir(fixture));
 
-  it('runs MySQL 8.4, encrypted, Multi-AZ from config, protected and backed up', () => {
+  it('runs MySQL 8.4, encrypted, Multi-AZ from config and backed up', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'mysql',
       DBInstanceClass: 'db.t4g.micro',
       StorageEncrypted: true,
       MultiAZ: true,
-      DeletionProtection: true,
       BackupRetentionPeriod: 7,
       EnableIAMDatabaseAuthentication: true,
       PubliclyAccessible: false,
@@ -80,8 +79,43 @@ describe('UsersDatabase', () => {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"pipeline_admin"}' }),
     });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotationRules: {
+        ScheduleExpression: Match.stringLikeRegexp('^cron\\(0 \\d \\d \\* \\? \\*\\)$'),
+        Duration: '2h',
+      },
     });
+  });
+
+  it('never rotates both logins at once: none at creation, one after the other, in windows that do not overlap', () => {
+    const schedules = Object.entries(template.findResources('AWS::SecretsManager::RotationSchedule')) as [
+      string,
+      { DependsOn?: string[]; Properties: CfnProperties },
+    ][];
+    const admin = schedules.find(([, r]) =>
+      JSON.stringify(r.Properties.SecretId).includes('InstanceSecretAttachment'),
+    );
+    const reader = schedules.find(([, r]) =>
+      JSON.stringify(r.Properties.SecretId).includes('ReaderSecretAttachment'),
+    );
+    if (!admin || !reader) throw new Error('expected the administrator and the reader rotation schedules');
+    // No first rotation when the schedule is created: two immediate first rotations would race.
+    for (const [, schedule] of [admin, reader]) {
+      expect(schedule.Properties.RotateImmediatelyOnUpdate).toBe(false);
+    }
+    // The reader's schedule is set up only after the administrator's.
+    expect(reader[1].DependsOn).toContain(admin[0]);
+    expect(admin[1].DependsOn ?? []).not.toContain(reader[0]);
+    // Fixed windows on the same day of the month, the administrator's closed before the reader's opens.
+    expect(admin[1].Properties.RotationRules).toEqual(ROTATION_WINDOWS.admin);
+    expect(reader[1].Properties.RotationRules).toEqual(ROTATION_WINDOWS.reader);
+    const window = (rules: { ScheduleExpression: string; Duration: string }) => {
+      const [minute, hour, day] = rules.ScheduleExpression.replace(/^cron\(|\)$/g, '').split(' ');
+      const start = Number(hour) * 60 + Number(minute);
+      return { day, start, end: start + Number.parseInt(rules.Duration, 10) * 60 };
+    };
+    const [a, r] = [window(ROTATION_WINDOWS.admin), window(ROTATION_WINDOWS.reader)];
+    expect(a.day).toBe(r.day);
+    expect(a.end).toBeLessThan(r.start);
   });
 
   it('gives the consumers their own login, rotated by the multi-user scheme with the admin secret', () => {
@@ -136,6 +170,63 @@ describe('UsersDatabase', () => {
     expect(Object.keys(schedules)).toHaveLength(2);
     for (const schedule of Object.values(schedules) as { DependsOn?: string[] }[]) {
       expect(schedule.DependsOn).toContain(schemaId);
+    }
+  });
+
+  it('leaves deletion protection out of the instance, keeping a final snapshot on delete and replacement', () => {
+    const instance = Object.values(template.findResources('AWS::RDS::DBInstance'))[0] as {
+      Properties: CfnProperties;
+      DeletionPolicy: string;
+      UpdateReplacePolicy: string;
+    };
+    // Set from the start, it would make any failed first create end in ROLLBACK_FAILED.
+    expect(instance.Properties).not.toHaveProperty('DeletionProtection');
+    expect(instance.DeletionPolicy).toBe('Snapshot');
+    expect(instance.UpdateReplacePolicy).toBe('Snapshot');
+    template.hasResourceProperties('Custom::DatabaseDeletionProtection', {
+      DBInstanceIdentifier: { Ref: Match.stringLikeRegexp('^UsersDatabaseInstance') },
+      Enabled: true,
+    });
+  });
+
+  it('switches deletion protection on only after every other resource of the stack is created', () => {
+    const scratch = constructStack();
+    onTestFinished(() => removeOutdir(scratch));
+    const database = new UsersDatabase(scratch.stack, 'UsersDatabase', {
+      vpc: scratch.vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      instanceType: 't4g.micro',
+      multiAz: false,
+      deletionProtection: true,
+      backupRetention: Duration.days(1),
+      seedAccounts: 10,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    // Something created late in the stack, which may fail after the database exists.
+    new logs.LogGroup(scratch.stack, 'SomethingElse');
+    database.protectOnceCreated(scratch.stack);
+
+    const resources = Template.fromStack(scratch.stack).toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[]; Properties?: CfnProperties }
+    >;
+    const [protectionId, protection] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'Custom::DatabaseDeletionProtection',
+    ) as [string, { DependsOn: string[]; Properties: CfnProperties }];
+    const own = (id: string) => id.startsWith('UsersDatabaseDeletionProtection');
+    const referenced = JSON.stringify(protection.Properties);
+    const others = Object.keys(resources).filter((id) => id !== protectionId && !own(id));
+    for (const id of others) {
+      // Each other resource comes first, through DependsOn or through a reference (never both: cfn-lint W3005).
+      expect({ id, ordered: protection.DependsOn.includes(id) !== referenced.includes(`"${id}"`) }).toEqual({
+        id,
+        ordered: true,
+      });
+    }
+    expect(protection.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SomethingElse/)]));
+    // Nothing waits for it: it is the last resource the create makes.
+    for (const [id, resource] of Object.entries(resources)) {
+      expect({ id, waits: (resource.DependsOn ?? []).includes(protectionId) }).toEqual({ id, waits: false });
     }
   });
 

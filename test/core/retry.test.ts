@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { backoffMs, DeadlineExceededError, retryUntilDeadline } from '../../core/retry.js';
+
+describe('retryUntilDeadline', () => {
+  const transient = () => Object.assign(new Error('busy'), { transient: true });
+  const isRetriable = (e: unknown) => (e as { transient?: boolean }).transient === true;
+
+  it('retries what is retriable with growing, jittered waits until the attempt succeeds', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await retryUntilDeadline(
+      async () => {
+        calls++;
+        if (calls < 4) throw transient();
+        return 'done';
+      },
+      {
+        isRetriable,
+        deadline: Date.now() + 60_000,
+        baseDelayMs: 1_000,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+
+    expect(result).toBe('done');
+    expect(waits).toHaveLength(3);
+    // Full jitter over the upper half: attempt n waits between base * 2^(n-1) / 2 and base * 2^(n-1).
+    waits.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual((1_000 * 2 ** i) / 2);
+      expect(ms).toBeLessThanOrEqual(1_000 * 2 ** i);
+    });
+  });
+
+  it('rethrows at once what is not retriable', async () => {
+    const refused = new Error('403');
+    let calls = 0;
+    await expect(
+      retryUntilDeadline(
+        async () => {
+          calls++;
+          throw refused;
+        },
+        { isRetriable, deadline: Date.now() + 60_000, sleep: async () => undefined },
+      ),
+    ).rejects.toBe(refused);
+    expect(calls).toBe(1);
+  });
+
+  it('stops when the next wait would pass the deadline, with the last error and the attempts made', async () => {
+    let now = 0;
+    const failure = retryUntilDeadline(
+      async () => {
+        throw transient();
+      },
+      {
+        isRetriable,
+        deadline: 10_000,
+        baseDelayMs: 1_000,
+        maxDelayMs: 1_000,
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
+    );
+    await expect(failure).rejects.toBeInstanceOf(DeadlineExceededError);
+    const error = (await failure.catch((e) => e)) as DeadlineExceededError;
+    expect(error.attempts).toBeGreaterThanOrEqual(10);
+    expect(now).toBeLessThan(10_000);
+    expect(error.message).toBe(`still failing after ${error.attempts} attempts: busy`);
+  });
+
+  it('keeps backoffMs within its cap', () => {
+    expect(backoffMs(10, 1_000, 20_000)).toBeLessThanOrEqual(20_000);
+  });
+});
