@@ -17,6 +17,8 @@ import {
   auditConfig,
   dashboardsReadOnlyMapping,
   dashboardsUserMapping,
+  operatorRole,
+  operatorRoleMapping,
   pipelineTenant,
   pipelineTenantName,
   readerRole,
@@ -179,6 +181,11 @@ export async function putReaderRole(
   for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request);
 }
 
+/** The operators' read-only role and its mapping (to nobody when there are none: it then converges to that). */
+export function operatorRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
+  return [operatorRole(prefix), operatorRoleMapping(prefix, backendRoleArns)].map(securityResourceRequest);
+}
+
 interface ImportResponse {
   success?: boolean;
   successCount?: number;
@@ -204,6 +211,8 @@ export interface SearchSetupOptions {
   readonly writerRoleArns: readonly string[];
   /** IAM roles of the people who sign in to Dashboards (the Cognito authenticated role); may be empty. */
   readonly readerRoleArns?: readonly string[];
+  /** IAM roles of the operators and of the ops function: read-only on the indices; may be empty. */
+  readonly operatorRoleArns?: readonly string[];
   readonly templates?: IndexTemplateOptions;
 }
 
@@ -226,6 +235,9 @@ export async function applySearchSetup(
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns);
   await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? []);
+  for (const request of operatorRoleRequests(options.indexPrefix, options.operatorRoleArns ?? [])) {
+    await send(client, request);
+  }
   await send(client, securityResourceRequest(auditConfig()));
   const ndjson = savedObjectsNdjson(options.indexPrefix);
   // The readers' tenant, and the global one for everyone else (the master user, other roles).
