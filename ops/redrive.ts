@@ -46,8 +46,12 @@ export function redriveCommand() {
     )
     .addOption(
       fallback(
-        valueOption('--slice <duration>', 'longest time one invocation works, e.g. 2m', durationMs),
-        "the function's timeout less a minute",
+        valueOption(
+          '--slice <duration>',
+          "longest time one invocation works, e.g. 2m (at most the function's 10-minute timeout less a minute)",
+          durationMs,
+        ),
+        `${DEFAULT_SLICE_MS / 60_000}m`,
       ),
     )
     .addHelpText(
@@ -58,10 +62,16 @@ export function redriveCommand() {
     );
 }
 
+/**
+ * A few minutes per invocation: progress shows that often, and no synchronous call stays silent for long on the
+ * operator's network (home routers and proxies drop idle connections).
+ */
+export const DEFAULT_SLICE_MS = 4 * 60_000;
+
 export interface RedriveArgs {
   readonly stackName: string;
   readonly region?: string;
-  readonly sliceMs?: number;
+  readonly sliceMs: number;
 }
 
 export function parseRedriveArgs(argv: readonly string[]): RedriveArgs {
@@ -69,7 +79,7 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveArgs {
     redriveCommand(),
     argv,
   );
-  return { stackName: options.stack, region: options.region, sliceMs: options.slice };
+  return { stackName: options.stack, region: options.region, sliceMs: options.slice ?? DEFAULT_SLICE_MS };
 }
 
 export function formatRedrive(totals: RedriveTotals): string {

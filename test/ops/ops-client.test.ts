@@ -196,6 +196,10 @@ describe('the re-drive loop', () => {
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(2);
   });
 
+  it('works in slices of 4 minutes unless told otherwise', () => {
+    expect(parseRedriveArgs([]).sliceMs).toBe(240_000);
+  });
+
   it('formats the totals', () => {
     expect(
       formatRedrive({
