@@ -30,7 +30,9 @@ export const READ_GROUP_PREFIX = 'log-pipeline-ops-read-';
 export const OPS_FUNCTION_TIMEOUT = Duration.minutes(10);
 
 export interface OpsFunctionProps {
+  /** The VPC of the brokers, the domain and the database: the function runs in it. */
   readonly vpc: ec2.IVpc;
+  /** Private subnets with a route to the VPC's interface endpoints. */
   readonly subnets: ec2.SubnetSelection;
   /** The cluster whose topics and groups the function reads (and whose consumer group it moves). */
   readonly streaming: Streaming;
@@ -38,11 +40,15 @@ export interface OpsFunctionProps {
   readonly search: Search;
   /** The users table the re-drive classifies with (the read-only login). */
   readonly database: UsersDatabase;
+  /** The topic the consumer reads (smoke ranges, replay, status lag). */
   readonly topic: string;
+  /** The topic poison records go to: the re-drive reads it, the smoke test checks it. */
   readonly deadLetterTopic: string;
   /** The consumer's group: `ops:replay` moves its offsets on `topic`. */
   readonly consumerGroupId: string;
+  /** The pipeline's indices and aliases are `<indexPrefix>-*`: the only ones it searches. */
   readonly indexPrefix: string;
+  /** How long the re-drive's users lookup caches an answer, as the consumers' does. */
   readonly usersCacheTtlSeconds: number;
   /**
    * IAM roles that may invoke the function (a statement each in its resource policy) and that FGAC maps to the
@@ -50,6 +56,7 @@ export interface OpsFunctionProps {
    * @default - none: only principals whose own IAM policies allow lambda:InvokeFunction on it
    */
   readonly operatorRoleArns?: readonly string[];
+  /** How long the function's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
 }
 
