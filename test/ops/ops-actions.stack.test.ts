@@ -248,13 +248,63 @@ describe('the ops function actions against the local stack', () => {
     });
   });
 
+  it('stops a re-drive slice at its time budget after the chunk in flight; the next slice goes on from there', async () => {
+    // A topic and group of their own, one partition: the slice's chunks come in order.
+    const own: OpsTargets = {
+      ...targets,
+      deadLetterTopic: `${topic}-dlq-slices`,
+      redriveGroupId: `${topic}-redrive-slices`,
+    };
+    await ensureTopic(env.pipeline.kafka, own.deadLetterTopic, 1);
+    const total = 2_500;
+    const sink = kafkaDeadLetter(env.pipeline.kafka, own.deadLetterTopic);
+    await sink.sink(
+      Array.from({ length: total }, (_, i) => ({
+        topic,
+        partition: 0,
+        offset: String(1_000 + i),
+        timestampMs: eventTime,
+        key: null,
+        value: event((i % 100) + 1),
+      })),
+      new Error('refused by every index'),
+    );
+    await sink.close();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Each chunk (at most 2,000 records) takes 6 s: far past the 3 s budget, so the slice ends after the first.
+    const slow = async (records: SourceRecord[]) => {
+      await sleep(6_000);
+      return env.pipeline.process(records);
+    };
+
+    const started = Date.now();
+    const first = await handleOpsRequest({ action: 'redrive', budgetMs: 3_000 }, own, {
+      ...deps,
+      process: slow,
+    });
+    const elapsed = Date.now() - started;
+    if (!first.ok) throw new Error(first.error);
+    const slice = first.result as RedriveResult;
+    expect(slice.done).toBe(false);
+    expect(slice.records).toBeGreaterThan(0);
+    expect(slice.records).toBeLessThanOrEqual(2_000);
+    expect(slice.records + slice.remaining).toBe(total);
+    expect(elapsed).toBeLessThan(3_000 + 6_000 + 10_000);
+
+    const second = await handleOpsRequest({ action: 'redrive', budgetMs: 60_000 }, own, deps);
+    if (!second.ok) throw new Error(second.error);
+    expect(second.result).toMatchObject({ records: slice.remaining, remaining: 0, done: true });
+    await admin.deleteTopics({ topics: [own.deadLetterTopic] }).catch(() => undefined);
+  });
+
   it('reports lag per group, documents per category and the dead-letter depth', async () => {
     const status = await ok<StatusResult>({ action: 'status' });
     expect(status.groups).toEqual([
       { groupId: targets.consumerGroupId, topic, lag: '1', committed: true },
       { groupId: targets.redriveGroupId, topic: targets.deadLetterTopic, lag: '0', committed: true },
     ]);
-    expect(status.documents).toEqual({ good: 4, suspicious: 0, bad: 0 });
+    // 3 searched, 1 re-driven, 2,500 re-driven in slices.
+    expect(status.documents).toEqual({ good: 2_504, suspicious: 0, bad: 0 });
     expect(status.deadLetters).toBe('1');
   });
 });
