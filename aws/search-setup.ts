@@ -27,6 +27,8 @@ import {
   auditConfig,
   dashboardsReadOnlyMapping,
   dashboardsUserMapping,
+  operatorRole,
+  operatorRoleMapping,
   pipelineTenant,
   pipelineTenantName,
   readerRole,
@@ -243,6 +245,11 @@ export async function putReaderRole(
   for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request, [], retry);
 }
 
+/** The operators' read-only role and its mapping (to nobody when there are none: it then converges to that). */
+export function operatorRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
+  return [operatorRole(prefix), operatorRoleMapping(prefix, backendRoleArns)].map(securityResourceRequest);
+}
+
 interface ImportResponse {
   success?: boolean;
   successCount?: number;
@@ -273,6 +280,8 @@ export interface SearchSetupOptions {
   readonly writerRoleArns: readonly string[];
   /** IAM roles of the people who sign in to Dashboards (the Cognito authenticated role); may be empty. */
   readonly readerRoleArns?: readonly string[];
+  /** IAM roles of the operators and of the ops function: read-only on the indices; may be empty. */
+  readonly operatorRoleArns?: readonly string[];
   readonly templates?: IndexTemplateOptions;
   /** @default - a few attempts within 30 s per request */
   readonly retry?: SetupRetryOptions;
@@ -316,6 +325,9 @@ export async function applySearchSetup(
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays, retry);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns, retry);
   await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? [], retry);
+  for (const request of operatorRoleRequests(options.indexPrefix, options.operatorRoleArns ?? [])) {
+    await send(client, request, [], retry);
+  }
   await send(client, securityResourceRequest(auditConfig()), [], retry);
   const ndjson = savedObjectsNdjson(options.indexPrefix);
   // The readers' tenant, and the global one for everyone else (the master user, other roles).

@@ -70,3 +70,20 @@ export async function hasCaughtUp(
     return done >= BigInt(t.offset);
   });
 }
+
+/**
+ * What a group still has to read of a topic: per partition, the end offset minus the committed offset,
+ * or minus the earliest retained offset where the group has committed nothing yet.
+ */
+export function lagOf(
+  ends: readonly { partition: number; high: string; low: string }[],
+  committed: readonly { partition: number; offset: string }[],
+): bigint {
+  const committedBy = new Map(committed.map((p) => [p.partition, BigInt(p.offset)]));
+  return ends.reduce((lag, p) => {
+    const done = committedBy.get(p.partition) ?? -1n;
+    const from = done < 0n ? BigInt(p.low) : done;
+    const high = BigInt(p.high);
+    return lag + (high > from ? high - from : 0n);
+  }, 0n);
+}

@@ -100,6 +100,43 @@ export function readerRole(prefix: string): SecurityResource {
   };
 }
 
+export function operatorRoleName(prefix: string): string {
+  return `${prefix}_operator_reader`;
+}
+
+/**
+ * Least privilege for the people who operate the deployment (config `operatorRoleArns`) and for the ops function
+ * that answers their commands: search, count and read the pipeline's indices and aliases (with the mappings and
+ * alias resolution a search across daily indices needs), nothing else: no writes or deletes, no index or cluster
+ * administration, no security settings, no Dashboards tenant. The ops function's writes for the re-drive come
+ * from its separate mapping to the writer role.
+ */
+export function operatorRole(prefix: string): SecurityResource {
+  return {
+    path: `_plugins/_security/api/roles/${encodeURIComponent(operatorRoleName(prefix))}`,
+    body: {
+      description: `log-pipeline operators: read-only access to ${prefix}-* indices`,
+      cluster_permissions: ['cluster_composite_ops_ro'],
+      index_permissions: [
+        {
+          index_patterns: [`${prefix}-*`],
+          allowed_actions: ['read', 'indices:admin/mappings/get', 'indices:admin/resolve/index'],
+        },
+      ],
+      tenant_permissions: [],
+    },
+  };
+}
+
+/** Maps the operator read role to the operators' IAM roles and the ops function's (possibly none). */
+export function operatorRoleMapping(prefix: string, backendRoleArns: readonly string[]): SecurityResource {
+  return roleMapping(
+    operatorRoleName(prefix),
+    'IAM roles of the log-pipeline operators and of the ops function',
+    backendRoleArns,
+  );
+}
+
 /**
  * The security plugin's built-in role that puts Dashboards in read-only mode for its members (only Dashboards
  * and Visualize, no editing controls). It grants nothing by itself: the reader role above does.

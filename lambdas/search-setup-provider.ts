@@ -25,6 +25,8 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
     writerRoleArns: stringListProp(props, 'WriterRoleArns'),
     // Absent (a stack without Dashboards sign-in, or one deployed before it existed) means no readers.
     readerRoleArns: props.ReaderRoleArns === undefined ? [] : stringListProp(props, 'ReaderRoleArns'),
+    // Absent (a stack deployed before the ops function existed) means no operators.
+    operatorRoleArns: props.OperatorRoleArns === undefined ? [] : stringListProp(props, 'OperatorRoleArns'),
     templates: {
       shards: intProp(props, 'Shards', { min: 1, fallback: 1 }),
       replicas: intProp(props, 'Replicas', { min: 0, fallback: 1 }),

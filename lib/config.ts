@@ -86,6 +86,13 @@ export interface PipelineConfig {
   readonly alarmEmail?: string;
   /** Days the pipeline's CloudWatch log groups keep their events. */
   readonly logRetentionDays: number;
+  /**
+   * IAM roles of the people who operate the deployment from a laptop (`npm run smoke`, `ops:replay`,
+   * `ops:redrive`, `ops:status`): each may invoke the ops function (its resource policy) and is mapped in
+   * fine-grained access control to a read-only role on the pipeline's indices. Empty: nobody but an
+   * administrator's own IAM permissions.
+   */
+  readonly operatorRoleArns: readonly string[];
 }
 
 export const DEFAULT_CONFIG: PipelineConfig = {
@@ -128,6 +135,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   generatorMinInstances: 1,
   generatorMaxInstances: 3,
   logRetentionDays: 30,
+  operatorRoleArns: [],
 };
 
 /** Kafka versions on the 3.9 line that MSK provisioned clusters accept. */
@@ -379,6 +387,7 @@ function validate(c: PipelineConfig): void {
   if (c.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(c.alarmEmail))) {
     throw new PipelineConfigError('alarmEmail', c.alarmEmail, 'use an e-mail address, or leave it unset');
   }
+  operatorRoles(c);
   const retentions = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
   ];
@@ -450,5 +459,31 @@ function checkSearchVolume(c: PipelineConfig): void {
       value,
       `${c.searchInstanceType} takes a gp3 volume of ${OPENSEARCH_MIN_VOLUME_GIB} to ${max} GiB per data node; use a size in that range or a larger searchInstanceType (${OPENSEARCH_LIMITS_URL})`,
     );
+  }
+}
+
+/** A role ARN as IAM prints it (path allowed); FGAC maps roles, and only roles (role mappings' backend roles). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+function operatorRoles(c: PipelineConfig): void {
+  const value: unknown = c.operatorRoleArns;
+  if (!Array.isArray(value)) {
+    throw new PipelineConfigError(
+      'operatorRoleArns',
+      value,
+      'use a list of IAM role ARNs such as ["arn:aws:iam::123456789012:role/ops"], or []',
+    );
+  }
+  for (const arn of value) {
+    if (typeof arn !== 'string' || !ROLE_ARN.test(arn)) {
+      throw new PipelineConfigError(
+        'operatorRoleArns',
+        arn,
+        'each entry must be an IAM role ARN such as arn:aws:iam::123456789012:role/ops (not a user, not an assumed-role session ARN)',
+      );
+    }
+  }
+  if (new Set(value).size !== value.length) {
+    throw new PipelineConfigError('operatorRoleArns', value, 'list each role once');
   }
 }

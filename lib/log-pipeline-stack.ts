@@ -12,6 +12,7 @@ import { LambdaConsumer } from './lambda-consumer.js';
 import { LogEncryption } from './log-encryption.js';
 import { Network, retentionDays } from './network.js';
 import { Observability } from './observability.js';
+import { OpsFunction } from './ops-function.js';
 import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
 import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
 import { Search } from './search.js';
@@ -43,6 +44,8 @@ export class LogPipelineStack extends Stack {
   /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
   readonly dashboardsHop?: DashboardsHop;
   readonly observability: Observability;
+  /** What the operator commands on a laptop invoke to work inside the VPC. */
+  readonly opsFunction: OpsFunction;
 
   constructor(scope: Construct, id: string, props: LogPipelineStackProps = {}) {
     super(scope, id, {
@@ -156,6 +159,21 @@ export class LogPipelineStack extends Stack {
       });
     }
 
+    this.opsFunction = new OpsFunction(this, 'OpsFunction', {
+      vpc,
+      subnets,
+      streaming: this.streaming,
+      search: this.search,
+      database: this.database,
+      topic: config.topicName,
+      deadLetterTopic: config.deadLetterTopicName,
+      consumerGroupId: config.consumerGroupId,
+      indexPrefix: config.indexPrefix,
+      usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+      operatorRoleArns: config.operatorRoleArns,
+      logRetention,
+    });
+
     this.generatorFleet = new GeneratorFleet(this, 'GeneratorFleet', {
       vpc,
       subnets,
@@ -259,6 +277,11 @@ export class LogPipelineStack extends Stack {
       'CloudWatchDashboardUrl',
       `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
       'CloudWatch dashboard of the pipeline',
+    );
+    out(
+      'OpsFunctionName',
+      this.opsFunction.function.functionName,
+      'Function the operator commands invoke (npm run smoke, ops:replay, ops:redrive, ops:status)',
     );
     out('ConsumerMode', this.config.consumerMode, 'Which consumer this deployment runs');
     // ops:replay pauses the consumer, moves this group's offsets on this topic, then resumes the consumer.

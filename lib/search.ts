@@ -54,9 +54,13 @@ export class Search extends Construct {
   /** The setup custom resource; its DashboardsImport attribute says how the saved objects import went. */
   readonly setup: CustomResource;
   private readonly writers: iam.IRole[] = [];
+  /** Role ARNs mapped to the operators' read-only FGAC role (core/search-security.ts operatorRole). */
+  private readonly operators: string[] = [];
+  private readonly indexPrefix: string;
 
   constructor(scope: Construct, id: string, props: SearchProps) {
     super(scope, id);
+    this.indexPrefix = props.indexPrefix;
     this.securityGroup = new ec2.SecurityGroup(this, 'DomainSecurityGroup', {
       vpc: props.vpc,
       description: 'OpenSearch domain of the log pipeline (HTTPS only)',
@@ -211,6 +215,7 @@ export class Search extends Construct {
         RetentionDays: props.retentionDays,
         WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
         ReaderRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
+        OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
         // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
         // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,
@@ -233,6 +238,35 @@ export class Search extends Construct {
       role.node.tryFindChild('DefaultPolicy') ?? role,
       `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.domain)}.Arn>/*]`,
       `${who}; HTTP methods on the domain's paths, further restricted by fine-grained access control`,
+    );
+  }
+
+  /**
+   * Maps `roleArn` (an operator's role, from config `operatorRoleArns`) to the read-only operator role in
+   * fine-grained access control. It grants no IAM permission and no network path: the operator's own IAM
+   * permissions are theirs, and the domain stays reachable only inside the VPC (through the ops function).
+   */
+  addOperator(roleArn: string): void {
+    this.operators.push(roleArn);
+  }
+
+  /**
+   * Lets `role` search the pipeline's indices from `client`: HTTPS to the domain, `GET`/`POST` on the paths under
+   * `<indexPrefix>-*` (`_search`, `_count` on the indices and the category aliases), and the mapping to the
+   * operators' read-only FGAC role, which limits it to reading those indices.
+   */
+  addReader(role: iam.IRole, client: ec2.ISecurityGroup): void {
+    this.operators.push(role.roleArn);
+    this.allowClientsFrom(client, 'operator reads (ops function)');
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['es:ESHttpGet', 'es:ESHttpPost'],
+      resourceArns: [`${this.domain.domainArn}/${this.indexPrefix}-*`],
+    });
+    acknowledgeNag(
+      role.node.tryFindChild('DefaultPolicy') ?? role,
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.domain)}.Arn>/${this.indexPrefix}-*]`,
+      `Searches on the pipeline's daily indices and category aliases (${this.indexPrefix}-*: their names change every day); fine-grained access control maps this role to read-only on them`,
     );
   }
 

@@ -14,7 +14,7 @@ import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
-const MYSQL_PORT = 3306;
+export const MYSQL_PORT = 3306;
 
 /** The consumers' login; multi-user rotation alternates it with `pipeline_reader_clone`. */
 export const READER_USERNAME = 'pipeline_reader';

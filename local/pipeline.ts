@@ -4,6 +4,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { type Admin, Kafka } from 'kafkajs';
 import { createPool, type Pool } from 'mysql2/promise';
 import { CATEGORIES, type Category, emptyCounts, indexPattern } from '../core/documents.js';
+import { lagOf } from '../core/group-offsets.js';
 import { applyIndexTemplates } from '../core/index-templates.js';
 import { BulkIndexer } from '../core/indexer.js';
 import { KAFKA_LOG_LEVEL, kafkaLogCreator } from '../core/kafka-log.js';
@@ -130,6 +131,9 @@ export async function countIndexed(search: Client, prefix: string): Promise<Reco
   return counts;
 }
 
+/** Moved to core/group-offsets.ts (the ops function counts lag the same way); kept here for the local tools. */
+export { lagOf };
+
 export async function refreshIndices(search: Client, prefix: string): Promise<void> {
   await search.indices.refresh({ index: `${prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
 }
@@ -140,21 +144,4 @@ async function groupLag(admin: Admin, groupId: string, topic: string): Promise<n
     admin.fetchOffsets({ groupId, topics: [topic] }),
   ]);
   return Number(lagOf(ends, committed[0]?.partitions ?? []));
-}
-
-/**
- * What a group still has to read of a topic: per partition, the end offset minus the committed offset,
- * or minus the earliest retained offset where the group has committed nothing yet.
- */
-export function lagOf(
-  ends: readonly { partition: number; high: string; low: string }[],
-  committed: readonly { partition: number; offset: string }[],
-): bigint {
-  const committedBy = new Map(committed.map((p) => [p.partition, BigInt(p.offset)]));
-  return ends.reduce((lag, p) => {
-    const done = committedBy.get(p.partition) ?? -1n;
-    const from = done < 0n ? BigInt(p.low) : done;
-    const high = BigInt(p.high);
-    return lag + (high > from ? high - from : 0n);
-  }, 0n);
 }

@@ -20,6 +20,9 @@ export const STACK_OUTPUTS = {
   eventSourceMappingId: 'EventSourceMappingId',
   consumerClusterName: 'ConsumerClusterName',
   consumerServiceName: 'ConsumerServiceName',
+  /** The ops function in the VPC that the operator commands invoke (lib/ops-function.ts). */
+  opsFunctionName: 'OpsFunctionName',
+  alarmTopicArn: 'AlarmTopicArn',
 } as const;
 
 /** The stack's outputs could not be read, or lack one the command needs. */

@@ -6,11 +6,9 @@
 import { createInterface } from 'node:readline/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { KafkaClient } from '@aws-sdk/client-kafka';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Admin } from 'kafkajs';
 import { type KafkaApi, resolveIamBrokers } from '../aws/msk-brokers.js';
-import { createMskKafka } from '../aws/msk-iam.js';
 import {
   parseResetTarget,
   type ResetTarget,
@@ -45,6 +43,7 @@ import {
   ReplayError,
   type Waiting,
 } from './consumer-pause.js';
+import { opsInvoker, opsLambdaClient, remoteAdmin } from './ops-client.js';
 
 export function replayCommand() {
   return createCommand(
@@ -80,8 +79,10 @@ export function replayCommand() {
     )
     .addHelpText(
       'after',
-      '\nRun it from a host that reaches the MSK brokers (inside the stack VPC, admitted by the cluster security ' +
-        'group), with credentials that may pause the consumer and read and alter the consumer group (MSK IAM).',
+      "\nRuns from anywhere with AWS credentials: the stack's ops function (OpsFunctionName output) reads and moves " +
+        "the group's offsets inside the VPC. The credentials must be a role listed in the stack's operatorRoleArns " +
+        '(lambda:InvokeFunction on that function) and may pause and resume the consumer (lambda:GetEventSourceMapping ' +
+        'and UpdateEventSourceMapping, or ecs:DescribeServices and UpdateService).',
     );
 }
 
@@ -137,6 +138,8 @@ export interface ReplayPlan {
   readonly groupId: string;
   readonly topic: string;
   readonly consumer: ConsumerTarget;
+  /** The stack's ops function, when it has one (OpsFunctionName output). */
+  readonly opsFunctionName?: string;
 }
 
 /** What to pause and reset, from the stack's outputs; names the missing output of an older stack. */
@@ -168,6 +171,7 @@ export function planFromOutputs(outputs: Record<string, string>, stackName: stri
     groupId: need(STACK_OUTPUTS.consumerGroupId),
     topic: need(STACK_OUTPUTS.topic),
     consumer,
+    opsFunctionName: outputs[STACK_OUTPUTS.opsFunctionName],
   };
 }
 
@@ -345,10 +349,16 @@ export function kafkaFailure(
 
 export interface ReplayDeps {
   readonly cloudFormation: CloudFormationApi;
-  readonly msk: KafkaApi;
   readonly lambda: LambdaApi;
   readonly ecs: EcsApi;
-  readonly createAdmin: (brokers: readonly string[], region: string) => ReplayAdmin;
+  /**
+   * How the replay reaches Kafka: `viaOpsFunction` (what `npm run ops:replay` does: the stack's ops function
+   * makes the admin calls inside the VPC), or directly, resolving the brokers with `msk` and connecting
+   * `createAdmin` from this host (which must then be inside the VPC; the local stack test does this).
+   */
+  readonly viaOpsFunction?: (plan: ReplayPlan) => { admin: ReplayAdmin; description: string };
+  readonly msk?: KafkaApi;
+  readonly createAdmin?: (brokers: readonly string[], region: string) => ReplayAdmin;
   /** Whether stdin is a terminal a person can answer the confirmation from. */
   readonly interactive: boolean;
   readonly confirm: (question: string) => Promise<boolean>;
@@ -400,18 +410,31 @@ export async function runReplay(args: ReplayArgs, deps: ReplayDeps): Promise<num
       `${plan.consumer.mode} consumer: ${consumer.description}; group ${plan.groupId} on topic ${plan.topic}`,
     );
 
-    step(2, `connecting to the MSK brokers of ${plan.clusterArn}`);
-    let brokers: string[];
-    try {
-      brokers = await resolveIamBrokers(plan.clusterArn, deps.msk);
-    } catch (error) {
-      throw new ReplayError(
-        'MSK',
-        `${(error as Error).message}${(error as Error).cause ? ` (${String((error as Error).cause)})` : ''}: check the stack's ClusterArn output and that the caller may kafka:GetBootstrapBrokers`,
-        { cause: error },
-      );
+    let connected: ReplayAdmin;
+    let reached: string;
+    if (deps.viaOpsFunction !== undefined) {
+      const remote = deps.viaOpsFunction(plan);
+      step(2, `reaching the MSK brokers of ${plan.clusterArn} through ${remote.description}`);
+      connected = remote.admin;
+      reached = `reached through ${remote.description}`;
+    } else {
+      if (deps.msk === undefined || deps.createAdmin === undefined) {
+        throw new Error('runReplay needs viaOpsFunction, or msk and createAdmin');
+      }
+      step(2, `connecting to the MSK brokers of ${plan.clusterArn}`);
+      let brokers: string[];
+      try {
+        brokers = await resolveIamBrokers(plan.clusterArn, deps.msk);
+      } catch (error) {
+        throw new ReplayError(
+          'MSK',
+          `${(error as Error).message}${(error as Error).cause ? ` (${String((error as Error).cause)})` : ''}: check the stack's ClusterArn output and that the caller may kafka:GetBootstrapBrokers`,
+          { cause: error },
+        );
+      }
+      connected = deps.createAdmin(brokers, plan.region);
+      reached = `${brokers.length} broker(s) reached`;
     }
-    const connected = deps.createAdmin(brokers, plan.region);
     admin = connected;
     const preview = await connected
       .connect()
@@ -419,7 +442,7 @@ export async function runReplay(args: ReplayArgs, deps: ReplayDeps): Promise<num
       .catch((error: unknown) => {
         throw kafkaFailure(`reading the offsets of ${plan.topic}`, error, plan);
       });
-    deps.progress(`Kafka: ${brokers.length} broker(s) reached; a reset to ${target} would set:`);
+    deps.progress(`Kafka: ${reached}; a reset to ${target} would set:`);
     for (const line of formatPartitions(preview)) deps.progress(line);
 
     if (!args.yes) {
@@ -499,13 +522,24 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 async function main(): Promise<number> {
   const args = parseReplayArgs(process.argv.slice(2));
   const region = args.region;
+  const cloudFormation = new CloudFormationClient({ region }) as unknown as CloudFormationApi;
   return runReplay(args, {
-    cloudFormation: new CloudFormationClient({ region }) as unknown as CloudFormationApi,
-    msk: new KafkaClient({ region }) as unknown as KafkaApi,
+    cloudFormation,
     lambda: new LambdaClient({ region }) as unknown as LambdaApi,
     ecs: new ECSClient({ region }) as unknown as EcsApi,
-    createAdmin: (brokers, clusterRegion) =>
-      createMskKafka({ brokers, region: clusterRegion, clientId: 'log-pipeline-replay' }).admin(),
+    viaOpsFunction: (plan) => {
+      const functionName = plan.opsFunctionName;
+      if (functionName === undefined) {
+        throw new ReplayError(
+          'Stack',
+          `stack ${args.stackName} has no output ${STACK_OUTPUTS.opsFunctionName}: deploy this version of the stack (npx cdk deploy ${args.stackName})`,
+        );
+      }
+      return {
+        admin: remoteAdmin(opsInvoker(opsLambdaClient(plan.region), functionName)) as ReplayAdmin,
+        description: `the ops function ${functionName}`,
+      };
+    },
     interactive: process.stdin.isTTY === true,
     confirm: confirmOnTerminal,
     out: (line) => console.log(line),

@@ -3,16 +3,10 @@
 // records the run appended, then counts exactly those records' documents per category in OpenSearch and
 // checks that the dead-letter topic holds only poison records (none from this run). Exits 1 on any
 // difference, printing one line for each.
-import { randomBytes } from 'node:crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { KafkaClient } from '@aws-sdk/client-kafka';
 import { GetCommandInvocationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Admin, Kafka } from 'kafkajs';
-import { type KafkaApi, resolveIamBrokers } from '../aws/msk-brokers.js';
-import { createMskKafka } from '../aws/msk-iam.js';
-import { createOpenSearchClient } from '../aws/opensearch-client.js';
-import { CATEGORIES, type Category, indexPattern } from '../core/documents.js';
-import { DEFAULT_CONFIG } from '../lib/config.js';
+import type { Admin } from 'kafkajs';
+import { CATEGORIES, type Category } from '../core/documents.js';
 import {
   createCommand,
   fallback,
@@ -34,14 +28,18 @@ import {
   StackOutputsError,
 } from './cli.js';
 import { type GeneratorParameters, runFleet, type SsmApi } from './fleet.js';
-import { readTopic } from './read-topic.js';
+import {
+  opsInvoker,
+  opsLambdaClient,
+  remoteAdmin,
+  remoteDeadLetterCheck,
+  remoteSearch,
+} from './ops-client.js';
 import {
   appendedRanges,
   type CountResponse,
   countDifferences,
   countQuery,
-  type DeadLetterMessage,
-  deadLetterDifferences,
   type IndexedCounts,
   indexedCounts,
   type OffsetRange,
@@ -78,17 +76,6 @@ export function smokeCommand() {
       ),
     )
     .addOption(
-      valueOption('--index-prefix <prefix>', "the stack's indexPrefix", nonEmpty, DEFAULT_CONFIG.indexPrefix),
-    )
-    .addOption(
-      valueOption(
-        '--dead-letter-topic <t>',
-        "the stack's deadLetterTopicName",
-        nonEmpty,
-        DEFAULT_CONFIG.deadLetterTopicName,
-      ),
-    )
-    .addOption(
       valueOption(
         '--wait <seconds>',
         'how long the consumer may take to catch up after the run',
@@ -107,9 +94,10 @@ export function smokeCommand() {
     .addOption(valueOption('--poll <seconds>', 'seconds between checks', integer(), 10))
     .addHelpText(
       'after',
-      "\nRun it from a host that reaches the MSK brokers and the OpenSearch domain (inside the stack's VPC), with\n" +
-        'credentials that may send the generator document through SSM, read the topics and join a consumer group\n' +
-        '(MSK IAM), and search the indices (a role that fine-grained access control maps to read <prefix>-*).\n' +
+      "\nRuns from anywhere with AWS credentials: the stack's ops function (OpsFunctionName output) reads Kafka and\n" +
+        'OpenSearch inside the VPC, with the deployed topic, dead-letter topic and index prefix. The credentials must\n' +
+        "be a role listed in the stack's operatorRoleArns (lambda:InvokeFunction on that function) and may read the\n" +
+        "stack's outputs and send the generator document through SSM.\n" +
         'Another producer writing to the topic during the run makes the test fail: it says so.',
     );
 }
@@ -117,8 +105,6 @@ export function smokeCommand() {
 export interface SmokeArgs {
   readonly stackName: string;
   readonly region?: string;
-  readonly indexPrefix: string;
-  readonly deadLetterTopic: string;
   readonly parameters: GeneratorParameters;
   readonly waitSeconds: number;
   readonly settleSeconds: number;
@@ -133,8 +119,6 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
     suspiciousRatio: number;
     stack: string;
     region?: string;
-    indexPrefix: string;
-    deadLetterTopic: string;
     wait: number;
     settle: number;
     poll: number;
@@ -149,8 +133,6 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
   return {
     stackName: options.stack,
     region: options.region,
-    indexPrefix: options.indexPrefix,
-    deadLetterTopic: options.deadLetterTopic,
     // Zero events would make every check pass vacuously: --rate and --duration are at least 1.
     parameters: { rate: options.rate, duration: options.duration, badRatio, suspiciousRatio },
     waitSeconds: options.wait,
@@ -199,7 +181,14 @@ export interface SmokeDeps {
   readonly admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>;
   /** A `_search` on the stack's indices with the given body; returns the response body. */
   readonly search: (body: Record<string, unknown>) => Promise<CountResponse>;
-  readonly readDeadLetters: () => Promise<DeadLetterMessage[]>;
+  /**
+   * Reads the dead-letter topic and returns how many records it holds and the differences for the run's ranges
+   * (smoke-verdict.ts deadLetterDifferences): done by the ops function, next to the topic.
+   */
+  readonly checkDeadLetters: (
+    topic: string,
+    ranges: readonly OffsetRange[],
+  ) => Promise<{ read: number; differences: readonly string[] }>;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
   readonly progress: (line: string) => void;
@@ -328,9 +317,9 @@ export async function runSmoke(deps: SmokeDeps, options: SmokeOptions): Promise<
   }
   differences.push(...countLines);
 
-  const deadLetters = await deps.readDeadLetters();
-  deps.progress(`dead-letter topic: ${deadLetters.length} record(s) read`);
-  differences.push(...deadLetterDifferences(deadLetters, targets.topic, ranges));
+  const deadLetters = await deps.checkDeadLetters(targets.topic, ranges);
+  deps.progress(`dead-letter topic: ${deadLetters.read} record(s) read`);
+  differences.push(...deadLetters.differences);
   return { truths, expected: truth.byCategory, ranges, indexed, differences };
 }
 
@@ -351,18 +340,6 @@ export function formatReport(report: SmokeReport): string {
   return lines.join('\n');
 }
 
-/** The real Kafka side: admin for offsets, and a throwaway group to read the dead-letter topic. */
-async function connectKafka(targets: SmokeTargets, region: string): Promise<{ kafka: Kafka; admin: Admin }> {
-  const brokers = await resolveIamBrokers(
-    targets.clusterArn,
-    new KafkaClient({ region }) as unknown as KafkaApi,
-  );
-  const kafka = createMskKafka({ brokers, region, clientId: 'log-pipeline-smoke' });
-  const admin = kafka.admin();
-  await admin.connect();
-  return { kafka, admin };
-}
-
 async function main(): Promise<number> {
   const args = parseSmokeArgs(process.argv.slice(2));
   const progress = (line: string) => console.error(`${new Date().toISOString()} ${line}`);
@@ -373,38 +350,30 @@ async function main(): Promise<number> {
   );
   const targets = targetsFromOutputs(outputs, args.stackName);
   const region = args.region ?? targets.region;
-  const { kafka, admin } = await connectKafka(targets, region);
-  const search = createOpenSearchClient({ endpoint: targets.openSearchEndpoint, region });
-  try {
-    const report = await runSmoke(
-      {
-        ssm: new SSMClient({ region }) as unknown as SmokeSsmApi,
-        admin,
-        search: async (body) =>
-          (await search.search({ index: indexPattern(args.indexPrefix), body })).body as CountResponse,
-        readDeadLetters: () =>
-          readTopic(kafka, {
-            topic: args.deadLetterTopic,
-            groupId: `log-pipeline-smoke-${randomBytes(4).toString('hex')}`,
-          }),
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        now: Date.now,
-        progress,
-      },
-      {
-        targets,
-        parameters: args.parameters,
-        waitSeconds: args.waitSeconds,
-        settleSeconds: args.settleSeconds,
-        pollSeconds: args.pollSeconds,
-      },
-    );
-    console.log(formatReport(report));
-    return report.differences.length === 0 ? 0 : 1;
-  } finally {
-    await admin.disconnect();
-    await search.close();
-  }
+  // The brokers and the domain are reached by the stack's ops function, inside the VPC; SSM from here.
+  const functionName = requireOutput(outputs, STACK_OUTPUTS.opsFunctionName, args.stackName);
+  const invoke = opsInvoker(opsLambdaClient(region), functionName);
+  progress(`the ops function ${functionName} reads Kafka and OpenSearch inside the VPC`);
+  const report = await runSmoke(
+    {
+      ssm: new SSMClient({ region }) as unknown as SmokeSsmApi,
+      admin: remoteAdmin(invoke),
+      search: remoteSearch(invoke),
+      checkDeadLetters: remoteDeadLetterCheck(invoke),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+      progress,
+    },
+    {
+      targets,
+      parameters: args.parameters,
+      waitSeconds: args.waitSeconds,
+      settleSeconds: args.settleSeconds,
+      pollSeconds: args.pollSeconds,
+    },
+  );
+  console.log(formatReport(report));
+  return report.differences.length === 0 ? 0 : 1;
 }
 
 if (isMain(import.meta.url)) runCli('smoke', main);

@@ -10,17 +10,26 @@ import {
   importSavedObjects,
   ismPolicyRequest,
   isRetriableSearchError,
+  operatorRoleRequests,
   readerRoleRequests,
   SearchSetupError,
   savedObjectsImportRequest,
 } from '../../aws/search-setup.js';
 import { savedObjects, savedObjectsNdjson } from '../../core/dashboards.js';
 import { ismRetentionPolicy } from '../../core/index-templates.js';
-import { readerRole, readerRoleMapping, writerRole, writerRoleMapping } from '../../core/search-security.js';
+import {
+  operatorRole,
+  operatorRoleMapping,
+  readerRole,
+  readerRoleMapping,
+  writerRole,
+  writerRoleMapping,
+} from '../../core/search-security.js';
 import { parseSearchSetupProps } from '../../lambdas/search-setup-provider.js';
 
 const roleArn = 'arn:aws:iam::123456789012:role/LogPipelineStack-ConsumerRole-ABC';
 const readerArn = 'arn:aws:iam::123456789012:role/LogPipelineStack-DashboardsAuthAuthenticatedRole-XYZ';
+const operatorArn = 'arn:aws:iam::123456789012:role/ops';
 
 describe('search setup requests', () => {
   it('creates the ISM policy with a plain PUT', () => {
@@ -139,6 +148,43 @@ describe('Dashboards reader role', () => {
   });
 });
 
+describe('operator read role', () => {
+  const writeOrAdmin =
+    /^(\*|all_access|crud|write|index|delete|manage|create_index|indices_all|kibana_all_write|kibana_all_read|indices:data\/write.*|indices:admin\/(create|delete|mapping\/put).*|cluster_all|cluster_composite_ops|cluster:admin.*|security.*|restapi:admin.*)$/;
+
+  it('grants search and reads on the pipeline indices only: no writes, no administration, no tenant, no security settings', () => {
+    const role = operatorRole('logs');
+
+    expect(role.path).toBe('_plugins/_security/api/roles/logs_operator_reader');
+    expect(role.body.cluster_permissions).toEqual(['cluster_composite_ops_ro']);
+    expect(role.body.index_permissions).toEqual([
+      {
+        index_patterns: ['logs-*'],
+        allowed_actions: ['read', 'indices:admin/mappings/get', 'indices:admin/resolve/index'],
+      },
+    ]);
+    for (const action of (role.body.index_permissions as { allowed_actions: string[] }[]).flatMap(
+      (p) => p.allowed_actions,
+    )) {
+      expect(action).not.toMatch(writeOrAdmin);
+    }
+    expect(role.body.tenant_permissions).toEqual([]);
+  });
+
+  it('maps the operators and the ops function, each once, and converges to nobody when there are none', () => {
+    const requests = operatorRoleRequests('logs', [operatorArn, roleArn, operatorArn]);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /_plugins/_security/api/roles/logs_operator_reader',
+      'PUT /_plugins/_security/api/rolesmapping/logs_operator_reader',
+    ]);
+    expect(requests[1]?.body).toMatchObject({ backend_roles: [operatorArn, roleArn].sort(), users: [] });
+    expect(operatorRoleMapping('logs', []).body.backend_roles).toEqual([]);
+    expect(() => operatorRoleMapping('logs', ['arn:aws:sts::123456789012:assumed-role/ops/me'])).toThrow(
+      /IAM role ARN/,
+    );
+  });
+});
+
 describe('parseSearchSetupProps', () => {
   it('reads the custom resource properties, numbers as strings included', () => {
     expect(
@@ -148,6 +194,7 @@ describe('parseSearchSetupProps', () => {
         RetentionDays: '30',
         WriterRoleArns: [roleArn],
         ReaderRoleArns: [readerArn],
+        OperatorRoleArns: [operatorArn],
         SavedObjectsHash: 'abc',
         Replicas: '2',
       }),
@@ -157,6 +204,7 @@ describe('parseSearchSetupProps', () => {
       retentionDays: 30,
       writerRoleArns: [roleArn],
       readerRoleArns: [readerArn],
+      operatorRoleArns: [operatorArn],
       templates: { shards: 1, replicas: 2 },
     });
   });
@@ -170,6 +218,8 @@ describe('parseSearchSetupProps', () => {
     });
 
     expect(props.readerRoleArns).toEqual([]);
+    // A stack deployed before the ops function: no operators.
+    expect(props.operatorRoleArns).toEqual([]);
   });
 });
 
@@ -262,6 +312,7 @@ describe('applySearchSetup against a fake domain', () => {
     retentionDays: 14,
     writerRoleArns: [roleArn],
     readerRoleArns: [readerArn],
+    operatorRoleArns: [operatorArn],
   };
 
   it('applies templates, ISM, the roles and their mappings, then imports the saved objects', async () => {
@@ -284,12 +335,15 @@ describe('applySearchSetup against a fake domain', () => {
       'PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_user',
       'PUT /_plugins/_security/api/rolesmapping/opensearch_dashboards_read_only',
+      'PUT /_plugins/_security/api/roles/logs_operator_reader',
+      'PUT /_plugins/_security/api/rolesmapping/logs_operator_reader',
       'PUT /_plugins/_security/api/audit/config',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
     // The audit log records failed logins, missing privileges and security changes, not every request.
-    expect(JSON.parse(domain.requests[10]?.body ?? '{}')).toMatchObject({
+    expect(JSON.parse(domain.requests[11]?.body ?? '{}').backend_roles).toEqual([operatorArn]);
+    expect(JSON.parse(domain.requests[12]?.body ?? '{}')).toMatchObject({
       enabled: true,
       audit: {
         enable_rest: true,
@@ -304,10 +358,10 @@ describe('applySearchSetup against a fake domain', () => {
     expect(JSON.parse(domain.requests[9]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     // The readers' own tenant first, then the global one.
     expect([
-      domain.requests[11]?.headers.securitytenant,
-      domain.requests[12]?.headers.securitytenant,
+      domain.requests[13]?.headers.securitytenant,
+      domain.requests[14]?.headers.securitytenant,
     ]).toEqual(['logs', 'global']);
-    const upload = domain.requests[11];
+    const upload = domain.requests[13];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));

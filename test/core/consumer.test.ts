@@ -106,7 +106,9 @@ describe('isRetriable', () => {
   });
 
   it('waits out a coordinator lookup that no broker answered, which kafkajs calls non-retriable', () => {
-    const notFound = new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator');
+    // Its typings omit the message kafkajs gives it (cluster/index.js findGroupCoordinatorMetadata).
+    const NotFound = KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
+    const notFound = new NotFound('Failed to find group coordinator');
     expect((notFound as unknown as { retriable: boolean }).retriable).toBe(false);
     expect(isRetriable(notFound)).toBe(true);
     expect(isRetriable(wrapped(notFound))).toBe(true);

@@ -129,6 +129,24 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('takes operator role ARNs, none by default, and refuses anything else naming key, value and fix', () => {
+    expect(resolveConfig().operatorRoleArns).toEqual([]);
+    const ops = 'arn:aws:iam::123456789012:role/team/ops-admin';
+    expect(resolveConfig({ operatorRoleArns: [ops] }).operatorRoleArns).toEqual([ops]);
+    expect(() => resolveConfig({ operatorRoleArns: ops })).toThrow(
+      `logPipeline.operatorRoleArns: use a list of IAM role ARNs such as ["arn:aws:iam::123456789012:role/ops"], or [], got "${ops}"`,
+    );
+    expect(() => resolveConfig({ operatorRoleArns: ['arn:aws:iam::123456789012:user/bob'] })).toThrow(
+      'logPipeline.operatorRoleArns: each entry must be an IAM role ARN such as arn:aws:iam::123456789012:role/ops (not a user, not an assumed-role session ARN), got "arn:aws:iam::123456789012:user/bob"',
+    );
+    expect(() =>
+      resolveConfig({ operatorRoleArns: ['arn:aws:sts::123456789012:assumed-role/ops/alice'] }),
+    ).toThrow(/operatorRoleArns: each entry must be an IAM role ARN/);
+    expect(() => resolveConfig({ operatorRoleArns: [ops, ops] })).toThrow(
+      'logPipeline.operatorRoleArns: list each role once',
+    );
+  });
+
   it('fails on an alarm e-mail that is not an address', () => {
     expect(() => resolveConfig({ alarmEmail: 'ops' })).toThrow(
       'logPipeline.alarmEmail: use an e-mail address',

@@ -170,6 +170,7 @@ describe('LogPipelineStack', () => {
       'ConsumerGroupId',
       'Topic',
       'EventSourceMappingId',
+      'OpsFunctionName',
     ]) {
       template.hasOutput(output, Match.anyValue());
     }
@@ -185,6 +186,18 @@ describe('LogPipelineStack', () => {
     template.hasOutput('Topic', { Value: mapping.props.Topics[0] });
     expect(template.findOutputs('ConsumerClusterName')).toEqual({});
     expect(template.findOutputs('ConsumerServiceName')).toEqual({});
+  });
+
+  it('exports the ops function the operator commands invoke, mapped in FGAC to the operator read role', () => {
+    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, r]) =>
+      JSON.stringify(r).includes('Operator commands inside the VPC'),
+    );
+    expect(fn).toBeDefined();
+    template.hasOutput('OpsFunctionName', { Value: { Ref: fn?.[0] } });
+    const setup = onlyResource(template, 'Custom::SearchSetup');
+    expect(setup.props.OperatorRoleArns).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^OpsFunctionHandlerFunctionServiceRole/), 'Arn'] },
+    ]);
   });
 
   it('admits the always-on hop, not the generator fleet its schedule empties, to Dashboards on the domain port', () => {

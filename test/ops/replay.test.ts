@@ -278,6 +278,31 @@ describe('runReplay in lambda mode', () => {
     expect(run.progress.filter((line) => /^\[\d\/5\]/.test(line))).toHaveLength(5);
   });
 
+  it("moves the group through the stack's ops function, resolving no brokers from here", async () => {
+    stackWith({ ...LAMBDA_OUTPUTS, OpsFunctionName: 'ops-fn' });
+    mappingStates('Enabled', 'Disabled');
+    const via: string[] = [];
+    const run = deps(fakeAdmin(), {
+      msk: undefined,
+      createAdmin: undefined,
+      viaOpsFunction: (plan) => {
+        via.push(`${plan.opsFunctionName} ${plan.region}`);
+        return { admin: fakeAdmin(), description: `the ops function ${plan.opsFunctionName}` };
+      },
+    });
+
+    const code = await runReplay(args(), run.deps);
+
+    expect(code).toBe(0);
+    expect(via).toEqual(['ops-fn eu-west-1']);
+    expect(log).not.toContain(`msk GetBootstrapBrokers ${CLUSTER_ARN}`);
+    expect(log).toContain('kafka setOffsets log-pipeline-consumer server-logs 0@0 1@10');
+    expect(run.progress).toContain(
+      `[2/5] reaching the MSK brokers of ${CLUSTER_ARN} through the ops function ops-fn`,
+    );
+    expect(run.created).toEqual([]);
+  });
+
   it('resets to the first offsets at or after a time', async () => {
     stackWith(LAMBDA_OUTPUTS);
     mappingStates('Enabled', 'Disabled');

@@ -24,7 +24,11 @@ import {
   type SmokeTargets,
   targetsFromOutputs,
 } from '../../ops/smoke.js';
-import type { CountResponse, DeadLetterMessage } from '../../ops/smoke-verdict.js';
+import {
+  type CountResponse,
+  type DeadLetterMessage,
+  deadLetterDifferences,
+} from '../../ops/smoke-verdict.js';
 
 const ssmMock = mockClient(SSMClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -154,7 +158,10 @@ function deps(
       queries.push(body);
       return searches[Math.min(queries.length - 1, searches.length - 1)] as CountResponse;
     },
-    readDeadLetters: async () => deadLetters,
+    checkDeadLetters: async (topic, ranges) => ({
+      read: deadLetters.length,
+      differences: deadLetterDifferences(deadLetters, topic, ranges),
+    }),
     sleep: async (ms) => {
       clock.t += ms;
     },
@@ -369,8 +376,6 @@ describe('parseSmokeArgs', () => {
     expect(parseSmokeArgs([])).toEqual({
       stackName: 'LogPipelineStack',
       region: undefined,
-      indexPrefix: 'logs',
-      deadLetterTopic: 'server-logs-dlq',
       parameters: { rate: 20, duration: 60, badRatio: 0.1, suspiciousRatio: 0.1 },
       waitSeconds: 600,
       settleSeconds: 60,
@@ -385,7 +390,7 @@ describe('parseSmokeArgs', () => {
     expect(() => parseSmokeArgs(['--bad-ratio', '0.7', '--suspicious-ratio', '0.5'])).toThrow(
       /must not exceed 1/,
     );
-    expect(() => parseSmokeArgs(['--index-prefix', ''])).toThrow("--index-prefix must be non-empty, got ''");
+    expect(() => parseSmokeArgs(['--stack', ''])).toThrow("--stack must be non-empty, got ''");
     expect(() => parseSmokeArgs(['now'])).toThrow(UsageError);
     expect(() => parseSmokeArgs(['--durations', '5'])).toThrow(/unknown option '--durations'/);
   });
