@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromContext, DEFAULT_CONFIG, PipelineConfigError, resolveConfig } from '../../lib/config.js';
+import { PROFILES } from '../../lib/profiles.js';
 
 function errorOf(fn: () => unknown): PipelineConfigError {
   try {
@@ -14,7 +15,7 @@ function errorOf(fn: () => unknown): PipelineConfigError {
 describe('resolveConfig', () => {
   it('returns the small dev defaults when nothing is overridden', () => {
     const config = resolveConfig();
-    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, ...PROFILES.dev, profile: 'dev' });
     expect(config).toMatchObject({
       brokerCount: 2,
       brokerInstanceType: 'kafka.t3.small',
