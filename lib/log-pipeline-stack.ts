@@ -1,6 +1,6 @@
 // LogPipelineStack: the whole AWS deployment of the pipeline, composed from the constructs in lib/. The stack
 // only wires constructs together; each construct grants what it needs and holds its own security settings.
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
@@ -58,6 +58,7 @@ export class LogPipelineStack extends Stack {
       azCount: config.azCount,
       natGateways: config.natGateways,
       logRetention,
+      interfaceEndpoints: config.interfaceEndpoints,
       extraInterfaceEndpoints:
         config.consumerMode === 'fargate'
           ? {
@@ -117,6 +118,8 @@ export class LogPipelineStack extends Stack {
       dataNodes: config.searchDataNodes,
       instanceType: config.searchInstanceType,
       volumeGiB: config.searchVolumeGiB,
+      masterNodes: config.searchMasterNodes,
+      masterInstanceType: config.searchMasterInstanceType,
       indexPrefix: config.indexPrefix,
       retentionDays: config.indexRetentionDays,
       logRetention,
@@ -142,6 +145,7 @@ export class LogPipelineStack extends Stack {
         batchSize: config.batchSize,
         batchWindow: Duration.seconds(config.batchWindowSeconds),
         deadLetterTopic: config.deadLetterTopicName,
+        pollerMode: config.pollerMode,
         minimumPollers: config.minimumPollers,
         maximumPollers: config.maximumPollers,
       });
@@ -203,6 +207,18 @@ export class LogPipelineStack extends Stack {
     });
 
     this.outputs();
+  }
+
+  /**
+   * An environment-agnostic stack gets only two AZs from the CDK (`Fn::GetAZs`, items 0 and 1), whatever `maxAzs`
+   * says; `azCount: 3` (the production profile) takes the region's third one the same way.
+   */
+  override get availabilityZones(): string[] {
+    const azCount = this.config?.azCount ?? 2;
+    if (azCount > 2 && Token.isUnresolved(this.region)) {
+      return Array.from({ length: azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+    }
+    return super.availabilityZones;
   }
 
   /** What the operator scripts (ops/) read from the stack. */
