@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, PipelineConfigError, resolveConfig } from '../../lib/config.js';
 import { DEFAULT_PROFILE, PROFILES } from '../../lib/profiles.js';
+import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
 
 function errorOf(fn: () => unknown): PipelineConfigError {
   try {
@@ -111,5 +113,144 @@ describe('cost profiles', () => {
         expect(() => resolveConfig({ profile, consumerMode })).not.toThrow();
       }
     }
+  });
+});
+
+describe('the dev profile in the template (the default: cdk.json context, lambda mode)', () => {
+  let fixture: StackFixture;
+  let template: Template;
+
+  beforeAll(() => {
+    fixture = buildStack();
+    template = fixture.template;
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('creates no interface endpoint, only the free S3 gateway, and one NAT gateway', () => {
+    expect(
+      template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+    ).toEqual({});
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  it('polls on demand with no error-handling setting that could skip a record, and no destination', () => {
+    const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.props.ProvisionedPollerConfig).toBeUndefined();
+    // On demand, AWS retries a failed batch until it succeeds or its records leave the topic.
+    expect(mapping.props.MaximumRetryAttempts).toBeUndefined();
+    expect(mapping.props.MaximumRecordAgeInSeconds).toBeUndefined();
+    expect(mapping.props.BisectBatchOnFunctionError).toBeUndefined();
+    expect(mapping.props.DestinationConfig).toBeUndefined();
+    expect(mapping.props.StartingPosition).toBe('TRIM_HORIZON');
+  });
+
+  it('runs one small search node without replicas, still encrypted, in the VPC, behind FGAC', () => {
+    template.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({
+        InstanceCount: 1,
+        InstanceType: 't3.small.search',
+        ZoneAwarenessEnabled: false,
+        DedicatedMasterEnabled: false,
+      }),
+      EncryptionAtRestOptions: { Enabled: true },
+      NodeToNodeEncryptionOptions: { Enabled: true },
+      DomainEndpointOptions: Match.objectLike({ EnforceHTTPS: true }),
+      AdvancedSecurityOptions: Match.objectLike({ Enabled: true }),
+      VPCOptions: Match.objectLike({ SubnetIds: Match.anyValue() }),
+    });
+    template.hasResourceProperties('Custom::SearchSetup', { Replicas: 0 });
+  });
+
+  it('keeps the base MSK cluster (IAM auth, TLS) and a single-AZ database with deletion protection', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      NumberOfBrokerNodes: 2,
+      BrokerNodeGroupInfo: Match.objectLike({ InstanceType: 'kafka.t3.small' }),
+      ClientAuthentication: { Sasl: { Iam: { Enabled: true } } },
+      EncryptionInfo: Match.objectLike({
+        EncryptionInTransit: { ClientBroker: 'TLS', InCluster: true },
+      }),
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: false,
+      StorageEncrypted: true,
+      DeletionProtection: true,
+    });
+  });
+});
+
+describe('the production profile in the template (fargate mode)', () => {
+  let fixture: StackFixture;
+  let template: Template;
+
+  beforeAll(() => {
+    fixture = buildStack({ config: { profile: 'production', consumerMode: 'fargate' } });
+    template = fixture.template;
+  });
+  afterAll(() => removeOutdir(fixture));
+
+  it('spans three AZs: a private subnet and a NAT gateway in each', () => {
+    const privateSubnets = template.findResources('AWS::EC2::Subnet', {
+      Properties: { MapPublicIpOnLaunch: false },
+    });
+    const zones = Object.values(privateSubnets).map((s) =>
+      JSON.stringify((s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone),
+    );
+    expect(new Set(zones).size).toBe(3);
+    template.resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  it('runs three m7g brokers, one per AZ, with replication factor 3 and min.insync.replicas 2', () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      NumberOfBrokerNodes: 3,
+      BrokerNodeGroupInfo: Match.objectLike({
+        InstanceType: 'kafka.m7g.large',
+      }),
+    });
+    const cluster = onlyResource(template, 'AWS::MSK::Cluster');
+    const subnets = (cluster.props.BrokerNodeGroupInfo as { ClientSubnets: unknown[] }).ClientSubnets;
+    expect(new Set(subnets.map((s) => JSON.stringify(s))).size).toBe(3);
+    const configuration = onlyResource(template, 'AWS::MSK::Configuration');
+    expect(configuration.props.ServerProperties).toMatch(/^min\.insync\.replicas=2$/m);
+    expect(configuration.props.ServerProperties).toMatch(/^default\.replication\.factor=3$/m);
+    template.hasResourceProperties('Custom::KafkaTopics', {
+      Topics: [
+        { Name: 'server-logs', Partitions: 6, ReplicationFactor: 3 },
+        { Name: 'server-logs-dlq', Partitions: 6, ReplicationFactor: 3 },
+      ],
+    });
+  });
+
+  it('runs the users database Multi-AZ', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MultiAZ: true,
+      DBInstanceClass: 'db.t4g.small',
+      StorageEncrypted: true,
+    });
+  });
+
+  it('spreads three r6g data nodes over three zones, with three dedicated masters', () => {
+    template.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      ClusterConfig: Match.objectLike({
+        InstanceCount: 3,
+        InstanceType: 'r6g.large.search',
+        ZoneAwarenessEnabled: true,
+        ZoneAwarenessConfig: { AvailabilityZoneCount: 3 },
+        DedicatedMasterEnabled: true,
+        DedicatedMasterCount: 3,
+        DedicatedMasterType: 'm6g.large.search',
+      }),
+      EBSOptions: Match.objectLike({ VolumeSize: 400, VolumeType: 'gp3' }),
+    });
+    expect(template.findResources('Custom::SearchSetup')).not.toEqual({});
+    const setup = onlyResource(template, 'Custom::SearchSetup');
+    expect(setup.props.Replicas).toBeUndefined();
+  });
+
+  it('keeps every interface endpoint, ECR included for the tasks', () => {
+    const interfaces = template.findResources('AWS::EC2::VPCEndpoint', {
+      Properties: { VpcEndpointType: 'Interface' },
+    });
+    expect(Object.keys(interfaces)).toHaveLength(9);
   });
 });
