@@ -162,8 +162,8 @@ export class LambdaConsumer extends Construct {
           }
         : {}),
       metricsConfig: {
-        // The error and Kafka consumer metrics come with provisioned mode; the alarms read the function's
-        // errors and MSK's consumer lag, which both modes have.
+        // Whether an on-demand mapping accepts ErrorCount and KafkaMetrics is not documented (checked 2026-12-06),
+        // so on demand asks only for EventCount; the alarms read the function's errors and MSK's consumer lag.
         metrics: provisioned
           ? [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS]
           : [lambda.MetricType.EVENT_COUNT],
