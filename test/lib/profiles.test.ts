@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, PipelineConfigError, resolveConfig } from '../../lib/config.js';
+import { MAPPING_ERROR_HANDLING, ON_DEMAND_ERROR_HANDLING } from '../../lib/lambda-consumer.js';
 import { DEFAULT_PROFILE, PROFILES } from '../../lib/profiles.js';
 import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
 
@@ -132,6 +133,16 @@ describe('the dev profile in the template (the default: cdk.json context, lambda
     ).toEqual({});
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  it('describes the on-demand mapping with the rules the local emulation proves (no limit, no split)', () => {
+    // test/local/event-source-mapping.test.ts runs MAPPING_ERROR_HANDLING: the same rules cover both modes.
+    expect(ON_DEMAND_ERROR_HANDLING).toBe(MAPPING_ERROR_HANDLING);
+    expect(ON_DEMAND_ERROR_HANDLING).toEqual({
+      retryAttempts: -1,
+      maxRecordAgeSeconds: -1,
+      bisectBatchOnError: false,
+    });
   });
 
   it('polls on demand with no error-handling setting that could skip a record, and no destination', () => {
