@@ -13,6 +13,7 @@ import {
   OPENSEARCH_LIMITS_URL,
   OPENSEARCH_MIN_VOLUME_GIB,
 } from './service-limits.js';
+import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
@@ -93,7 +94,22 @@ export interface PipelineConfig {
    * administrator's own IAM permissions.
    */
   readonly operatorRoleArns: readonly string[];
+  /** The cost profile whose values (lib/profiles.ts) the other keys override. */
+  readonly profile: ProfileName;
+  /** Interface VPC endpoints for the AWS APIs (off: those calls go through the NAT gateway). */
+  readonly interfaceEndpoints: boolean;
+  /**
+   * How the Lambda consumer's event source mapping polls: `provisioned` (minimumPollers to maximumPollers,
+   * billed per poller-hour) or `on-demand` (Lambda scales the pollers, no poller charge).
+   */
+  readonly pollerMode: PollerMode;
+  /** Dedicated master nodes of the OpenSearch domain: 0 (none), 3 or 5. */
+  readonly searchMasterNodes: number;
+  readonly searchMasterInstanceType: string;
 }
+
+/** Event poller mode of the Lambda consumer's MSK event source mapping. */
+export type PollerMode = 'provisioned' | 'on-demand';
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   azCount: 2,
@@ -136,6 +152,11 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   generatorMaxInstances: 3,
   logRetentionDays: 30,
   operatorRoleArns: [],
+  profile: DEFAULT_PROFILE,
+  interfaceEndpoints: true,
+  pollerMode: 'provisioned',
+  searchMasterNodes: 0,
+  searchMasterInstanceType: 'm6g.large.search',
 };
 
 /** Kafka versions on the 3.9 line that MSK provisioned clusters accept. */
@@ -157,13 +178,15 @@ const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG).concat('alarmEmail'));
 
 /**
  * Merges `overrides` (parsed context and/or props; unknown keys are rejected so a typo never passes silently)
- * over the defaults and validates the result. Context values may arrive as strings (`-c`), so numeric and
- * boolean keys accept their string forms.
+ * over the chosen profile (the last layer's `profile`, else DEFAULT_PROFILE) over the base defaults, and
+ * validates the result. Context values may arrive as strings (`-c`), so numeric and boolean keys accept their
+ * string forms.
  */
 export function resolveConfig(
   ...overrides: ReadonlyArray<Record<string, unknown> | undefined>
 ): PipelineConfig {
-  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const profile = chosenProfile(overrides);
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PROFILES[profile], profile };
   let minInsyncReplicasGiven = false;
   for (const layer of overrides) {
     for (const [key, value] of Object.entries(layer ?? {})) {
@@ -185,6 +208,22 @@ export function resolveConfig(
   const config = merged as unknown as PipelineConfig;
   validate(config);
   return config;
+}
+
+/** The profile the layers name (the last one that does), refused with the key, value and fix if unknown. */
+function chosenProfile(overrides: ReadonlyArray<Record<string, unknown> | undefined>): ProfileName {
+  let profile: unknown = DEFAULT_PROFILE;
+  for (const layer of overrides) {
+    if (layer?.profile !== undefined) profile = layer.profile;
+  }
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) {
+    throw new PipelineConfigError(
+      'profile',
+      profile,
+      `use ${PROFILE_NAMES.map((p) => `"${p}"`).join(' or ')}`,
+    );
+  }
+  return profile as ProfileName;
 }
 
 /** Reads the `logPipeline` context value: an object in cdk.json, or a JSON string from `-c`. */
@@ -388,6 +427,20 @@ function validate(c: PipelineConfig): void {
     throw new PipelineConfigError('alarmEmail', c.alarmEmail, 'use an e-mail address, or leave it unset');
   }
   operatorRoles(c);
+  boolean(c, 'interfaceEndpoints');
+  if (c.pollerMode !== 'provisioned' && c.pollerMode !== 'on-demand') {
+    throw new PipelineConfigError('pollerMode', c.pollerMode, 'use "provisioned" or "on-demand"');
+  }
+  if (![0, 3, 5].includes(c.searchMasterNodes)) {
+    // An odd count of at least 3 keeps a quorum when one master (or one AZ) is lost.
+    throw new PipelineConfigError('searchMasterNodes', c.searchMasterNodes, 'use 0 (none), 3 or 5');
+  }
+  pattern(
+    c,
+    'searchMasterInstanceType',
+    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
+    'use an OpenSearch type such as m6g.large.search',
+  );
   const retentions = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
   ];

@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { PollerMode } from './config.js';
 import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
@@ -33,7 +34,16 @@ export interface LambdaConsumerProps {
   readonly indexPrefix: string;
   readonly batchSize: number;
   readonly batchWindow: Duration;
+  /**
+   * `provisioned`: minimumPollers to maximumPollers dedicated pollers and the explicit error-handling settings
+   * (MAPPING_ERROR_HANDLING); `on-demand`: Lambda scales the pollers, and the mapping has AWS's fixed on-demand
+   * error handling (ON_DEMAND_ERROR_HANDLING), which never skips either.
+   * @default 'provisioned'
+   */
+  readonly pollerMode?: PollerMode;
+  /** Only in provisioned mode. */
   readonly minimumPollers: number;
+  /** Only in provisioned mode. */
   readonly maximumPollers: number;
   readonly usersCacheTtlSeconds: number;
   readonly metricsNamespace: string;
@@ -51,6 +61,19 @@ export const MAPPING_ERROR_HANDLING = {
   // The function isolates poison records itself; a split would only re-run half-indexed batches.
   bisectBatchOnError: false,
 } as const;
+
+/**
+ * What a mapping in on-demand mode does with a failed batch. Its error-handling controls (retries, record age,
+ * bisect, destinations) are set in provisioned mode only
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html), so an on-demand mapping carries
+ * none, and AWS documents what it does instead: "If your function returns an error for any of the messages in a
+ * batch, Lambda retries the whole batch of messages until processing succeeds or the messages expire"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html). That is MAPPING_ERROR_HANDLING's
+ * behaviour (no retry limit, no record-age limit, no split): the local emulation of the mapping and its tests
+ * prove both modes. In both, a record is lost only if it outlives the topic's retention while it keeps failing,
+ * which the ConsumerErrors and ConsumerLag alarms announce days before.
+ */
+export const ON_DEMAND_ERROR_HANDLING = MAPPING_ERROR_HANDLING;
 
 /**
  * What the MSK event source mapping needs of the execution role on top of AWSLambdaVPCAccessExecutionRole (which
@@ -122,6 +145,7 @@ export class LambdaConsumer extends Construct {
     props.search.addWriter(fn.role, securityGroup);
     props.database.grantConnect(securityGroup, fn);
 
+    const provisioned = (props.pollerMode ?? 'provisioned') === 'provisioned';
     this.eventSourceMapping = new lambda.EventSourceMapping(this, 'ServerLogsMapping', {
       target: fn,
       eventSourceArn: props.streaming.clusterArn,
@@ -130,27 +154,36 @@ export class LambdaConsumer extends Construct {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize,
       maxBatchingWindow: props.batchWindow,
-      retryAttempts: MAPPING_ERROR_HANDLING.retryAttempts,
-      bisectBatchOnError: MAPPING_ERROR_HANDLING.bisectBatchOnError,
+      // On demand, the mapping takes none of these settings and behaves as they say (ON_DEMAND_ERROR_HANDLING).
+      ...(provisioned
+        ? {
+            retryAttempts: MAPPING_ERROR_HANDLING.retryAttempts,
+            bisectBatchOnError: MAPPING_ERROR_HANDLING.bisectBatchOnError,
+          }
+        : {}),
       metricsConfig: {
-        metrics: [
-          lambda.MetricType.EVENT_COUNT,
-          lambda.MetricType.ERROR_COUNT,
-          lambda.MetricType.KAFKA_METRICS,
-        ],
+        // Whether an on-demand mapping accepts ErrorCount and KafkaMetrics is not documented (checked 2026-12-06),
+        // so on demand asks only for EventCount; the alarms read the function's errors and MSK's consumer lag.
+        metrics: provisioned
+          ? [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS]
+          : [lambda.MetricType.EVENT_COUNT],
       },
     });
-    // CDK's maxRecordAge takes a Duration, which cannot say "no limit".
-    (this.eventSourceMapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds =
-      MAPPING_ERROR_HANDLING.maxRecordAgeSeconds;
+    if (provisioned) {
+      // CDK's maxRecordAge takes a Duration, which cannot say "no limit".
+      (this.eventSourceMapping.node.defaultChild as lambda.CfnEventSourceMapping).maximumRecordAgeInSeconds =
+        MAPPING_ERROR_HANDLING.maxRecordAgeSeconds;
+    }
     // Topics must exist before the mapping starts polling, or its first poll fails the deployment.
     this.eventSourceMapping.node.addDependency(props.streaming.topics);
     // Lambda checks the role's Kafka and VPC permissions when the mapping is created.
     this.eventSourceMapping.node.addDependency(fn.role, describeVpc);
-    new EsmPollerScaling(this, 'PollerScaling', {
-      eventSourceMapping: this.eventSourceMapping,
-      minimumPollers: props.minimumPollers,
-      maximumPollers: props.maximumPollers,
-    });
+    if (provisioned) {
+      new EsmPollerScaling(this, 'PollerScaling', {
+        eventSourceMapping: this.eventSourceMapping,
+        minimumPollers: props.minimumPollers,
+        maximumPollers: props.maximumPollers,
+      });
+    }
   }
 }

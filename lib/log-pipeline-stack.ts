@@ -1,6 +1,6 @@
 // LogPipelineStack: the whole AWS deployment of the pipeline, composed from the constructs in lib/. The stack
 // only wires constructs together; each construct grants what it needs and holds its own security settings.
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { configFromContext, type PipelineConfig, resolveConfig } from './config.js';
@@ -61,6 +61,7 @@ export class LogPipelineStack extends Stack {
       azCount: config.azCount,
       natGateways: config.natGateways,
       logRetention,
+      interfaceEndpoints: config.interfaceEndpoints,
       extraInterfaceEndpoints:
         config.consumerMode === 'fargate'
           ? {
@@ -120,6 +121,8 @@ export class LogPipelineStack extends Stack {
       dataNodes: config.searchDataNodes,
       instanceType: config.searchInstanceType,
       volumeGiB: config.searchVolumeGiB,
+      masterNodes: config.searchMasterNodes,
+      masterInstanceType: config.searchMasterInstanceType,
       indexPrefix: config.indexPrefix,
       retentionDays: config.indexRetentionDays,
       logRetention,
@@ -146,6 +149,7 @@ export class LogPipelineStack extends Stack {
         batchSize: config.batchSize,
         batchWindow: Duration.seconds(config.batchWindowSeconds),
         deadLetterTopic: config.deadLetterTopicName,
+        pollerMode: config.pollerMode,
         minimumPollers: config.minimumPollers,
         maximumPollers: config.maximumPollers,
       });
@@ -226,6 +230,18 @@ export class LogPipelineStack extends Stack {
     this.outputs();
     // Last: the database's deletion protection waits for every other resource (see lib/database-protection.ts).
     this.database.protectOnceCreated(this);
+  }
+
+  /**
+   * An environment-agnostic stack gets only two AZs from the CDK (`Fn::GetAZs`, items 0 and 1), whatever `maxAzs`
+   * says; `azCount: 3` (the production profile) takes the region's third one the same way.
+   */
+  override get availabilityZones(): string[] {
+    const azCount = this.config?.azCount ?? 2;
+    if (azCount > 2 && Token.isUnresolved(this.region)) {
+      return Array.from({ length: azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+    }
+    return super.availabilityZones;
   }
 
   /** What the operator scripts (ops/) read from the stack. */

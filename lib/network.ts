@@ -1,6 +1,6 @@
 // The network every workload runs in: a VPC whose workloads live in private subnets, with flow logs and the
 // VPC endpoints that keep AWS API traffic (secrets, SSM sessions, logs, STS, MSK control plane, S3) off the
-// NAT gateway.
+// NAT gateway (the `dev` profile turns the interface endpoints off and pays for the NAT traffic instead).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,13 @@ export interface NetworkProps {
    * @default - none
    */
   readonly extraInterfaceEndpoints?: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>>;
+  /**
+   * Whether to create the interface endpoints at all. Without them, the workloads reach the AWS APIs through
+   * the NAT gateway (still TLS and SigV4; the S3 gateway endpoint, which costs nothing, stays). Each interface
+   * endpoint is billed per AZ-hour (https://aws.amazon.com/privatelink/pricing/).
+   * @default true
+   */
+  readonly interfaceEndpoints?: boolean;
 }
 
 export class Network extends Construct {
@@ -67,6 +74,14 @@ export class Network extends Construct {
       Kafka: ec2.InterfaceVpcEndpointAwsService.KAFKA,
       ...props.extraInterfaceEndpoints,
     };
+    if (props.interfaceEndpoints === false) {
+      if (isolated) {
+        throw new Error(
+          'interfaceEndpoints cannot be turned off without a NAT gateway: nothing would reach AWS',
+        );
+      }
+      return;
+    }
     for (const [name, service] of Object.entries(endpoints)) {
       const endpoint = this.vpc.addInterfaceEndpoint(name, {
         service,

@@ -26,6 +26,13 @@ export interface SearchProps {
   readonly dataNodes: number;
   readonly instanceType: string;
   readonly volumeGiB: number;
+  /**
+   * Dedicated master nodes (3 or 5), spread over the zones like the data nodes.
+   * @default - none: the data nodes elect the cluster manager among themselves
+   */
+  readonly masterNodes?: number;
+  /** @default 'm6g.large.search' */
+  readonly masterInstanceType?: string;
   readonly indexPrefix: string;
   readonly retentionDays: number;
   readonly logRetention: logs.RetentionDays;
@@ -128,6 +135,12 @@ export class Search extends Construct {
       capacity: {
         dataNodes: props.dataNodes,
         dataNodeInstanceType: props.instanceType,
+        ...(props.masterNodes
+          ? {
+              masterNodes: props.masterNodes,
+              masterNodeInstanceType: props.masterInstanceType ?? 'm6g.large.search',
+            }
+          : {}),
         multiAzWithStandbyEnabled: false,
       },
       zoneAwareness: zoneAware ? { enabled: true, availabilityZoneCount: azs.length } : { enabled: false },
@@ -182,11 +195,20 @@ export class Search extends Construct {
       'AwsSolutions-OS3',
       "The domain has no public endpoint: it lives in private subnets and its security group admits only the pipeline roles' security groups",
     );
-    acknowledgeNag(
-      this.domain,
-      'AwsSolutions-OS4',
-      'Small dev domain: dedicated master nodes would triple its cost; raise searchDataNodes and add masters for production',
-    );
+    if (!props.masterNodes) {
+      acknowledgeNag(
+        this.domain,
+        'AwsSolutions-OS4',
+        'Small dev domain: dedicated master nodes would triple its cost; the production profile adds three',
+      );
+    }
+    if (!zoneAware) {
+      acknowledgeNag(
+        this.domain,
+        'AwsSolutions-OS7',
+        'One data node (the dev profile): zone awareness needs two; a lost node means an outage the consumers wait out (they retry without limit), and the production profile spreads three nodes over three zones',
+      );
+    }
     acknowledgeNag(
       this.domain,
       'AwsSolutions-OS5',
@@ -216,6 +238,8 @@ export class Search extends Construct {
         WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
         ReaderRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
         OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
+        // A replica needs a second node: on one node it would stay unassigned and the cluster yellow.
+        Replicas: props.dataNodes === 1 ? 0 : undefined,
         // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
         // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,

@@ -66,7 +66,7 @@ describe('bin/log-pipeline.ts with a configuration mistake', () => {
   }
 
   it('prints one line naming the key, the value and the fix, exits 1, and synthesizes nothing', async () => {
-    const result = await synthWith({ searchVolumeGiB: 500 });
+    const result = await synthWith({ searchInstanceType: 't3.medium.search', searchVolumeGiB: 500 });
 
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(

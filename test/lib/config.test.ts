@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromContext, DEFAULT_CONFIG, PipelineConfigError, resolveConfig } from '../../lib/config.js';
+import { PROFILES } from '../../lib/profiles.js';
 
 function errorOf(fn: () => unknown): PipelineConfigError {
   try {
@@ -14,7 +15,7 @@ function errorOf(fn: () => unknown): PipelineConfigError {
 describe('resolveConfig', () => {
   it('returns the small dev defaults when nothing is overridden', () => {
     const config = resolveConfig();
-    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config).toEqual({ ...DEFAULT_CONFIG, ...PROFILES.dev, profile: 'dev' });
     expect(config).toMatchObject({
       brokerCount: 2,
       brokerInstanceType: 'kafka.t3.small',
@@ -192,19 +193,27 @@ describe('resolveConfig for OpenSearch zone awareness', () => {
 
 describe('resolveConfig against the limits of the chosen instance types', () => {
   it('refuses a search volume larger than the instance type takes, naming the type, its limit and the fix', () => {
-    const error = errorOf(() => resolveConfig({ searchVolumeGiB: 500 }));
+    const error = errorOf(() =>
+      resolveConfig({ searchInstanceType: 't3.medium.search', searchVolumeGiB: 500 }),
+    );
     expect(error.key).toBe('searchVolumeGiB');
     expect(error.message).toBe(
       'logPipeline.searchVolumeGiB: t3.medium.search takes a gp3 volume of 10 to 200 GiB per data node; use a size in that range or a larger searchInstanceType (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource), got 500',
     );
-    expect(resolveConfig({ searchVolumeGiB: 200 }).searchVolumeGiB).toBe(200);
+    expect(
+      resolveConfig({ searchInstanceType: 't3.medium.search', searchVolumeGiB: 200 }).searchVolumeGiB,
+    ).toBe(200);
+    // The dev profile's t3.small.search takes at most 100 GiB.
+    expect(() => resolveConfig({ searchVolumeGiB: 200 })).toThrow(
+      /t3\.small\.search takes a gp3 volume of 10 to 100 GiB/,
+    );
     expect(
       resolveConfig({ searchInstanceType: 'r6g.large.search', searchVolumeGiB: 2048 }).searchVolumeGiB,
     ).toBe(2048);
     expect(() => resolveConfig({ searchInstanceType: 't3.small.search', searchVolumeGiB: 101 })).toThrow(
       /t3\.small\.search takes a gp3 volume of 10 to 100 GiB/,
     );
-    expect(() => resolveConfig({ searchVolumeGiB: 9 })).toThrow(/searchVolumeGiB: .*10 to 200 GiB/);
+    expect(() => resolveConfig({ searchVolumeGiB: 9 })).toThrow(/searchVolumeGiB: .*10 to 100 GiB/);
   });
 
   it('refuses a search type without gp3 EBS storage, listing the types it knows', () => {

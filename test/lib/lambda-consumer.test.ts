@@ -9,7 +9,8 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
   let template: Template;
 
   beforeAll(() => {
-    fixture = buildStack({ config: { batchSize: 400, batchWindowSeconds: 7 } });
+    // Provisioned mode (the production profile's) carries the explicit settings; on demand: profiles.test.ts.
+    fixture = buildStack({ config: { batchSize: 400, batchWindowSeconds: 7, pollerMode: 'provisioned' } });
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));

@@ -57,4 +57,19 @@ describe('Network', () => {
       expect(services.some((s) => s.includes(service))).toBe(true);
     }
   });
+
+  it('creates no interface endpoint when they are turned off, and keeps the free S3 gateway', () => {
+    const stack = new Stack(testApp(), 'NoEndpointsStack');
+    new Network(stack, 'Network', {
+      azCount: 2,
+      natGateways: 1,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      interfaceEndpoints: false,
+    });
+    const noEndpoints = Template.fromStack(stack);
+    expect(
+      noEndpoints.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+    ).toEqual({});
+    noEndpoints.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+  });
 });
