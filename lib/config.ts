@@ -2,6 +2,7 @@
 // `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 import {
   consumerOffsetsReplicas,
   MSK_LIMITS_URL,
@@ -13,7 +14,6 @@ import {
   OPENSEARCH_LIMITS_URL,
   OPENSEARCH_MIN_VOLUME_GIB,
 } from './service-limits.js';
-import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
