@@ -1,8 +1,15 @@
 // Two projects: `unit` (no services, parallel) and `stack` (real Kafka, MariaDB and OpenSearch; one file
 // at a time, after test/stack-setup.ts has made sure the local stack is up). `npm test` runs both.
+// A test belongs to the stack project by its place (test/integration/), its name (*.stack.test.ts) or, for
+// test/local/, by being listed here: the other tests of test/local/ (CLI parsing, endpoints, the soak's
+// schedule, fake components) need no service and run with the unit tests.
 import { defineConfig } from 'vitest/config';
 
-const stackTests = ['test/integration/**/*.test.ts', 'test/local/**/*.test.ts', 'test/**/*.stack.test.ts'];
+export const stackTests = [
+  'test/integration/**/*.test.ts',
+  'test/local/{components,dashboard,event-source-mapping,status}.test.ts',
+  'test/**/*.stack.test.ts',
+];
 
 export default defineConfig({
   test: {
