@@ -5,8 +5,8 @@ import {
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
 } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
-import { isRetriable, processOrDeadLetter, runConsumer } from '../../core/consumer.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isRetriable, processOrDeadLetter, type RetryInfo, runConsumer } from '../../core/consumer.js';
 import {
   ConfigError,
   DatabaseUnavailableError,
@@ -17,6 +17,7 @@ import {
 import { silentLogger } from '../../core/logger.js';
 import type { BatchSummary } from '../../core/process-batch.js';
 import type { SourceRecord } from '../../core/source-record.js';
+import { FakeKafka, message, messages } from './fake-kafka.js';
 
 const records: SourceRecord[] = Array.from({ length: 10 }, (_, i) => ({
   topic: 't',
@@ -161,5 +162,440 @@ describe('runConsumer', () => {
       runConsumer({ kafka, groupId: 'g', topic: 't', logger: silentLogger, process }),
     ).rejects.toThrow('stop here');
     expect(configs).toEqual([expect.objectContaining({ groupId: 'g', maxWaitTimeInMs: 1_000 })]);
+  });
+});
+
+// The loop itself, through a fake of the kafkajs consumer (fake-kafka.ts) that keeps kafkajs' resolve and
+// commit rules: what is committed is what a restart would skip, so every test asserts the commits.
+describe('runConsumer loop', () => {
+  const summaryOf = (batch: SourceRecord[]): BatchSummary => ({
+    total: batch.length,
+    counts: { good: batch.length, suspicious: 0, bad: 0 },
+    rerouted: 0,
+  });
+
+  /** A process whose calls the test settles one by one. */
+  function deferredProcess() {
+    const calls: { offsets: string[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+    const process = (batch: SourceRecord[]) =>
+      new Promise<BatchSummary>((resolve, reject) => {
+        calls.push({ offsets: batch.map((r) => r.offset), resolve: () => resolve(summaryOf(batch)), reject });
+      });
+    return { process, calls };
+  }
+
+  /** Lets the loop run until it waits on something the test controls. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  async function start(
+    process: (batch: SourceRecord[]) => Promise<BatchSummary>,
+    extra: Partial<Parameters<typeof runConsumer>[0]> = {},
+  ) {
+    const kafka = new FakeKafka();
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process,
+      retryBaseDelayMs: 4,
+      retryMaxDelayMs: 6,
+      ...extra,
+    });
+    return { kafka, consumer: kafka.only, running };
+  }
+
+  it('joins the group on its topic from the beginning, and turns each message into its exact record', async () => {
+    const seen: SourceRecord[] = [];
+    const { consumer, running } = await start(async (batch) => {
+      seen.push(...batch);
+      return summaryOf(batch);
+    });
+    expect(consumer.subscriptions).toEqual([{ topics: ['logs'], fromBeginning: true }]);
+
+    await consumer.deliver([message(7, 'the value', 'the key'), message(8, 'tombstone key', null)], {
+      partition: 2,
+    });
+
+    expect(seen).toEqual([
+      {
+        topic: 'logs',
+        partition: 2,
+        offset: '7',
+        timestampMs: 1_764_000_000_007,
+        key: Buffer.from('the key'),
+        value: Buffer.from('the value'),
+      },
+      {
+        topic: 'logs',
+        partition: 2,
+        offset: '8',
+        timestampMs: 1_764_000_000_008,
+        key: null,
+        value: Buffer.from('tombstone key'),
+      },
+    ]);
+    await running.stop();
+  });
+
+  it('starts a new group where the caller says (fromBeginning: false) and consumes 3 partitions at once', async () => {
+    const { consumer, running } = await start(async (batch) => summaryOf(batch), {
+      fromBeginning: false,
+    });
+    expect(consumer.subscriptions).toEqual([{ topics: ['logs'], fromBeginning: false }]);
+    expect(consumer.runConfig?.partitionsConsumedConcurrently).toBe(3);
+    await running.stop();
+  });
+
+  it('processes a batch in chunks of chunkSize, resolving and committing each chunk only after it is indexed', async () => {
+    const { process, calls } = deferredProcess();
+    const batches: { lastOffset: string; offsetLag: number; total: number }[] = [];
+    const { consumer, running } = await start(process, {
+      chunkSize: 2,
+      onBatch: (summary, info) =>
+        batches.push({ lastOffset: info.lastOffset, offsetLag: info.offsetLag, total: summary.total }),
+    });
+
+    const delivered = consumer.deliver(messages(10, 5), { highWatermark: 20 });
+    await settle();
+    expect(calls.map((c) => c.offsets)).toEqual([['10', '11']]);
+    expect(consumer.log).toEqual([]); // nothing resolved or committed while the chunk is being indexed
+
+    calls[0].resolve();
+    await settle();
+    expect(consumer.log).toEqual([
+      { kind: 'resolve', partition: 0, offset: '11' },
+      { kind: 'commit', partition: 0, offset: '11' },
+    ]);
+    expect(calls.map((c) => c.offsets)).toEqual([
+      ['10', '11'],
+      ['12', '13'],
+    ]);
+
+    calls[1].resolve();
+    await settle();
+    calls[2].resolve();
+    await delivered;
+
+    expect(calls.map((c) => c.offsets)).toEqual([['10', '11'], ['12', '13'], ['14']]);
+    expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['11', '13', '14']);
+    expect(batches).toEqual([
+      { lastOffset: '11', offsetLag: 8, total: 2 },
+      { lastOffset: '13', offsetLag: 6, total: 2 },
+      { lastOffset: '14', offsetLag: 5, total: 1 },
+    ]);
+    await running.stop();
+  });
+
+  it('hands a batch smaller than the default chunk size (2000) to process in one call', async () => {
+    const sizes: number[] = [];
+    const { consumer, running } = await start(async (batch) => {
+      sizes.push(batch.length);
+      return summaryOf(batch);
+    });
+    await consumer.deliver(messages(0, 2001));
+    expect(sizes).toEqual([2000, 1]);
+    expect(consumer.committedOffset()).toBe('2000');
+    await running.stop();
+  });
+
+  it('retries a chunk in place after an outage, with growing backoff and heartbeats, then commits it once', async () => {
+    let attempts = 0;
+    const retries: RetryInfo[] = [];
+    const { consumer, running } = await start(
+      async (batch) => {
+        attempts++;
+        if (attempts <= 3) throw new SinkUnavailableError('OpenSearch down');
+        return summaryOf(batch);
+      },
+      { onRetry: (_error, info) => retries.push(info) },
+    );
+
+    await consumer.deliver(messages(0, 3));
+
+    expect(attempts).toBe(4);
+    expect(retries.map(({ attempt, firstOffset }) => ({ attempt, firstOffset }))).toEqual([
+      { attempt: 1, firstOffset: '0' },
+      { attempt: 2, firstOffset: '0' },
+      { attempt: 3, firstOffset: '0' },
+    ]);
+    // base 4 ms doubled per attempt, capped at 6 ms, half of it at least (jitter)
+    expect(retries[0].delayMs).toBeGreaterThanOrEqual(2);
+    expect(retries[0].delayMs).toBeLessThanOrEqual(4);
+    expect(retries[1].delayMs).toBeGreaterThanOrEqual(3);
+    expect(retries[1].delayMs).toBeLessThanOrEqual(6);
+    expect(retries[2].delayMs).toBeLessThanOrEqual(6);
+    expect(consumer.heartbeats).toBeGreaterThanOrEqual(3);
+    expect(consumer.log).toEqual([
+      { kind: 'resolve', partition: 0, offset: '2' },
+      { kind: 'commit', partition: 0, offset: '2' },
+    ]);
+    await running.stop();
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('waits the backoff before retrying, instead of hammering the dependency', async () => {
+    const times: number[] = [];
+    const { consumer, running } = await start(
+      async (batch) => {
+        times.push(Date.now());
+        if (times.length === 1) throw new DatabaseUnavailableError('MariaDB down');
+        return summaryOf(batch);
+      },
+      { retryBaseDelayMs: 200, retryMaxDelayMs: 30_000 },
+    );
+    await consumer.deliver(messages(0, 1));
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(95);
+    await running.stop();
+  });
+
+  it('stops waiting for an outage when stopped, committing nothing of the chunk', async () => {
+    let attempts = 0;
+    const { consumer, running } = await start(
+      async () => {
+        attempts++;
+        throw new SinkUnavailableError('down');
+      },
+      { retryBaseDelayMs: 60_000, retryMaxDelayMs: 60_000 },
+    );
+    const delivered = consumer.deliver(messages(0, 2));
+    await settle();
+    await running.stop();
+    await delivered;
+    expect(attempts).toBe(1);
+    expect(consumer.log).toEqual([]);
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('stops on a bug: done rejects with it, and nothing is committed from the failed chunk on', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'device')");
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2 });
+
+    const delivered = consumer.deliver(messages(0, 6));
+    await settle();
+    calls[0].resolve();
+    await settle();
+    calls[1].reject(bug);
+    await delivered;
+
+    await expect(running.done).rejects.toBe(bug);
+    expect(calls).toHaveLength(2); // the chunk after the failed one is never processed
+    expect(consumer.committedOffset()).toBe('1');
+    expect(consumer.log.filter((e) => e.kind === 'resolve').map((e) => e.offset)).toEqual(['1']);
+    expect(consumer.disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stops on a permanent refusal (a 403) the same way, without retrying it', async () => {
+    let attempts = 0;
+    const refusal = new PermanentIndexError('403 index write-blocked');
+    const { consumer, running } = await start(async () => {
+      attempts++;
+      throw refusal;
+    });
+    await consumer.deliver(messages(0, 3));
+    await expect(running.done).rejects.toBe(refusal);
+    expect(attempts).toBe(1);
+    expect(consumer.committedOffset()).toBeUndefined();
+  });
+
+  it('dead-letters a record no index accepts and commits its chunk, when a dead-letter sink is configured', async () => {
+    const dead: string[] = [];
+    const { consumer, running } = await start(
+      async (batch) => {
+        if (batch.some((r) => r.offset === '1')) throw new DocumentRejectedError('refused by the bad index');
+        return summaryOf(batch);
+      },
+      {
+        deadLetter: async (batch) => {
+          dead.push(...batch.map((r) => r.offset));
+        },
+      },
+    );
+    await consumer.deliver(messages(0, 4));
+    expect(dead).toEqual(['1']);
+    expect(consumer.committedOffset()).toBe('3');
+    await running.stop();
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('stops on a record no index accepts when there is no dead-letter sink, committing nothing of it', async () => {
+    const { consumer, running } = await start(async (batch) => {
+      if (batch.some((r) => r.offset === '1')) throw new DocumentRejectedError('refused by the bad index');
+      return summaryOf(batch);
+    });
+    await consumer.deliver(messages(0, 4));
+    await expect(running.done).rejects.toBeInstanceOf(DocumentRejectedError);
+    expect(consumer.committedOffset()).toBeUndefined();
+  });
+
+  it('leaves the rest of a batch when its partition is taken away (a rebalance), committing only what is done', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2 });
+    const delivered = consumer.deliver(messages(0, 6));
+    await settle();
+    consumer.stale = true;
+    calls[0].resolve();
+    await delivered;
+    expect(calls).toHaveLength(1);
+    expect(consumer.committedOffset()).toBe('1');
+    await running.stop();
+  });
+
+  it('stop() finishes the chunk in flight, commits it, processes no more and resolves done', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2 });
+    const delivered = consumer.deliver(messages(0, 6));
+    await settle();
+
+    const stopped = running.stop();
+    expect(running.stop()).toBe(stopped); // stopping twice is one stop
+    calls[0].resolve();
+    await stopped;
+    await delivered;
+
+    expect(calls).toHaveLength(1);
+    expect(consumer.committedOffset()).toBe('1');
+    expect(consumer.disconnects).toBe(1);
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('tells kafkajs to restart itself after outages only', async () => {
+    const { consumer, running } = await start(async (batch) => summaryOf(batch));
+    const restartOnFailure = consumer.config.retry?.restartOnFailure;
+    await expect(restartOnFailure?.(new SinkUnavailableError('down'))).resolves.toBe(true);
+    await expect(restartOnFailure?.(new TypeError('bug'))).resolves.toBe(false);
+    await running.stop();
+  });
+});
+
+describe('runConsumer after a crash', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function startWithFakeTimers() {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const kafka = new FakeKafka();
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process: async (batch) => ({
+        total: batch.length,
+        counts: { good: 0, suspicious: 0, bad: 0 },
+        rerouted: 0,
+      }),
+    });
+    return { consumer: kafka.only, running };
+  }
+
+  const outage = () => new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
+
+  it('rejoins after a retriable crash without restart, waiting 0.5-1 s, then twice as long on the next one', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    expect(consumer.connects).toBe(1);
+
+    consumer.crash(outage(), false);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(consumer.connects).toBe(1);
+    await vi.advanceTimersByTimeAsync(501);
+    expect(consumer.connects).toBe(2);
+    expect(consumer.subscriptions).toHaveLength(2);
+    expect(consumer.running).toBe(true);
+
+    // No chunk got through since: the backoff grows (1-2 s).
+    consumer.crash(outage(), false);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(consumer.connects).toBe(2);
+    await vi.advanceTimersByTimeAsync(1001);
+    expect(consumer.connects).toBe(3);
+
+    // A chunk indexed resets it.
+    await consumer.deliver(messages(0, 1));
+    consumer.crash(outage(), false);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(consumer.connects).toBe(4);
+
+    await running.stop();
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('tries again when the rejoin itself meets the outage', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    consumer.connectError = outage();
+    consumer.crash(outage(), false);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(consumer.connects).toBe(2);
+    expect(consumer.running).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(consumer.connects).toBe(3);
+    expect(consumer.running).toBe(true);
+    await running.stop();
+  });
+
+  it('stops when the rejoin is refused for good', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    const refusal = new KafkaJSNonRetriableError('SASL authentication failed');
+    consumer.connectError = refusal;
+    consumer.crash(outage(), false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(running.done).rejects.toBe(refusal);
+  });
+
+  it('leaves the restart to kafkajs when it restarts by itself', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    consumer.crash(outage(), true);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(consumer.connects).toBe(1);
+    await running.stop();
+    await expect(running.done).resolves.toBeUndefined();
+  });
+
+  it('stops on a crash that is not an outage: done rejects with it', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    const bug = new TypeError('bug in eachBatch');
+    consumer.crash(bug, false);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await expect(running.done).rejects.toBe(bug);
+    expect(consumer.connects).toBe(1);
+    expect(consumer.disconnects).toBe(1);
+  });
+
+  it('does not rejoin after stop()', async () => {
+    const { consumer, running } = await startWithFakeTimers();
+    consumer.crash(outage(), false);
+    await running.stop();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(consumer.connects).toBe(1);
+  });
+
+  it('heartbeats every 3 s while a long chunk is being indexed, so the group keeps it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const kafka = new FakeKafka();
+    let finish: (() => void) | undefined;
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process: (batch) =>
+        new Promise((resolve) => {
+          finish = () =>
+            resolve({ total: batch.length, counts: { good: 0, suspicious: 0, bad: 0 }, rerouted: 0 });
+        }),
+    });
+    const consumer = kafka.only;
+    const delivered = consumer.deliver(messages(0, 1));
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(consumer.heartbeats).toBe(0);
+    await vi.advanceTimersByTimeAsync(6_001);
+    expect(consumer.heartbeats).toBe(3);
+    finish?.();
+    await delivered;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(consumer.heartbeats).toBe(3); // the timer ends with the batch
+    await running.stop();
   });
 });

@@ -1,0 +1,175 @@
+// A fake of the kafkajs Kafka and Consumer objects that runConsumer uses, so the consumer loop can be tested
+// without a broker. It keeps the kafkajs semantics the loop relies on: eachBatch gets one batch at a time per
+// delivery; resolveOffset only marks, commitOffsetsIfNecessary commits the resolved offset once
+// autoCommitThreshold resolved offsets are pending; after eachBatch returns, kafkajs resolves the whole batch
+// unless eachBatchAutoResolve is false, and commits what is resolved when autoCommit is on; disconnect waits for
+// the batch in flight; CRASH listeners get { payload: { error, restart } }.
+import type { ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+
+/** What happened, in order: what the tests compare. Offsets are the last record's offset, as resolved. */
+export type FakeEvent =
+  | { kind: 'resolve'; partition: number; offset: string }
+  | { kind: 'commit'; partition: number; offset: string };
+
+export function message(
+  offset: number,
+  value = `v${offset}`,
+  key: string | null = `k${offset}`,
+): KafkaMessage {
+  return {
+    offset: String(offset),
+    timestamp: String(1_764_000_000_000 + offset),
+    key: key === null ? null : Buffer.from(key),
+    value: Buffer.from(value),
+    attributes: 0,
+    headers: {},
+  } as KafkaMessage;
+}
+
+export function messages(from: number, count: number): KafkaMessage[] {
+  return Array.from({ length: count }, (_, i) => message(from + i));
+}
+
+export class FakeConsumer {
+  readonly events = { CRASH: 'consumer.crash' } as const;
+  readonly log: FakeEvent[] = [];
+  connects = 0;
+  heartbeats = 0;
+  disconnects = 0;
+  subscriptions: { topics: string[]; fromBeginning?: boolean }[] = [];
+  runConfig: ConsumerRunConfig | undefined;
+  /** What the next connect() throws, once. */
+  connectError: Error | undefined;
+  /** Whether kafkajs still runs (false after disconnect) and whether the partition was taken away (a seek). */
+  running = false;
+  stale = false;
+  private readonly crashListeners: ((event: { payload: { error: Error; restart: boolean } }) => void)[] = [];
+  private readonly resolved = new Map<number, string>();
+  private readonly committed = new Map<number, string>();
+  private inFlight: Promise<void> | undefined;
+
+  constructor(readonly config: ConsumerConfig) {}
+
+  on(event: string, listener: (event: { payload: { error: Error; restart: boolean } }) => void) {
+    if (event === this.events.CRASH) this.crashListeners.push(listener);
+    return () => undefined;
+  }
+
+  async connect(): Promise<void> {
+    this.connects++;
+    const error = this.connectError;
+    this.connectError = undefined;
+    if (error !== undefined) throw error;
+  }
+
+  async subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void> {
+    this.subscriptions.push(subscription);
+  }
+
+  async run(config: ConsumerRunConfig): Promise<void> {
+    this.runConfig = config;
+    this.running = true;
+  }
+
+  async disconnect(): Promise<void> {
+    this.disconnects++;
+    this.running = false;
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /** Emits a crash as kafkajs does when eachBatch or the group failed beyond its own retries. */
+  crash(error: Error, restart: boolean): void {
+    this.running = false;
+    for (const listener of this.crashListeners) listener({ payload: { error, restart } });
+  }
+
+  /** The last committed offset of a partition (the last record's offset, not the next one), if any. */
+  committedOffset(partition = 0): string | undefined {
+    return this.committed.get(partition);
+  }
+
+  /** Hands one batch to eachBatch like kafkajs' runner, and resolves when it (and the commit after it) is done. */
+  deliver(
+    batchMessages: KafkaMessage[],
+    {
+      topic = 'logs',
+      partition = 0,
+      highWatermark,
+    }: { topic?: string; partition?: number; highWatermark?: number } = {},
+  ): Promise<void> {
+    const config = this.runConfig;
+    if (config?.eachBatch === undefined) throw new Error('deliver before run()');
+    const last = batchMessages[batchMessages.length - 1].offset;
+    const payload = {
+      batch: {
+        topic,
+        partition,
+        highWatermark: String(highWatermark ?? Number(last) + 1),
+        messages: batchMessages,
+        isEmpty: () => batchMessages.length === 0,
+        firstOffset: () => batchMessages[0]?.offset ?? null,
+        lastOffset: () => last,
+        offsetLag: () => '0',
+        offsetLagLow: () => '0',
+      },
+      resolveOffset: (offset: string) => {
+        this.resolved.set(partition, offset);
+        this.log.push({ kind: 'resolve', partition, offset });
+      },
+      heartbeat: async () => {
+        this.heartbeats++;
+      },
+      pause: () => () => undefined,
+      commitOffsetsIfNecessary: async () => {
+        const threshold = config.autoCommitThreshold;
+        if (config.autoCommit === false || threshold == null) return;
+        if (this.pendingCount(partition) >= threshold) this.commit(partition);
+      },
+      uncommittedOffsets: () => ({ topics: [] }),
+      isRunning: () => this.running,
+      isStale: () => this.stale,
+    } as unknown as EachBatchPayload;
+    const handle = config.eachBatch;
+    const run = (async () => {
+      await handle(payload);
+      if (config.eachBatchAutoResolve !== false) payload.resolveOffset(last);
+      if (config.autoCommit !== false) this.commit(partition);
+    })();
+    this.inFlight = run;
+    return run;
+  }
+
+  /** Resolved offsets not yet committed (kafkajs counts offsets, not calls). */
+  private pendingCount(partition: number): number {
+    const resolved = this.resolved.get(partition);
+    if (resolved === undefined) return 0;
+    const committed = this.committed.get(partition);
+    return Number(resolved) - (committed === undefined ? -1 : Number(committed));
+  }
+
+  private commit(partition: number): void {
+    const offset = this.resolved.get(partition);
+    if (offset === undefined || offset === this.committed.get(partition)) return;
+    this.committed.set(partition, offset);
+    this.log.push({ kind: 'commit', partition, offset });
+  }
+}
+
+export class FakeKafka {
+  readonly consumers: FakeConsumer[] = [];
+
+  consumer(config: ConsumerConfig): FakeConsumer {
+    const made = new FakeConsumer(config);
+    this.consumers.push(made);
+    return made;
+  }
+
+  get only(): FakeConsumer {
+    if (this.consumers.length !== 1) throw new Error(`${this.consumers.length} consumers made, expected 1`);
+    return this.consumers[0];
+  }
+
+  asKafka(): Kafka {
+    return this as unknown as Kafka;
+  }
+}
