@@ -53,6 +53,24 @@ describe('classify', () => {
     });
   });
 
+  it('writes the whole event into a valid document, its times as ISO-8601 UTC', () => {
+    expect(docs[0].body).toEqual({
+      category: 'good',
+      reasons: [],
+      event_id: `0001${'a'.repeat(28)}`,
+      account_id: 1,
+      event_type: 'click',
+      device: 'IOS',
+      default_device: 'IOS',
+      location_country: 'FR',
+      event_time: new Date(1_763_900_000 * 1000).toISOString(),
+      source: { topic: 'server-logs', partition: 2, offset: '10', timestamp_ms: at },
+      kafka_time: '2026-11-23T10:00:00.000Z',
+      ingested_at: '2026-11-23T10:00:01.000Z',
+    });
+    expect(docs[0].record).toBe(decoded[0].record);
+  });
+
   it('classifies another device as suspicious with a device_mismatch reason', () => {
     expect(docs[1].body).toMatchObject({
       category: 'suspicious',

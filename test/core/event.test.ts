@@ -150,6 +150,36 @@ describe('decodeEvent', () => {
     expectBad(decodeJson({ ...valid, event_timestamp: value }), 'bad_timestamp', 'event_timestamp');
   });
 
+  it.each([
+    ['1 January', '2025-01-01T00:00:00Z', Date.UTC(2025, 0, 1)],
+    ['31 January', '2025-01-31T12:00:00Z', Date.UTC(2025, 0, 31, 12)],
+    ['1 December', '2025-12-01T08:30:00Z', Date.UTC(2025, 11, 1, 8, 30)],
+    ['31 December, last second', '2025-12-31T23:59:59Z', Date.UTC(2025, 11, 31, 23, 59, 59)],
+    ['30 April', '2025-04-30T10:00:00Z', Date.UTC(2025, 3, 30, 10)],
+    ['fractional seconds (rounded down)', '2025-06-15T10:00:00.999Z', Date.UTC(2025, 5, 15, 10)],
+    ['nanoseconds', '2025-06-15T10:00:01.123456789Z', Date.UTC(2025, 5, 15, 10, 0, 1)],
+    ['a negative zone', '2025-12-31T20:00:00-05:00', Date.UTC(2026, 0, 1, 1)],
+    ['the largest zone offset', '2025-06-15T23:59:00+23:59', Date.UTC(2025, 6 - 1, 15)],
+  ])('accepts an ISO-8601 timestamp on %s as its epoch second', (_, value, ms) => {
+    expect(decodeJson({ ...valid, event_timestamp: value })).toEqual({
+      ok: true,
+      event: { ...valid, event_id: valid.event_id.toLowerCase(), event_timestamp: ms / 1000 },
+    });
+  });
+
+  it.each([
+    ['month 0', '2025-00-10T10:00:00Z'],
+    ['month 13', '2025-13-10T10:00:00Z'],
+    ['day 0', '2025-05-00T10:00:00Z'],
+    ['31 April', '2025-04-31T10:00:00Z'],
+    ['32 December', '2025-12-32T10:00:00Z'],
+    ['second 60', '2025-05-01T10:00:60Z'],
+    ['a zone of 60 minutes', '2025-05-01T10:00:00+01:60'],
+    ['ten fractional digits', '2025-05-01T10:00:00.1234567891Z'],
+  ])('refuses an ISO-8601 timestamp with %s', (_, value) => {
+    expectBad(decodeJson({ ...valid, event_timestamp: value }), 'bad_timestamp', 'event_timestamp');
+  });
+
   it('accepts 29 February of a leap year and an offset zone', () => {
     expect(decodeJson({ ...valid, event_timestamp: '2024-02-29T23:59:59+05:30' })).toMatchObject({
       ok: true,
