@@ -146,6 +146,68 @@ describe('BulkIndexer', () => {
     expect(report.indexed).toBe(3);
   });
 
+  it('retries a whole request answered 500, and stops on any other 4xx than 429 and 413', async () => {
+    const status = (statusCode: number) => responseError(statusCode, { error: { type: 'x' } });
+    const retried = scriptedClient([status(500), status(599), [ok, ok, ok]]);
+    expect((await new BulkIndexer(retried.client, fast).index(docs)).indexed).toBe(3);
+    expect(retried.requests).toHaveLength(3);
+    for (const code of [400, 401, 404, 499]) {
+      const refused = scriptedClient([status(code)]);
+      await expect(new BulkIndexer(refused.client, fast).index(docs)).rejects.toBeInstanceOf(
+        PermanentIndexError,
+      );
+      expect(refused.requests).toHaveLength(1);
+    }
+  });
+
+  it('retries an item answered 500, like 429 and 503', async () => {
+    const { client, requests } = scriptedClient([
+      [{ status: 500 }, ok, { status: 599 }],
+      [ok, ok],
+    ]);
+    const report = await new BulkIndexer(client, fast).index(docs);
+    expect(ids(requests[1])).toEqual([recordId(records[0]), recordId(records[2])]);
+    expect(report).toMatchObject({ indexed: 3, counts: { good: 1, suspicious: 1, bad: 1 }, retries: 2 });
+  });
+
+  it('counts 2xx items as indexed, and stops on a 3xx or other unexpected item status', async () => {
+    const created = scriptedClient([[{ status: 200 }, { status: 201 }, { status: 299 }]]);
+    expect((await new BulkIndexer(created.client).index(docs)).indexed).toBe(3);
+    const redirected = scriptedClient([[ok, { status: 300 }, ok]]);
+    await expect(new BulkIndexer(redirected.client).index(docs)).rejects.toBeInstanceOf(PermanentIndexError);
+    const informational = scriptedClient([[ok, { status: 199 }, ok]]);
+    await expect(new BulkIndexer(informational.client).index(docs)).rejects.toBeInstanceOf(
+      PermanentIndexError,
+    );
+  });
+
+  it('never takes an answer with fewer items than documents for a success: the chunk is retried', async () => {
+    const { client } = scriptedClient([[ok, ok]]);
+    await expect(new BulkIndexer(client, fast).index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
+    const none = scriptedClient([[]]);
+    await expect(new BulkIndexer(none.client, fast).index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
+  });
+
+  it('gives up on items that keep failing after maxAttempts requests, retriable, waiting more each time', async () => {
+    const times: number[] = [];
+    const { client, requests } = scriptedClient((request) => {
+      times.push(Date.now());
+      return actions(request).map(() => ({ status: 429 }));
+    });
+    const indexer = new BulkIndexer(client, { maxAttempts: 3, baseDelayMs: 40 });
+    await expect(indexer.index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
+    expect(requests).toHaveLength(3);
+    // Backoff with jitter: at least half of 40 ms, then of 80 ms.
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(18);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(38);
+  });
+
+  it('tries 5 times by default before giving up', async () => {
+    const { client, requests } = scriptedClient((request) => actions(request).map(() => ({ status: 503 })));
+    await expect(new BulkIndexer(client, fast).index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
+    expect(requests).toHaveLength(5);
+  });
+
   it('gives up with the retriable SinkUnavailableError after maxAttempts', async () => {
     const { client, requests } = scriptedClient(
       () => new errors.TimeoutError('Request timed out', {} as never),
@@ -224,7 +286,12 @@ describe('BulkIndexer', () => {
     expect(accepted.flatMap(ids).sort()).toEqual(big.map((d) => d.id).sort());
     const before = requests.length;
     await indexer.index(big);
-    expect(requests.slice(before).every((r) => r.bytes <= domainLimit)).toBe(true);
+    const after = requests.slice(before);
+    expect(after.every((r) => r.bytes <= domainLimit)).toBe(true);
+    // Lowered to what the domain takes, not to one document a request.
+    expect(after.length).toBeLessThanOrEqual(
+      Math.ceil(after.reduce((s, r) => s + r.bytes, 0) / (domainLimit / 4)),
+    );
   });
 
   it('stops with PermanentIndexError when the domain refuses a single document as too large', async () => {
