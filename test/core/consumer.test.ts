@@ -17,7 +17,7 @@ import {
 import { silentLogger } from '../../core/logger.js';
 import type { BatchSummary } from '../../core/process-batch.js';
 import type { SourceRecord } from '../../core/source-record.js';
-import { FakeKafka, message, messages } from './fake-kafka.js';
+import { FakeKafka, message, messages } from '../support/fake-kafka.js';
 
 const records: SourceRecord[] = Array.from({ length: 10 }, (_, i) => ({
   topic: 't',
@@ -165,7 +165,7 @@ describe('runConsumer', () => {
   });
 });
 
-// The loop itself, through a fake of the kafkajs consumer (fake-kafka.ts) that keeps kafkajs' resolve and
+// The loop itself, through a fake of the kafkajs consumer (test/support/fake-kafka.ts) that keeps kafkajs' resolve and
 // commit rules: what is committed is what a restart would skip, so every test asserts the commits.
 describe('runConsumer loop', () => {
   const summaryOf = (batch: SourceRecord[]): BatchSummary => ({
