@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { backoffMs, DeadlineExceededError, retryUntilDeadline } from '../../core/retry.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backoffMs, DeadlineExceededError, retryUntilDeadline, sleep } from '../../core/retry.js';
 
 describe('retryUntilDeadline', () => {
   const transient = () => Object.assign(new Error('busy'), { transient: true });
@@ -72,5 +72,35 @@ describe('retryUntilDeadline', () => {
 
   it('keeps backoffMs within its cap', () => {
     expect(backoffMs(10, 1_000, 20_000)).toBeLessThanOrEqual(20_000);
+  });
+});
+
+// The backoff every retry of the pipeline waits: exponential, capped, with full jitter in its upper half.
+describe('backoffMs', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('doubles per attempt from the base, between half and all of it', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    expect([1, 2, 3, 4].map((attempt) => backoffMs(attempt, 100))).toEqual([50, 100, 200, 400]);
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    expect([1, 2, 3, 4].map((attempt) => backoffMs(attempt, 100))).toEqual([100, 200, 400, 800]);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    expect(backoffMs(1, 100)).toBe(75);
+  });
+
+  it('never waits longer than the cap, 30 s unless told', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    expect(backoffMs(20, 500)).toBe(30_000);
+    expect(backoffMs(20, 500, 4_000)).toBe(4_000);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the time given, not before', async () => {
+    const start = Date.now();
+    await sleep(30);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(28);
   });
 });
