@@ -1,7 +1,7 @@
 // Document identity and placement: what makes a redelivered record overwrite its own document.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { indexName, isUsableRecordTime, recordId } from '../../core/documents.js';
+import { badDocument, indexName, isUsableRecordTime, MAX_RAW_BYTES, recordId } from '../../core/documents.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
 const record = (over: Partial<SourceRecord> = {}): SourceRecord => ({
@@ -73,6 +73,15 @@ describe('recordId', () => {
     );
   });
 
+  it('gives a tombstone with a key larger than the reused buffer an id of its key', () => {
+    const key = new Uint8Array(20_000).fill(7);
+    const expected = createHash('sha256')
+      .update(`${record().timestampMs}|20000|`)
+      .update(key)
+      .digest('base64url');
+    expect(recordId(record({ key, value: null }))).toBe(`server-logs-1-0-${expected.slice(0, 16)}`);
+  });
+
   it('does not confuse key bytes with value bytes', () => {
     const a = recordId(record({ key: new TextEncoder().encode('ab'), value: new TextEncoder().encode('c') }));
     const b = recordId(record({ key: new TextEncoder().encode('a'), value: new TextEncoder().encode('bc') }));
@@ -94,6 +103,12 @@ describe('indexName', () => {
     expect(indexName('logs', lastMs)).toBe('logs-events-2026.11.23');
   });
 
+  it('dates records from the first millisecond of 2000 to the last of 2099', () => {
+    expect(indexName('logs', Date.UTC(2000, 0, 1))).toBe('logs-events-2000.01.01');
+    expect(indexName('logs', Date.UTC(2100, 0, 1) - 1)).toBe('logs-events-2099.12.31');
+    expect(indexName('logs', Date.UTC(2000, 0, 1) - 1)).toBe('logs-events-undated');
+  });
+
   it.each([
     ['no timestamp (-1)', -1],
     ['epoch 0', 0],
@@ -105,5 +120,56 @@ describe('indexName', () => {
   ])('puts a record with %s in the undated index instead of throwing', (_, timestampMs) => {
     expect(isUsableRecordTime(timestampMs)).toBe(false);
     expect(indexName('logs', timestampMs)).toBe('logs-events-undated');
+  });
+});
+
+describe('badDocument', () => {
+  const reasons = [{ code: 'empty_payload' as const, message: 'x' }];
+
+  it('keeps a tombstone as a document without payload', () => {
+    const doc = badDocument('logs', record({ value: null, timestampMs: -1 }), reasons, 'now');
+    expect(doc.index).toBe('logs-events-undated');
+    expect(doc.body).toEqual({
+      category: 'bad',
+      reasons,
+      raw: null,
+      raw_base64: null,
+      raw_bytes: 0,
+      raw_truncated: false,
+      source: { topic: 'server-logs', partition: 1, offset: '0', timestamp_ms: -1 },
+      kafka_time: null,
+      ingested_at: 'now',
+    });
+  });
+
+  it('keeps a payload of exactly MAX_RAW_BYTES whole, and cuts one byte more', () => {
+    const whole = badDocument(
+      'logs',
+      record({ value: new Uint8Array(MAX_RAW_BYTES).fill(0x61) }),
+      reasons,
+      'now',
+    );
+    expect(whole.body).toMatchObject({ raw_bytes: MAX_RAW_BYTES, raw_truncated: false });
+    expect(whole.body.raw).toHaveLength(MAX_RAW_BYTES);
+    const cut = badDocument(
+      'logs',
+      record({ value: new Uint8Array(MAX_RAW_BYTES + 1).fill(0x61) }),
+      reasons,
+      'now',
+    );
+    expect(cut.body).toMatchObject({ raw_bytes: MAX_RAW_BYTES + 1, raw_truncated: true });
+    expect(cut.body.raw).toHaveLength(MAX_RAW_BYTES);
+  });
+
+  it('keeps the exact bytes of a payload that is not UTF-8, and dates it by its record', () => {
+    const value = Uint8Array.from([0xff, 0x00, 0x7b]);
+    const doc = badDocument('logs', record({ value }), reasons, 'now');
+    expect(doc.body).toMatchObject({
+      raw_base64: Buffer.from(value).toString('base64'),
+      raw_bytes: 3,
+      raw_truncated: false,
+      kafka_time: '2026-11-23T10:00:00.000Z',
+    });
+    expect(doc.id).toBe(recordId(record({ value })));
   });
 });

@@ -63,6 +63,27 @@ describe('decodeEvent', () => {
     expectBad(decodeJson(value), 'not_object');
   });
 
+  it.each([
+    [[valid], 'the value is an array, not a JSON object'],
+    [null, 'the value is null, not a JSON object'],
+    [42, 'the value is a number, not a JSON object'],
+  ])('says what a non-object value is (%j)', (value, message) => {
+    expect(decodeJson(value)).toEqual({ ok: false, reasons: [{ code: 'not_object', message }] });
+  });
+
+  // A reason's message quotes at most 40 characters of the value: a document stays small whatever arrives.
+  it.each([
+    ['account_id', `${'1'.repeat(30)}x${'1'.repeat(5_000)}`],
+    ['account_id', 10 ** 300],
+    ['device', 'X'.repeat(5_000)],
+    ['location_country', 'X'.repeat(5_000)],
+    ['event_timestamp', `2025-${'1'.repeat(5_000)}`],
+  ])('quotes a long %s in its reason only in part', (field, value) => {
+    const result = decodeJson({ ...valid, [field]: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reasons[0].message.length).toBeLessThan(160);
+  });
+
   it.each(Object.keys(valid))('classifies a missing %s as missing_field', (field) => {
     const event: Record<string, unknown> = { ...valid };
     delete event[field];
@@ -86,6 +107,7 @@ describe('decodeEvent', () => {
     ['event_id', 123],
     ['account_id', { id: 1 }],
     ['account_id', true],
+    ['account_id', [42]],
     ['event_type', 5],
     ['device', 1],
     ['location_country', ['DE']],
@@ -103,6 +125,10 @@ describe('decodeEvent', () => {
     ['account_id', 1.5],
     ['account_id', '12a'],
     ['account_id', '-3'],
+    ['account_id', ' 42'],
+    ['account_id', '42 '],
+    ['account_id', '1e3'],
+    ['account_id', '0x10'],
     ['account_id', 2 ** 53],
     ['account_id', '9007199254740993'],
     ['event_type', ''],
@@ -146,6 +172,8 @@ describe('decodeEvent', () => {
     ['minute 60', '2024-05-01T10:60:00Z'],
     ['a zone offset of 24 hours', '2024-05-01T10:00:00+24:00'],
     ['a numeric string', '1763900000'],
+    ['text before the date', 'on 2025-05-01T10:00:00Z'],
+    ['text after the zone', '2025-05-01T10:00:00Z and more'],
   ])('classifies %s as bad_timestamp', (_, value) => {
     expectBad(decodeJson({ ...valid, event_timestamp: value }), 'bad_timestamp', 'event_timestamp');
   });
