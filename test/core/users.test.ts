@@ -79,6 +79,15 @@ describe('UsersLookup', () => {
     expect(source.calls).toEqual([[1], [1]]);
   });
 
+  it('refuses a cache of no entries, and keeps one answer with maxEntries 1', async () => {
+    const source = new FakeSource(new Map([[1, 'IOS']]));
+    expect(() => new UsersLookup(source, { maxEntries: 0 })).toThrow(RangeError);
+    const users = new UsersLookup(source, { maxEntries: 1 });
+    await users.lookup([1]);
+    await users.lookup([1]);
+    expect(source.calls).toEqual([[1]]);
+  });
+
   it('evicts the oldest entries beyond maxEntries', async () => {
     const source = new FakeSource(new Map());
     const users = new UsersLookup(source, { maxEntries: 2 });
