@@ -13,6 +13,9 @@ type Item = { status: number; error?: { type: string; reason: string } };
 type Answer = Item[] | Error;
 
 interface SentRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly querystring: Record<string, string>;
   readonly bytes: number;
   readonly lines: Record<string, unknown>[];
 }
@@ -21,8 +24,21 @@ function scriptedClient(answers: Answer[] | ((request: SentRequest) => Answer)) 
   const requests: SentRequest[] = [];
   const client = {
     transport: {
-      request: async ({ bulkBody }: { bulkBody: Buffer }) => {
+      request: async ({
+        method,
+        path,
+        querystring,
+        bulkBody,
+      }: {
+        method: string;
+        path: string;
+        querystring: Record<string, string>;
+        bulkBody: Buffer;
+      }) => {
         const request = {
+          method,
+          path,
+          querystring,
           bytes: bulkBody.byteLength,
           lines: bulkBody
             .toString('utf8')
@@ -98,6 +114,25 @@ describe('BulkIndexer', () => {
       records.map((r) => ({ index: { _index: 'p-events-2026.11.23', _id: recordId(r) } })),
     );
     expect(report).toMatchObject({ indexed: 3, counts: { good: 1, suspicious: 1, bad: 1 }, requests: 1 });
+  });
+
+  it('posts to /_bulk, refreshing only when asked to', async () => {
+    const plain = scriptedClient([[ok, ok, ok]]);
+    await new BulkIndexer(plain.client).index(docs);
+    expect(plain.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/_bulk',
+      querystring: { refresh: 'false' },
+    });
+    const waiting = scriptedClient([[ok, ok, ok]]);
+    await new BulkIndexer(waiting.client, { refresh: 'wait_for' }).index(docs);
+    expect(waiting.requests[0].querystring.refresh).toBe('wait_for');
+  });
+
+  it('retries a request that failed with an error carrying no response at all', async () => {
+    const { client, requests } = scriptedClient([new Error('socket hang up'), [ok, ok, ok]]);
+    expect((await new BulkIndexer(client, fast).index(docs)).indexed).toBe(3);
+    expect(requests).toHaveLength(2);
   });
 
   it('retries only the items answered 429 or 5xx', async () => {
@@ -187,8 +222,9 @@ describe('BulkIndexer', () => {
   });
 
   it('never takes an answer with fewer items than documents for a success: the chunk is retried', async () => {
-    const { client } = scriptedClient([[ok, ok]]);
+    const { client, requests } = scriptedClient([[ok, ok]]);
     await expect(new BulkIndexer(client, fast).index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
+    expect(requests).toHaveLength(1); // the consumer retries the whole chunk
     const none = scriptedClient([[]]);
     await expect(new BulkIndexer(none.client, fast).index(docs)).rejects.toBeInstanceOf(SinkUnavailableError);
   });
@@ -228,7 +264,10 @@ describe('BulkIndexer', () => {
       error: { type: 'cluster_block_exception', reason: 'index [p] blocked' },
     });
     const { client } = scriptedClient([blocked]);
-    await expect(new BulkIndexer(client).index(docs)).rejects.toThrow(/HTTP 403.*write-blocked/);
+    const failure = await new BulkIndexer(client).index(docs).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PermanentIndexError);
+    expect((failure as Error).message).toMatch(/HTTP 403.*write-blocked/);
+    expect((failure as Error).cause).toBe(blocked);
   });
 
   it('turns a document its index rejects (400) into a bad one under the same id, in the same index', async () => {
@@ -302,7 +341,10 @@ describe('BulkIndexer', () => {
   it('stops with PermanentIndexError when the domain refuses a single document as too large', async () => {
     const tooLarge = responseError(413);
     const { client } = scriptedClient(() => tooLarge);
-    await expect(new BulkIndexer(client).index([bigBad(0, 100_000)])).rejects.toThrow(/413.*single document/);
+    const failure = await new BulkIndexer(client).index([bigBad(0, 100_000)]).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PermanentIndexError);
+    expect((failure as Error).message).toMatch(/413.*single document/);
+    expect((failure as Error).cause).toBe(tooLarge);
   });
 
   it('keeps at most MAX_RAW_BYTES of an oversize bad record, with its original size', () => {
