@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { accountIdsOf, classify, type Decoded, decodeAll } from '../../core/classify.js';
 import { type PipelineDocument, recordId } from '../../core/documents.js';
 import type { SourceRecord } from '../../core/source-record.js';
@@ -25,10 +25,11 @@ const event = (account_id: number, device: string) => ({
 });
 
 describe('classify', () => {
-  // Built in a hook, not while the file loads: StrykerJS counts a file that fails to load as no kill.
+  // Built for each test, not while the file loads: StrykerJS counts a file that fails to load as no kill, and
+  // runs every test for a mutant in code that runs outside tests.
   let decoded: Decoded[];
   let docs: PipelineDocument[];
-  beforeAll(() => {
+  beforeEach(() => {
     decoded = decodeAll([
       record(10, event(1, 'IOS')),
       record(11, event(1, 'WEB')),

@@ -1,7 +1,7 @@
 // The bulk response handling, against a scripted transport: the only way to make OpenSearch answer per-item
 // 429s or a mapping rejection on cue. The real node's 403, 413, 429 and outages are in test/integration.
 import { type Client, errors } from '@opensearch-project/opensearch';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { classify, decodeAll } from '../../core/classify.js';
 import { badDocument, MAX_RAW_BYTES, type PipelineDocument, recordId } from '../../core/documents.js';
 import { DocumentRejectedError, PermanentIndexError, SinkUnavailableError } from '../../core/errors.js';
@@ -82,10 +82,10 @@ const records: SourceRecord[] = ['IOS', 'WEB', null].map((device, i) => ({
           }),
         ),
 }));
-// Built in a hook, not while the file loads: a mutant that breaks classify must fail tests, not the file's
-// loading, which StrykerJS does not count as a kill.
+// Built for each test, not while the file loads: a mutant that breaks classify must fail tests, not the file's
+// loading (which StrykerJS does not count as a kill), and each test's coverage tells StrykerJS which to run.
 let docs: PipelineDocument[];
-beforeAll(() => {
+beforeEach(() => {
   docs = classify(decodeAll(records), new Map([[1, 'IOS']]), 'p', '2026-11-23T00:00:01Z');
 });
 const actions = (request: SentRequest) => request.lines.filter((_, i) => i % 2 === 0);
