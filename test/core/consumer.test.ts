@@ -123,6 +123,30 @@ describe('isRetriable', () => {
     expect(isRetriable(new KafkaJSNonRetriableError('SASL authentication failed'))).toBe(false);
   });
 
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])(
+    'waits out a peer that cannot be reached (%s)',
+    (code) => {
+      expect(isRetriable(Object.assign(new Error(code), { code }))).toBe(true);
+      expect(isRetriable(new TypeError('wrapped', { cause: Object.assign(new Error(code), { code }) }))).toBe(
+        true,
+      );
+    },
+  );
+
+  it('takes any other error code, or no error at all, for a bug', () => {
+    expect(isRetriable(Object.assign(new TypeError('x'), { code: 'ERR_INVALID_ARG_TYPE' }))).toBe(false);
+    expect(isRetriable(Object.assign(new Error('x'), { code: 42 }))).toBe(false);
+    expect(isRetriable(undefined)).toBe(false);
+    expect(isRetriable('ECONNRESET')).toBe(false);
+  });
+
+  it('gives up following a cause chain that loops, instead of hanging', () => {
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    expect(isRetriable(a)).toBe(false);
+  });
+
   it('never trusts a name: a plain error calling itself KafkaJS-something is a bug', () => {
     expect(isRetriable(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(false);
   });
@@ -287,6 +311,34 @@ describe('runConsumer loop', () => {
     await running.stop();
   });
 
+  it('takes chunks of one record, and a batch that is a whole number of chunks', async () => {
+    const sizes: number[] = [];
+    const single = await start(
+      async (batch) => {
+        sizes.push(batch.length);
+        return summaryOf(batch);
+      },
+      { chunkSize: 1 },
+    );
+    await single.consumer.deliver(messages(0, 2));
+    expect(sizes).toEqual([1, 1]);
+    await single.running.stop();
+
+    sizes.length = 0;
+    const pairs = await start(
+      async (batch) => {
+        sizes.push(batch.length);
+        return summaryOf(batch);
+      },
+      { chunkSize: 2 },
+    );
+    await pairs.consumer.deliver(messages(0, 4));
+    expect(sizes).toEqual([2, 2]);
+    expect(pairs.consumer.committedOffset()).toBe('3');
+    await pairs.running.stop();
+    await expect(pairs.running.done).resolves.toBeUndefined();
+  });
+
   it('hands a batch smaller than the default chunk size (2000) to process in one call', async () => {
     const sizes: number[] = [];
     const { consumer, running } = await start(async (batch) => {
@@ -440,6 +492,82 @@ describe('runConsumer loop', () => {
     expect(calls).toHaveLength(1);
     expect(consumer.committedOffset()).toBe('1');
     await running.stop();
+  });
+
+  it('leaves the rest of a batch when kafkajs stops running it, committing only what is done', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2 });
+    const delivered = consumer.deliver(messages(0, 6));
+    await settle();
+    consumer.running = false;
+    calls[0].resolve();
+    await delivered;
+    expect(calls).toHaveLength(1);
+    expect(consumer.committedOffset()).toBe('1');
+    await running.stop();
+  });
+
+  it('stops retrying a chunk when its partition is taken away during the wait', async () => {
+    let attempts = 0;
+    const { consumer, running } = await start(
+      async () => {
+        attempts++;
+        consumer.stale = true;
+        throw new SinkUnavailableError('down');
+      },
+      { retryBaseDelayMs: 4, retryMaxDelayMs: 4 },
+    );
+    await consumer.deliver(messages(0, 2));
+    expect(attempts).toBe(1);
+    expect(consumer.log).toEqual([]);
+    await running.stop();
+  });
+
+  it('reads a recreated topic again from its start instead of committing past records never read', async () => {
+    const kafka = new FakeKafka();
+    const seen: string[] = [];
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process: async (batch) => {
+        seen.push(...batch.map((r) => r.offset));
+        return summaryOf(batch);
+      },
+    });
+    const consumer = kafka.only;
+    await consumer.deliver(messages(0, 2));
+    expect(consumer.committedOffset()).toBe('1');
+
+    // The topic is deleted (the group's offsets with it) and created again; kafkajs resumes at its old position.
+    kafka.groupOffsets.clear();
+    kafka.logStart.set(0, '0');
+    await consumer.deliver(messages(2, 2));
+
+    expect(seen).toEqual(['0', '1', '2', '3']);
+    expect(consumer.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '0' }]);
+    expect(consumer.committedOffset()).toBe('1'); // nothing of the old position committed
+    await running.stop();
+  });
+
+  it('does not rejoin after stopping on a permanent error, whatever kafkajs reports next', async () => {
+    const { consumer, running } = await start(async () => {
+      throw new TypeError('bug');
+    });
+    await consumer.deliver(messages(0, 1));
+    await expect(running.done).rejects.toBeInstanceOf(TypeError);
+    consumer.crash(new KafkaJSConnectionError('Connection error'), false);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(consumer.connects).toBe(1);
+  });
+
+  it('resolves done on stop() even when kafkajs reports a crash while disconnecting', async () => {
+    const { consumer, running } = await start(async (batch) => summaryOf(batch));
+    const stopped = running.stop();
+    consumer.crash(new TypeError('crash while disconnecting'), false);
+    await stopped;
+    await expect(running.done).resolves.toBeUndefined();
   });
 
   it('stop() finishes the chunk in flight, commits it, processes no more and resolves done', async () => {

@@ -3,7 +3,8 @@
 // delivery; resolveOffset only marks, commitOffsetsIfNecessary commits the resolved offset once
 // autoCommitThreshold resolved offsets are pending; after eachBatch returns, kafkajs resolves the whole batch
 // unless eachBatchAutoResolve is false, and commits what is resolved when autoCommit is on; disconnect waits for
-// the batch in flight; CRASH listeners get { payload: { error, restart } }.
+// the batch in flight; CRASH listeners get { payload: { error, restart } }. Its admin answers the group's
+// committed offsets, which the consumer checks to notice a recreated topic.
 import type { ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 
 /** What happened, in order: what the tests compare. Offsets are the last record's offset, as resolved. */
@@ -48,7 +49,17 @@ export class FakeConsumer {
   private readonly committed = new Map<number, string>();
   private inFlight: Promise<void> | undefined;
 
-  constructor(readonly config: ConsumerConfig) {}
+  /** Seeks asked for (a partition to read again from an offset). */
+  readonly seeks: { topic: string; partition: number; offset: string }[] = [];
+
+  constructor(
+    readonly config: ConsumerConfig,
+    private readonly kafka?: FakeKafka,
+  ) {}
+
+  seek(target: { topic: string; partition: number; offset: string }): void {
+    this.seeks.push(target);
+  }
 
   on(event: string, listener: (event: { payload: { error: Error; restart: boolean } }) => void) {
     if (event === this.events.CRASH) this.crashListeners.push(listener);
@@ -151,15 +162,56 @@ export class FakeConsumer {
     const offset = this.resolved.get(partition);
     if (offset === undefined || offset === this.committed.get(partition)) return;
     this.committed.set(partition, offset);
+    this.kafka?.groupOffsets.set(partition, String(Number(offset) + 1));
     this.log.push({ kind: 'commit', partition, offset });
+  }
+}
+
+/**
+ * The admin calls the consumer's topic-recreation guard makes: the group's committed offsets (kafkajs' form: the
+ * next offset to read) as the consumers committed them, and each partition's log start offset (`low`).
+ */
+export class FakeAdmin {
+  connects = 0;
+  disconnects = 0;
+  constructor(private readonly kafka: FakeKafka) {}
+
+  async connect(): Promise<void> {
+    this.connects++;
+  }
+
+  async disconnect(): Promise<void> {
+    this.disconnects++;
+  }
+
+  async fetchOffsets({ topics }: { groupId: string; topics: string[] }) {
+    return topics.map((topic) => ({
+      topic,
+      partitions: [...this.kafka.groupOffsets].map(([partition, offset]) => ({ partition, offset })),
+    }));
+  }
+
+  async fetchTopicOffsets(_topic: string) {
+    return [...this.kafka.logStart].map(([partition, low]) => ({ partition, low, high: low, offset: low }));
   }
 }
 
 export class FakeKafka {
   readonly consumers: FakeConsumer[] = [];
+  readonly admins: FakeAdmin[] = [];
+  /** The group's committed offsets as the broker holds them (next offset to read); a deleted topic loses them. */
+  readonly groupOffsets = new Map<number, string>();
+  /** Each partition's log start offset (`low`): a recreated topic starts again at 0. */
+  readonly logStart = new Map<number, string>();
+
+  admin(): FakeAdmin {
+    const made = new FakeAdmin(this);
+    this.admins.push(made);
+    return made;
+  }
 
   consumer(config: ConsumerConfig): FakeConsumer {
-    const made = new FakeConsumer(config);
+    const made = new FakeConsumer(config, this);
     this.consumers.push(made);
     return made;
   }
