@@ -10,7 +10,7 @@ import type { SourceRecord } from '../../core/source-record.js';
 
 type Item = { status: number; error?: { type: string; reason: string } };
 /** One answer per request: item statuses (or one status for all), or an error thrown as a whole. */
-type Answer = Item[] | Error;
+type Answer = Item[] | Error | { readonly body: unknown };
 
 interface SentRequest {
   readonly method: string;
@@ -50,6 +50,7 @@ function scriptedClient(answers: Answer[] | ((request: SentRequest) => Answer)) 
         const answer = typeof answers === 'function' ? answers(request) : answers.shift();
         if (answer === undefined) throw new Error('unexpected bulk call');
         if (answer instanceof Error) throw answer;
+        if (!Array.isArray(answer)) return answer;
         return { body: { items: answer.map((i) => ({ index: i })) } };
       },
     },
@@ -249,6 +250,35 @@ describe('BulkIndexer', () => {
     expect(requests).toHaveLength(5);
   });
 
+  it('takes an answer without items for a failure, not a success', async () => {
+    const { client } = scriptedClient([{ body: {} }]);
+    await expect(new BulkIndexer(client, fast).index(docs.slice(0, 1))).rejects.toBeInstanceOf(
+      SinkUnavailableError,
+    );
+  });
+
+  it('counts only failed requests as attempts: a success or a reroute never exhausts maxAttempts', async () => {
+    const once = { ...fast, maxAttempts: 1 };
+    const plain = scriptedClient([[ok, ok, ok]]);
+    expect((await new BulkIndexer(plain.client, once).index(docs)).indexed).toBe(3);
+    const rejected = { status: 400, error: { type: 'mapper_parsing_exception', reason: 'x' } };
+    const rerouted = scriptedClient([[ok, rejected, ok], [ok]]);
+    expect(await new BulkIndexer(rerouted.client, once).index(docs)).toMatchObject({
+      indexed: 3,
+      rerouted: 1,
+    });
+  });
+
+  it('waits 100-200 ms before the first retry by default', async () => {
+    const times: number[] = [];
+    const { client } = scriptedClient((request) => {
+      times.push(Date.now());
+      return actions(request).map(() => (times.length === 1 ? { status: 429 } : ok));
+    });
+    await new BulkIndexer(client).index(docs);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(95);
+  });
+
   it('gives up with the retriable SinkUnavailableError after maxAttempts', async () => {
     const { client, requests } = scriptedClient(
       () => new errors.TimeoutError('Request timed out', {} as never),
@@ -336,6 +366,35 @@ describe('BulkIndexer', () => {
     expect(after.length).toBeLessThanOrEqual(
       Math.ceil(after.reduce((s, r) => s + r.bytes, 0) / (domainLimit / 4)),
     );
+  });
+
+  it('sends one document a request when the domain takes no more, though it is above the lowered size', async () => {
+    const big = Array.from({ length: 12 }, (_, i) => bigBad(i, 26_000 - 500 * i)); // the first the largest
+    const single = Math.max(...big.map((d) => Buffer.byteLength(JSON.stringify(d.body)))) + 200;
+    const { client, requests } = scriptedClient((request) =>
+      request.bytes > single ? responseError(413) : allOk(request),
+    );
+    const report = await new BulkIndexer(client, { maxRequestBytes: 1024 * 1024 }).index(big);
+    expect(report.indexed).toBe(12);
+    expect(report.requests).toBe(requests.length); // what the metrics say is what the domain got
+    const accepted = requests.filter((r) => r.bytes <= single);
+    expect(accepted.map((r) => ids(r).length)).toEqual(big.map(() => 1));
+    expect(accepted.flatMap(ids).sort()).toEqual(big.map((d) => d.id).sort());
+  });
+
+  it('fills a request up to exactly maxRequestBytes', async () => {
+    const big = Array.from({ length: 30 }, (_, i) => bigBad(i, 100_000));
+    const sizing = scriptedClient(allOk);
+    await new BulkIndexer(sizing.client, { maxRequestBytes: 64 * 1024 * 1024 }).index(big);
+    const lines = sizing.requests[0].lines.map((l) => Buffer.byteLength(`${JSON.stringify(l)}\n`));
+    const itemSizes = big.map((_, i) => lines[2 * i] + lines[2 * i + 1]);
+    let count = 0;
+    let limit = 0;
+    while (limit < 1024 * 1024) limit += itemSizes[count++];
+    const { client, requests } = scriptedClient(allOk);
+    await new BulkIndexer(client, { maxRequestBytes: limit }).index(big);
+    expect(requests[0].bytes).toBe(limit);
+    expect(ids(requests[0])).toHaveLength(count);
   });
 
   it('stops with PermanentIndexError when the domain refuses a single document as too large', async () => {
