@@ -55,7 +55,10 @@ describe('RdsUsersSource', () => {
     const failure = await new RdsUsersSource(pools).defaultDevices([1]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DatabaseAccessDeniedError);
     expect(isRetriable(failure)).toBe(true);
-    expect((failure as Error).message).toContain('pipeline_reader');
+    // Names the login and the secret, which the database's own message does not.
+    expect((failure as Error).message).toContain('arn:aws:secretsmanager:eu-west-1:1:secret:reader');
+    expect((failure as Error).message).toContain("user 'pipeline_reader'");
+    expect((failure as Error).cause).toBeInstanceOf(DatabaseAccessDeniedError);
     expect(calls.refresh).toBe(1);
   });
 
@@ -76,13 +79,12 @@ describe('RdsUsersSource', () => {
   });
 
   it('reports a secret that cannot be read as an outage', async () => {
-    const { pools } = rotatingPool(
-      fakePool({ rows }),
-      fakePool({ rows }),
-      new Error('Secrets Manager throttled'),
-    );
+    const throttled = new Error('Secrets Manager throttled');
+    const { pools } = rotatingPool(fakePool({ rows }), fakePool({ rows }), throttled);
     const failure = await new RdsUsersSource(pools).defaultDevices([1]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DatabaseUnavailableError);
+    expect((failure as Error).cause).toBe(throttled);
+    expect((failure as Error).message).toBe('cannot get database credentials: Secrets Manager throttled');
     expect(isRetriable(failure)).toBe(true);
   });
 });

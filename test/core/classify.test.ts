@@ -80,7 +80,13 @@ describe('classify', () => {
   it('classifies another device as suspicious with a device_mismatch reason', () => {
     expect(docs[1].body).toMatchObject({
       category: 'suspicious',
-      reasons: [{ code: 'device_mismatch', field: 'device' }],
+      reasons: [
+        {
+          code: 'device_mismatch',
+          field: 'device',
+          message: "device WEB differs from the account's default device IOS",
+        },
+      ],
     });
     expect(docs[1].index).toBe('logs-events-2026.11.23');
   });
@@ -88,7 +94,9 @@ describe('classify', () => {
   it('classifies an unknown account as suspicious with an unknown_account reason', () => {
     expect(docs[2].body).toMatchObject({
       category: 'suspicious',
-      reasons: [{ code: 'unknown_account' }],
+      reasons: [
+        { code: 'unknown_account', field: 'account_id', message: 'account 7 is not in the users table' },
+      ],
       default_device: null,
     });
   });

@@ -74,7 +74,7 @@ describe('decodeEvent', () => {
   // A reason's message quotes at most 40 characters of the value: a document stays small whatever arrives.
   it.each([
     ['account_id', `${'1'.repeat(30)}x${'1'.repeat(5_000)}`],
-    ['account_id', 10 ** 300],
+    ['account_id', '9'.repeat(5_000)],
     ['device', 'X'.repeat(5_000)],
     ['location_country', 'X'.repeat(5_000)],
     ['event_timestamp', `2025-${'1'.repeat(5_000)}`],
@@ -231,5 +231,62 @@ describe('decodeEvent', () => {
     expect(result.ok ? '' : result.reasons[0].message).toBe(
       "device 'TV' is not one of ANDROID, IOS, WEB, DESKTOP",
     );
+  });
+
+  // The messages are indexed with the bad document: what an operator reads to see why a record is bad.
+  it.each([
+    [null, 'the record has no value (null or empty)'],
+    [Uint8Array.from([0xff]), 'the value is not valid UTF-8'],
+    [bytes('{'), expect.stringMatching(/^the value is not JSON: ./)],
+    [bytes(JSON.stringify({ ...valid, event_id: undefined })), 'event_id is missing'],
+    [bytes(JSON.stringify({ ...valid, event_id: null })), 'event_id is null'],
+    [bytes(JSON.stringify({ ...valid, event_id: 5 })), 'event_id must be a string, got number'],
+    [bytes(JSON.stringify({ ...valid, event_id: 'x' })), 'event_id must be 32 hexadecimal characters'],
+    [
+      bytes(JSON.stringify({ ...valid, account_id: 'abc' })),
+      "account_id must be a positive integer, got 'abc'",
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, account_id: [1] })),
+      'account_id must be an integer or a numeric string, got array',
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, account_id: -2 })),
+      'account_id must be a positive integer no larger than 2^53-1, got -2',
+    ],
+    [bytes(JSON.stringify({ ...valid, event_type: 1 })), 'event_type must be a string, got number'],
+    [bytes(JSON.stringify({ ...valid, event_type: ' ' })), 'event_type is empty'],
+    [
+      bytes(JSON.stringify({ ...valid, event_type: 'x'.repeat(300) })),
+      'event_type is 300 characters long, more than 256',
+    ],
+    [bytes(JSON.stringify({ ...valid, device: true })), 'device must be a string, got boolean'],
+    [
+      bytes(JSON.stringify({ ...valid, location_country: 1 })),
+      'location_country must be a string, got number',
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, location_country: 'XX' })),
+      "location_country 'XX' is not an ISO 3166-1 alpha-2 code",
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, event_timestamp: 1.5e9 + 0.5 })),
+      'event_timestamp must be whole epoch seconds, got 1500000000.5',
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, event_timestamp: 'soon' })),
+      "event_timestamp 'soon' is not an ISO-8601 date-time with a time zone",
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, event_timestamp: {} })),
+      'event_timestamp must be epoch seconds or an ISO-8601 string, got object',
+    ],
+    [
+      bytes(JSON.stringify({ ...valid, event_timestamp: 5 })),
+      'event_timestamp 5 is outside 2000-01-01..2100-01-01 (milliseconds instead of seconds?)',
+    ],
+  ])('says what is wrong in words (%#)', (value, message) => {
+    const result = decodeEvent(value);
+    expect(result.ok ? [] : result.reasons.map((r) => r.message)).toEqual([message]);
   });
 });

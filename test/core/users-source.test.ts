@@ -64,6 +64,7 @@ describe('MysqlUsersSource', () => {
     expect(failure).toBeInstanceOf(DatabaseUnavailableError);
     expect(failure).not.toBeInstanceOf(DatabaseAccessDeniedError);
     expect((failure as Error).cause).toBe(error);
+    expect((failure as Error).message).toBe(`users lookup failed: ${error.message}`);
   });
 
   it('destroys the connection of a query that timed out (mysql2 keeps it busy), and reports an outage', async () => {
@@ -76,7 +77,8 @@ describe('MysqlUsersSource', () => {
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DatabaseUnavailableError);
     expect(failure).not.toBeInstanceOf(DatabaseAccessDeniedError);
-    expect((failure as Error).message).toContain('300 ms');
+    expect((failure as Error).message).toBe('users lookup timed out after 300 ms');
+    expect((failure as Error).cause).toBe(timeout);
     expect(connections).toEqual({ taken: 1, released: 0, destroyed: 1 });
   });
 
