@@ -176,6 +176,42 @@ describe('kafkaDeadLetter', () => {
     });
   });
 
+  // acks=1 would count a dead letter as written once the leader has it: a leader lost then loses the only
+  // copy of a record the consumer has already committed past.
+  it('waits for every in-sync replica before taking a dead letter as written', async () => {
+    const { kafka, requests } = scriptedKafka([]);
+    await kafkaDeadLetter(kafka, 'server-logs-dlq').sink([record], new Error('x'));
+    expect(requests.map((r) => (r as { acks?: number }).acks)).toEqual([-1]);
+  });
+
+  it('dead-letters a record without key or value as such, and keeps the reason header short', async () => {
+    const { kafka, sent } = scriptedKafka([]);
+    const tombstone = { ...record, key: null, value: null };
+    await kafkaDeadLetter(kafka, 'server-logs-dlq').sink([tombstone], new Error('e'.repeat(5_000)));
+    expect(sent[0][0]).toMatchObject({ key: null, value: null });
+    expect(header(sent[0][0], DEAD_LETTER_HEADERS.error)).toBe('e'.repeat(1_000));
+    const rebuilt = deadLetteredRecord('server-logs-dlq', 0, asRead(sent[0][0]));
+    expect(rebuilt).toEqual(tombstone);
+  });
+
+  it('disconnects its producer on close, and makes a new one when used again', async () => {
+    const disconnects: number[] = [];
+    const { kafka, producers } = scriptedKafka([]);
+    const made = kafka.producer;
+    (kafka as { producer: unknown }).producer = () => {
+      const producer = made.call(kafka);
+      const index = producers();
+      return { ...producer, disconnect: async () => void disconnects.push(index) };
+    };
+    const deadLetter = kafkaDeadLetter(kafka, 'server-logs-dlq');
+    await deadLetter.close(); // nothing made yet
+    await deadLetter.sink([record], new Error('x'));
+    await deadLetter.close();
+    expect(disconnects).toEqual([1]);
+    await deadLetter.sink([record], new Error('x'));
+    expect(producers()).toBe(2);
+  });
+
   it('takes a failed send for an outage, and sends the retry through a new producer', async () => {
     const { kafka, sent, producers } = scriptedKafka([
       new KafkaJSConnectionError('Connection error: ECONNREFUSED'),
