@@ -25,6 +25,7 @@ export default {
     'core/iso-time.ts',
     'core/process-batch.ts',
     'core/retry.ts',
+    'core/topic-recreation.ts',
     'core/users.ts',
     'aws/rds-users-source.ts',
   ],
