@@ -14,6 +14,9 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
+  // Log lines and error messages are left out of the score (stryker/message-ignorer.mjs says why).
+  plugins: ['@stryker-mutator/*', './stryker/message-ignorer.mjs'],
+  ignorers: ['messages'],
   vitest: { configFile: 'vitest.mutation.config.ts' },
   mutate: [
     'core/classify.ts',
