@@ -5,8 +5,10 @@
 // original, a cut one as a bad document that names the cut and where the full record is.
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import {
   CompressionTypes,
+  ConfigResourceTypes,
   type Kafka,
   KafkaJSConnectionError,
   KafkaJSNonRetriableError,
@@ -22,6 +24,7 @@ import {
   DeadLetterRefusedError,
   DeadLetterUnavailableError,
   deadLetteredRecord,
+  gzipBound,
   isTooLarge,
   kafkaDeadLetter,
   planDeadLetters,
@@ -29,6 +32,7 @@ import {
   TRUNCATION_HEADERS,
 } from '../../core/dead-letter.js';
 import { recordId } from '../../core/documents.js';
+import { ProducerBrokenError, ProducerConnectError } from '../../core/producer.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
 const record: SourceRecord = {
@@ -298,6 +302,9 @@ describe('kafkaDeadLetter sizing', () => {
     });
     expect(header(message, TRUNCATION_HEADERS.truncated)).toBe('key,value');
     expect(header(message, TRUNCATION_HEADERS.originalKeyBytes)).toBe('100000');
+    expect(header(message, TRUNCATION_HEADERS.reason)).toMatch(
+      /^cut to 0 of 10 value bytes and \d+ of 100000 key bytes: /,
+    );
     expect((message.value as Buffer).byteLength).toBe(0);
     expect(await encodedBatchBytes([message])).toBeLessThanOrEqual(64 * 1024);
   });
@@ -340,7 +347,8 @@ describe('kafkaDeadLetter sizing', () => {
   });
 
   it('re-reads the limit after a too-large refusal and sends the rest cut to it, never twice', async () => {
-    const records = Array.from({ length: 4 }, (_, i) => recordOf(randomBytes(400_000), String(i)));
+    // Compressible, three to a request: after the refusal only the worst case counts, so the rest is cut.
+    const records = Array.from({ length: 5 }, (_, i) => recordOf(Buffer.alloc(300_000, 0x61 + i), String(i)));
     // The broker takes the first request, then refuses: its limit was lowered to 256 KiB meanwhile.
     const { kafka, sent, describes, producers } = scriptedKafka([], [ONE_MB, 256 * 1024]);
     const failures = [undefined, wrappedTooLarge()];
@@ -360,9 +368,11 @@ describe('kafkaDeadLetter sizing', () => {
     expect(describes()).toBe(2);
     expect(producers()).toBe(2);
     const offsets = sent.flat().map((m) => header(m, DEAD_LETTER_HEADERS.offset));
-    expect(offsets).toEqual(['0', '1', '2', '3']);
+    expect(offsets).toEqual(['0', '1', '2', '3', '4']); // each record once, in order
     const afterRefusal = sent.slice(1).flat();
     expect(afterRefusal.every((m) => header(m, TRUNCATION_HEADERS.truncated) === 'value')).toBe(true);
+    // Cut to what fits 256 KiB, not to nothing.
+    expect(afterRefusal.every((m) => (m.value as Buffer).byteLength > 200_000)).toBe(true);
     for (const batch of sent.slice(1)) expect(await encodedBatchBytes(batch)).toBeLessThanOrEqual(256 * 1024);
   });
 
@@ -377,10 +387,94 @@ describe('kafkaDeadLetter sizing', () => {
       `the dead-letter topic dlq refused a record batch sized to its max.message.bytes (${ONE_MB}, per the broker) with MESSAGE_TOO_LARGE: give the topic a segment.bytes no smaller than its max.message.bytes and check the brokers' limits, then restart the consumer`,
     );
     expect(describes()).toBe(2);
+    expect(isTooLarge((failure as Error).cause)).toBe(true);
+  });
+});
+
+describe('kafkaDeadLetter outages and plans', () => {
+  it.each([
+    ['a producer broken by an earlier send', () => new ProducerBrokenError('broken')],
+    ['a producer that cannot connect', () => new ProducerConnectError('cannot connect')],
+  ])('takes %s for an outage, retried with the chunk', async (_, make) => {
+    const cause = make();
+    const { kafka } = scriptedKafka([cause]);
+    const failure = await kafkaDeadLetter(kafka, 'dlq')
+      .sink([record], new Error('x'))
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DeadLetterUnavailableError);
+    expect(isRetriable(failure)).toBe(true);
+    expect((failure as Error).cause).toBe(cause);
+  });
+
+  it('plans no request for no records, and never an empty one', () => {
+    expect(planDeadLetters([], new Error('x'), { topic: 'dlq', maxMessageBytes: ONE_MB })).toEqual([]);
+    const records = Array.from({ length: 6 }, (_, i) => recordOf(randomBytes(300_000), String(i)));
+    const plan = planDeadLetters(records, new Error('x'), { topic: 'dlq', maxMessageBytes: ONE_MB });
+    expect(plan.length).toBeGreaterThan(1);
+    expect(plan.every((batch) => batch.length > 0)).toBe(true);
+    expect(plan.flat().map((m) => header(m, DEAD_LETTER_HEADERS.offset))).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+  });
+
+  // Sized so that the value alone fits the limit in the worst case and the key and headers tip it over.
+  it('counts the key and the headers of a dead letter against the limit', async () => {
+    const limit = 64 * 1024;
+    const source = recordOf(randomBytes(63_000), '9', randomBytes(1_000));
+    const reason = new Error(randomBytes(500).toString('hex'));
+    const [[message]] = planDeadLetters([source], reason, { topic: 'dlq', maxMessageBytes: limit });
+    expect(header(message, TRUNCATION_HEADERS.truncated)).toBe('value');
+    expect(await encodedBatchBytes([message])).toBeLessThanOrEqual(limit);
+  });
+
+  it('sends whole an incompressible record whose worst case fits, without cutting it', async () => {
+    const limit = 64 * 1024;
+    const source = recordOf(randomBytes(limit - 1_200), '3');
+    const [[message]] = planDeadLetters([source], new Error('x'), { topic: 'dlq', maxMessageBytes: limit });
+    expect(header(message, TRUNCATION_HEADERS.truncated)).toBeUndefined();
+    expect(message.value).toEqual(source.value);
+    expect(await encodedBatchBytes([message])).toBeLessThanOrEqual(limit);
+  });
+
+  it('cuts a record without key, saying only the value was cut', () => {
+    const [[message]] = planDeadLetters([recordOf(randomBytes(200_000), '1', null)], new Error('x'), {
+      topic: 'dlq',
+      maxMessageBytes: 64 * 1024,
+    });
+    expect(message.key).toBeNull();
+    expect(header(message, TRUNCATION_HEADERS.truncated)).toBe('value');
+    expect(header(message, TRUNCATION_HEADERS.reason)).not.toContain('key bytes');
+    expect((message.value as Buffer).byteLength).toBeGreaterThan(60_000);
+  });
+});
+
+describe('gzipBound', () => {
+  it("is zlib's deflateBound plus the gzip wrapper", () => {
+    // deflateBound(n) = n + (n >> 12) + (n >> 14) + (n >> 25) + 13 (zlib's compressBound), gzip adds 18 bytes.
+    for (const n of [0, 1, 4_096, 1_000_000, 2 ** 26])
+      expect(gzipBound(n)).toBe(
+        n + Math.floor(n / 4_096) + Math.floor(n / 16_384) + Math.floor(n / 2 ** 25) + 31,
+      );
+  });
+
+  it('is never below what gzip makes of incompressible data', () => {
+    for (const n of [0, 1, 100, 70_000])
+      expect(gzipSync(randomBytes(n)).byteLength).toBeLessThanOrEqual(gzipBound(n));
   });
 });
 
 describe('isTooLarge', () => {
+  it('gives up following a cause chain that loops, instead of hanging', () => {
+    const a = new Error('a');
+    (a as { cause?: unknown }).cause = new Error('b', { cause: a });
+    expect(isTooLarge(a)).toBe(false);
+  });
+
   it('finds the broker refusal anywhere in the cause chain, by type and not by name', () => {
     expect(isTooLarge(tooLarge())).toBe(true);
     expect(isTooLarge(wrappedTooLarge())).toBe(true);
@@ -404,6 +498,53 @@ describe('readMaxMessageBytes', () => {
       }),
     }) as unknown as Kafka;
 
+  /** An admin answering describeConfigs like a broker: the entries asked for, of the topics asked for. */
+  function brokerAdmin(configs: Record<string, Record<string, string>>) {
+    const calls = { disconnects: 0 };
+    const kafka = {
+      admin: () => ({
+        connect: async () => {},
+        disconnect: async () => {
+          calls.disconnects++;
+        },
+        describeConfigs: async ({
+          resources,
+        }: {
+          resources: { type: number; name: string; configNames?: string[] }[];
+        }) => ({
+          resources: resources
+            .filter((r) => r.type === ConfigResourceTypes.TOPIC && configs[r.name] !== undefined)
+            .map((r) => ({
+              resourceName: r.name,
+              configEntries: Object.entries(configs[r.name])
+                .filter(([name]) => r.configNames === undefined || r.configNames.includes(name))
+                .map(([configName, configValue]) => ({ configName, configValue })),
+            })),
+        }),
+      }),
+    } as unknown as Kafka;
+    return { kafka, calls };
+  }
+
+  it("reads the named topic's max.message.bytes among its other settings, and disconnects", async () => {
+    const { kafka, calls } = brokerAdmin({
+      other: { 'max.message.bytes': '1' },
+      dlq: { 'cleanup.policy': 'delete', 'max.message.bytes': '262144', 'segment.bytes': '1073741824' },
+    });
+    expect(await readMaxMessageBytes(kafka, 'dlq')).toBe(262_144);
+    expect(calls.disconnects).toBe(1);
+  });
+
+  it.each(['0', '-5', 'abc', undefined])('refuses an unusable limit (%j) for good', async (value) => {
+    const { kafka, calls } = brokerAdmin(
+      value === undefined ? {} : { dlq: { 'max.message.bytes': value, 'segment.bytes': '1073741824' } },
+    );
+    const failure = await readMaxMessageBytes(kafka, 'dlq').catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DeadLetterRefusedError);
+    expect(isRetriable(failure)).toBe(false);
+    expect(calls.disconnects).toBe(1);
+  });
+
   it('reads the effective value the broker reports', async () => {
     expect(await readMaxMessageBytes(scriptedKafka([], [262_144]).kafka, 'dlq')).toBe(262_144);
   });
@@ -413,6 +554,7 @@ describe('readMaxMessageBytes', () => {
       (e: unknown) => e,
     );
     expect(failure).toBeInstanceOf(DeadLetterUnavailableError);
+    expect((failure as Error).cause).toBeInstanceOf(KafkaJSConnectionError);
   });
 
   it('takes a refusal for a permanent error naming the permission', async () => {
@@ -425,6 +567,7 @@ describe('readMaxMessageBytes', () => {
     const failure = await readMaxMessageBytes(failingAdmin(denied), 'dlq').catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DeadLetterRefusedError);
     expect((failure as Error).message).toMatch(/DescribeTopicDynamicConfiguration/);
+    expect((failure as Error).cause).toBe(denied);
   });
 });
 
@@ -456,6 +599,20 @@ describe('deadLetteredRecord', () => {
       size: 0,
     });
     expect(rebuilt).toMatchObject({ topic: 'dlq', partition: 1, offset: '3', timestampMs: 1000 });
+  });
+
+  it.each([
+    ['no source topic', DEAD_LETTER_HEADERS.topic, undefined],
+    ['a partition that is no number', DEAD_LETTER_HEADERS.partition, 'x'],
+    ['no source offset', DEAD_LETTER_HEADERS.offset, undefined],
+    ['a timestamp that is no number', DEAD_LETTER_HEADERS.timestamp, 'soon'],
+  ])('treats a message with %s as a record of the topic it is in', (_, name, value) => {
+    const [[message]] = planDeadLetters([record], new Error('x'), { topic: 'dlq', maxMessageBytes: ONE_MB });
+    const headers = { ...(message.headers as Record<string, string>) };
+    if (value === undefined) delete headers[name];
+    else headers[name] = value;
+    const rebuilt = deadLetteredRecord('dlq', 3, asRead({ ...message, headers }, '11'));
+    expect(rebuilt).toMatchObject({ topic: 'dlq', partition: 3, offset: '11' });
   });
 
   it("makes a cut dead letter a bad document under the full record's id, naming the cut and the source", async () => {
