@@ -549,6 +549,46 @@ describe('runConsumer loop', () => {
     expect(consumer.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '0' }]);
     expect(consumer.committedOffset()).toBe('1'); // nothing of the old position committed
     await running.stop();
+    // The admin the check opened is closed with the consumer.
+    expect(kafka.admins.map((a) => a.disconnects)).toEqual(kafka.admins.map((a) => a.connects));
+  });
+
+  it('notices a recreated topic whose offset kafkajs reset to the end of the shorter new topic', async () => {
+    const kafka = new FakeKafka();
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process: async (batch) => summaryOf(batch),
+    });
+    const consumer = kafka.only;
+    await consumer.deliver(messages(0, 2)); // committed: next offset 2
+    kafka.groupOffsets.set(0, '1'); // a new topic of one record; kafkajs moved the group to its end
+    kafka.logStart.set(0, '0');
+    await consumer.deliver(messages(5, 1));
+    expect(consumer.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '0' }]);
+    await running.stop();
+  });
+
+  it('commits a chunk of a recreated topic that already starts where the new topic does', async () => {
+    const kafka = new FakeKafka();
+    const running = await runConsumer({
+      kafka: kafka.asKafka(),
+      groupId: 'g',
+      topic: 'logs',
+      logger: silentLogger,
+      process: async (batch) => summaryOf(batch),
+    });
+    const consumer = kafka.only;
+    await consumer.deliver(messages(0, 3));
+    kafka.groupOffsets.clear();
+    kafka.logStart.set(0, '0');
+    // kafkajs went back to the start of the new topic by itself: nothing to seek, the chunk is committed.
+    await consumer.deliver(messages(0, 2));
+    expect(consumer.seeks).toEqual([]);
+    expect(kafka.groupOffsets.get(0)).toBe('2');
+    await running.stop();
   });
 
   it('does not rejoin after stopping on a permanent error, whatever kafkajs reports next', async () => {
