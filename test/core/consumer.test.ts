@@ -386,6 +386,22 @@ describe('runConsumer loop', () => {
     await expect(running.done).resolves.toBeUndefined();
   });
 
+  it('waits 250-500 ms before the first retry of a chunk by default', async () => {
+    const retries: RetryInfo[] = [];
+    let attempts = 0;
+    const { consumer, running } = await start(
+      async (batch) => {
+        if (++attempts === 1) throw new SinkUnavailableError('down');
+        return summaryOf(batch);
+      },
+      { retryBaseDelayMs: undefined, retryMaxDelayMs: undefined, onRetry: (_e, info) => retries.push(info) },
+    );
+    await consumer.deliver(messages(0, 1));
+    expect(retries[0].delayMs).toBeGreaterThanOrEqual(250);
+    expect(retries[0].delayMs).toBeLessThanOrEqual(500);
+    await running.stop();
+  });
+
   it('waits the backoff before retrying, instead of hammering the dependency', async () => {
     const times: number[] = [];
     const { consumer, running } = await start(

@@ -406,6 +406,39 @@ describe('kafkaDeadLetter outages and plans', () => {
     expect((failure as Error).cause).toBe(cause);
   });
 
+  it('reads the limit again on the next send when reading it failed', async () => {
+    let reads = 0;
+    const { kafka, sent } = scriptedKafka([]);
+    const deadLetter = kafkaDeadLetter(kafka, 'dlq', {
+      maxMessageBytes: async () => {
+        if (++reads === 1) throw new DeadLetterUnavailableError('broker down');
+        return ONE_MB;
+      },
+    });
+    await expect(deadLetter.sink([record], new Error('x'))).rejects.toBeInstanceOf(
+      DeadLetterUnavailableError,
+    );
+    await deadLetter.sink([record], new Error('x'));
+    expect(reads).toBe(2);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('disconnects a producer whose send failed', async () => {
+    const disconnects: number[] = [];
+    const { kafka, producers } = scriptedKafka([new KafkaJSConnectionError('down')]);
+    const made = kafka.producer;
+    (kafka as { producer: unknown }).producer = () => {
+      const producer = made.call(kafka);
+      const index = producers();
+      return { ...producer, disconnect: async () => void disconnects.push(index) };
+    };
+    await kafkaDeadLetter(kafka, 'dlq')
+      .sink([record], new Error('x'))
+      .catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(disconnects).toEqual([1]);
+  });
+
   it('plans no request for no records, and never an empty one', () => {
     expect(planDeadLetters([], new Error('x'), { topic: 'dlq', maxMessageBytes: ONE_MB })).toEqual([]);
     const records = Array.from({ length: 6 }, (_, i) => recordOf(randomBytes(300_000), String(i)));
@@ -613,6 +646,21 @@ describe('deadLetteredRecord', () => {
     else headers[name] = value;
     const rebuilt = deadLetteredRecord('dlq', 3, asRead({ ...message, headers }, '11'));
     expect(rebuilt).toMatchObject({ topic: 'dlq', partition: 3, offset: '11' });
+  });
+
+  it('rebuilds a cut dead letter whose size and digest headers are missing from what it holds', () => {
+    const [[message]] = planDeadLetters([recordOf(randomBytes(200_000))], new Error('x'), {
+      topic: 'dlq',
+      maxMessageBytes: 64 * 1024,
+    });
+    const headers = { ...(message.headers as Record<string, string>) };
+    delete headers[TRUNCATION_HEADERS.originalBytes];
+    delete headers[TRUNCATION_HEADERS.valueSha256];
+    const rebuilt = deadLetteredRecord('dlq', 0, asRead({ ...message, headers }));
+    expect(rebuilt.truncated).toMatchObject({
+      valueBytes: (message.value as Buffer).byteLength,
+      valueSha256: 'unknown',
+    });
   });
 
   it("makes a cut dead letter a bad document under the full record's id, naming the cut and the source", async () => {

@@ -1,6 +1,7 @@
 // Document identity and placement: what makes a redelivered record overwrite its own document.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { classify, decodeAll } from '../../core/classify.js';
 import { badDocument, indexName, isUsableRecordTime, MAX_RAW_BYTES, recordId } from '../../core/documents.js';
 import type { SourceRecord } from '../../core/source-record.js';
 
@@ -171,5 +172,19 @@ describe('badDocument', () => {
       kafka_time: '2026-11-23T10:00:00.000Z',
     });
     expect(doc.id).toBe(recordId(record({ value })));
+  });
+});
+
+describe('a cut dead letter re-driven', () => {
+  it('is a bad document marked cut, with the full size, even when its kept bytes are few or none', () => {
+    const truncated = { id: 'server-logs-1-0-full', valueBytes: 3_000_000, valueSha256: 'ab' };
+    for (const value of [new Uint8Array([0x7b]), null]) {
+      const [doc] = classify(decodeAll([record({ value, truncated })]), new Map(), 'logs', 'now');
+      expect(doc.id).toBe('server-logs-1-0-full');
+      expect(doc.body).toMatchObject({ category: 'bad', raw_bytes: 3_000_000, raw_truncated: true });
+      expect(doc.body.reasons[0].message).toContain(
+        `held only ${value?.byteLength ?? 0} of the record's 3000000`,
+      );
+    }
   });
 });
