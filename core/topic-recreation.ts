@@ -30,7 +30,7 @@ export interface RecreatedPartition {
   readonly startOffset: string;
 }
 
-/** Kafka's answer for a partition without a committed offset. */
+/** Kafka's answer for a partition without a committed offset: below any offset a consumer commits. */
 const NO_OFFSET = '-1';
 
 export function topicRecreationGuard(kafka: Kafka, groupId: string, topic: string): TopicRecreationGuard {
@@ -38,9 +38,9 @@ export function topicRecreationGuard(kafka: Kafka, groupId: string, topic: strin
   let admin: Promise<Admin> | undefined;
   const connected = () => {
     admin ??= (async () => {
-      // Few and short retries: an outage must reach the consumer's own retry loop (backoff, heartbeats) in a second
-      // or two, not after kafkajs' default of about half a minute of retries inside one check.
-      const made = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      // kafkajs' own retries apply (the client's, for connecting): the chunk's heartbeats go on meanwhile, and an
+      // outage that outlasts them reaches the consumer's loop as a retriable error (isRetriable).
+      const made = kafka.admin();
       await made.connect();
       return made;
     })().catch((error: unknown) => {
@@ -59,7 +59,7 @@ export function topicRecreationGuard(kafka: Kafka, groupId: string, topic: strin
       // Kafka only moves a group's offset back when told to (a replay, which needs the group stopped), so an
       // offset behind ours means kafkajs reset it: its position lay past the end of a shorter new topic, and it
       // moved to the default (earliest, or latest for a group that starts at the end: records skipped).
-      if (now !== NO_OFFSET && BigInt(now) >= BigInt(lostOffset)) {
+      if (BigInt(now) >= BigInt(lostOffset)) {
         // Ours, or a later one of the member that held the partition between two rebalances.
         ours.set(partition, now);
         return undefined;

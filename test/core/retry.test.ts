@@ -68,6 +68,26 @@ describe('retryUntilDeadline', () => {
     expect(error.attempts).toBeGreaterThanOrEqual(10);
     expect(now).toBeLessThan(10_000);
     expect(error.message).toBe(`still failing after ${error.attempts} attempts: busy`);
+    // The error that kept failing travels as the cause, for whoever logs or classifies it.
+    expect(error.cause).toBe(error.lastError);
+    expect((error.cause as Error).message).toBe('busy');
+  });
+
+  it('waits 1 s before the second attempt by default, and no more than 20 s later on', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    await retryUntilDeadline(
+      async () => {
+        if (++calls < 8) throw transient();
+        return 'done';
+      },
+      { isRetriable, deadline: Date.now() + 600_000, sleep: async (ms) => void waits.push(ms) },
+    );
+    expect(waits[0]).toBeGreaterThanOrEqual(500);
+    expect(waits[0]).toBeLessThanOrEqual(1_000);
+    // 1 s doubling: 64 s uncapped by the seventh wait; capped at 20 s.
+    expect(waits[6]).toBeGreaterThanOrEqual(10_000);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(20_000);
   });
 
   it('keeps backoffMs within its cap', () => {

@@ -88,12 +88,20 @@ describe('topicRecreationGuard', () => {
   });
 
   it('reports a recreation when the partition is missing from the answer or its offset moved back', async () => {
-    const { kafka } = fakeKafka({ committed: { 1: '10' }, low: { 0: '0', 1: '0' } });
+    const { kafka } = fakeKafka({ committed: { 1: '10' }, low: { 0: '0', 1: '7' } });
     const guard = topicRecreationGuard(kafka, 'group', 'logs');
     guard.committed(0, '9007199254740993');
     guard.committed(1, '11');
     expect(await guard.recreatedSince(0)).toEqual({ lostOffset: '9007199254740993', startOffset: '0' });
-    expect(await guard.recreatedSince(1)).toEqual({ lostOffset: '11', startOffset: '0' });
+    // Each partition restarts where its own log starts (retention may have trimmed one already).
+    expect(await guard.recreatedSince(1)).toEqual({ lostOffset: '11', startOffset: '7' });
+  });
+
+  it('starts a partition the offsets answer does not list at offset 0', async () => {
+    const { kafka } = fakeKafka({ committed: {}, low: { 1: '5' } });
+    const guard = topicRecreationGuard(kafka, 'group', 'logs');
+    guard.committed(0, '40');
+    expect(await guard.recreatedSince(0)).toEqual({ lostOffset: '40', startOffset: '0' });
   });
 
   it('compares offsets as integers, not as text', async () => {
