@@ -3,7 +3,7 @@
 // stack gets core 0 and the measured client core 1 (`taskset`, every thread): the client then has a core of its
 // own, and a ratio below 1 says it leaves the sink idle rather than that they fought over the CPU.
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import type { ComponentName } from '../local/components/paths.js';
 import { readPid } from '../local/components/processes.js';
 
@@ -17,12 +17,14 @@ const STACK: readonly ComponentName[] = ['kafka', 'opensearch', 'mariadb'];
 
 /** Why pinning cannot be done here, or undefined when it can (two cores or more, and taskset). */
 export function cannotPin(): string | undefined {
-  if (availableParallelism() < 2) return 'one core only';
+  if (cpus().length < 2) return 'one core only';
   if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return 'no taskset (util-linux)';
   return undefined;
 }
 
-const allCores = () => `0-${availableParallelism() - 1}`;
+// Every core of the machine: not availableParallelism(), which counts only this process's affinity (one core once
+// pinned), so that undoing the pinning after a pinned run would have pinned everything to core 0.
+export const allCores = (): string => `0-${cpus().length - 1}`;
 
 /** Sets the CPU affinity of every thread of `pid`. */
 function setAffinity(pid: number, cpus: string): void {

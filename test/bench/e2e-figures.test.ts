@@ -1,7 +1,10 @@
 // The end-to-end bench's own arithmetic: memory per tenth of a run, when it counts as flat, where a client runs.
+
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { peaksPerTenth, rssFlat } from '../../bench/e2e.js';
-import { CLIENT_CORE, placedCommand } from '../../bench/placement.js';
+import { allCores, CLIENT_CORE, cannotPin, placedCommand } from '../../bench/placement.js';
 
 const MB = 1024 * 1024;
 
@@ -52,5 +55,25 @@ describe('placedCommand', () => {
       args: ['-c', CLIENT_CORE, 'node', 'a.js', '--x'],
     });
     expect(placedCommand('unpinned', 'node', ['a.js'])).toEqual({ command: 'node', args: ['a.js'] });
+  });
+});
+
+describe.runIf(cannotPin() === undefined)('allCores', () => {
+  it('names every core of the machine, also from a process pinned to one (as the bench is after a pinned run)', () => {
+    expect(allCores()).toBe(`0-${cpus().length - 1}`);
+    const fromPinned = execFileSync(
+      'taskset',
+      [
+        '-c',
+        CLIENT_CORE,
+        process.execPath,
+        '--import',
+        'tsx',
+        '-e',
+        "import('./bench/placement.ts').then((m) => process.stdout.write(m.allCores()))",
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(fromPinned).toBe(`0-${cpus().length - 1}`);
   });
 });
