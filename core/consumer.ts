@@ -14,7 +14,7 @@ import kafkajs, {
   type KafkaMessage,
 } from 'kafkajs';
 import { emptyCounts } from './documents.js';
-import { ConfigError, DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
+import { ConfigError, causeChain, DocumentRejectedError, PipelineError, RetriableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { type BatchSummary, mergeSummaries } from './process-batch.js';
 import { backoffMs, sleep } from './retry.js';
@@ -135,10 +135,9 @@ const NETWORK_CODES = new Set([
  */
 export function isRetriable(error: unknown): boolean {
   let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 32; depth++) {
-    if (current instanceof PipelineError) return current instanceof RetriableError;
-    if (current.cause === undefined || current.cause === current) break;
-    current = current.cause;
+  for (const link of causeChain(error)) {
+    if (link instanceof PipelineError) return link instanceof RetriableError;
+    current = link;
   }
   // kafkajs calls it non-retriable, but it means that no broker answered the coordinator lookup: an outage (met
   // by the topic-recreation check's offset fetch while the broker was down).

@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import kafkajs, { type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { type DeadLetterSink, isRetriable, toSourceRecord } from './consumer.js';
 import { recordId } from './documents.js';
-import { PipelineError, RetriableError } from './errors.js';
+import { causeChain, PipelineError, RetriableError } from './errors.js';
 import { createIdempotentProducer, ProducerBrokenError, ProducerConnectError } from './producer.js';
 import type { SourceRecord } from './source-record.js';
 
@@ -177,11 +177,8 @@ export function isTooLarge(error: unknown): boolean {
 }
 
 function tooLargeType(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 32; depth++) {
-    if (current instanceof KafkaJSProtocolError && TOO_LARGE.has(current.type)) return current.type;
-    if (current.cause === current) break;
-    current = current.cause;
+  for (const link of causeChain(error)) {
+    if (link instanceof KafkaJSProtocolError && TOO_LARGE.has(link.type)) return link.type;
   }
   return undefined;
 }

@@ -8,6 +8,20 @@ export class PipelineError extends Error {
   }
 }
 
+/**
+ * `error` and the causes it wraps, outermost first: kafkajs wraps what it is given (NumberOfRetriesExceeded around
+ * NonRetriableError around ours), so decisions are made along this chain. The last value may be a cause that is not
+ * an Error. Stops at a cause that is its own, and after 32 links (a chain that loops).
+ */
+export function* causeChain(error: unknown): Generator<unknown> {
+  let current = error;
+  for (let depth = 0; depth < 32; depth++) {
+    yield current;
+    if (!(current instanceof Error) || current.cause === undefined || current.cause === current) return;
+    current = current.cause;
+  }
+}
+
 /** The batch can be retried as a whole: nothing was committed, every write is idempotent. */
 export class RetriableError extends PipelineError {}
 

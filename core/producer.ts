@@ -13,7 +13,7 @@
 // - Retrying InitProducerId. `connect()` asks for a producer id and gives up on the first request
 //   timeout (only coordinator errors are retried there), so a slow broker made it crash.
 import { type ICustomPartitioner, type Kafka, Partitioners, type Producer } from 'kafkajs';
-import { ConfigError, PipelineError } from './errors.js';
+import { ConfigError, causeChain, PipelineError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 
 export interface IdempotentProducerOptions {
@@ -40,8 +40,8 @@ const DEFAULT_CONNECT_BACKOFF_MS = 2_000;
 
 /** True when the error, or one it wraps (kafkajs nests them in `cause`), is a request timeout. */
 export function isRequestTimeout(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (e.name === 'KafkaJSRequestTimeoutError') return true;
+  for (const link of causeChain(error)) {
+    if (link instanceof Error && link.name === 'KafkaJSRequestTimeoutError') return true;
   }
   return false;
 }
