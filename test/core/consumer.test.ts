@@ -497,25 +497,15 @@ describe('runConsumer loop', () => {
     expect(consumer.committedOffset()).toBeUndefined();
   });
 
-  it('leaves the rest of a batch when its partition is taken away (a rebalance), committing only what is done', async () => {
+  it.each([
+    { when: 'its partition is taken away (a rebalance)', stop: (c: { stale: boolean }) => (c.stale = true) },
+    { when: 'kafkajs stops running it', stop: (c: { running: boolean }) => (c.running = false) },
+  ])('leaves the rest of a batch when $when, committing only what is done', async ({ stop }) => {
     const { process, calls } = deferredProcess();
     const { consumer, running } = await start(process, { chunkSize: 2 });
     const delivered = consumer.deliver(messages(0, 6));
     await settle();
-    consumer.stale = true;
-    calls[0].resolve();
-    await delivered;
-    expect(calls).toHaveLength(1);
-    expect(consumer.committedOffset()).toBe('1');
-    await running.stop();
-  });
-
-  it('leaves the rest of a batch when kafkajs stops running it, committing only what is done', async () => {
-    const { process, calls } = deferredProcess();
-    const { consumer, running } = await start(process, { chunkSize: 2 });
-    const delivered = consumer.deliver(messages(0, 6));
-    await settle();
-    consumer.running = false;
+    stop(consumer as never);
     calls[0].resolve();
     await delivered;
     expect(calls).toHaveLength(1);
