@@ -11,9 +11,9 @@ import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
 import { REPO_ROOT } from './pipeline-function.js';
 import { ConsumerLagScaling } from './scaling/consumer-lag-scaling.js';
-import type { Search } from './search.js';
-import type { Streaming } from './streaming.js';
-import type { UsersDatabase } from './users-database.js';
+import type { ISearch } from './search.js';
+import type { IStreaming } from './streaming.js';
+import type { IUsersDatabase } from './users-database.js';
 
 /**
  * The image build context is the repository root filtered by fargate/Dockerfile.dockerignore (an allow-list),
@@ -35,9 +35,9 @@ export function imageContextExcludes(): string[] {
 export interface FargateConsumerProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  readonly streaming: Streaming;
-  readonly search: Search;
-  readonly database: UsersDatabase;
+  readonly streaming: IStreaming;
+  readonly search: ISearch;
+  readonly database: IUsersDatabase;
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly consumerGroupId: string;

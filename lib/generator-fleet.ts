@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GeneratorBundle } from './generator-bundle.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
-import type { Streaming } from './streaming.js';
+import type { IStreaming } from './streaming.js';
 
 /** Written by the user data once Node.js is installed; the SSM document waits for it. */
 export const GENERATOR_READY_MARKER = '/var/lib/log-generator/installed';
@@ -21,7 +21,7 @@ export const GENERATOR_TAG = { key: 'log-pipeline:role', value: 'generator' } as
 export interface GeneratorFleetProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  readonly streaming: Streaming;
+  readonly streaming: IStreaming;
   /** Topic the generator may write. */
   readonly topic: string;
   readonly instanceType: string;

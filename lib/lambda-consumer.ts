@@ -17,16 +17,16 @@ import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { EsmPollerScaling } from './scaling/esm-poller-scaling.js';
-import type { Search } from './search.js';
-import type { Streaming } from './streaming.js';
-import type { UsersDatabase } from './users-database.js';
+import type { ISearch } from './search.js';
+import type { IStreaming } from './streaming.js';
+import type { IUsersDatabase } from './users-database.js';
 
 export interface LambdaConsumerProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  readonly streaming: Streaming;
-  readonly search: Search;
-  readonly database: UsersDatabase;
+  readonly streaming: IStreaming;
+  readonly search: ISearch;
+  readonly database: IUsersDatabase;
   readonly topic: string;
   /** Where the function puts records that no index accepts. */
   readonly deadLetterTopic: string;

@@ -12,10 +12,10 @@ import { Construct } from 'constructs';
 import type { ConsumerMode, MskMonitoringLevel } from './config.js';
 import type { FargateConsumer } from './fargate-consumer.js';
 import type { LambdaConsumer } from './lambda-consumer.js';
-import type { Search } from './search.js';
+import type { ISearch } from './search.js';
 import { MSK_LIMITS_URL, mskConnectionRatePerBroker } from './service-limits.js';
-import type { Streaming } from './streaming.js';
-import type { UsersDatabase } from './users-database.js';
+import type { IStreaming } from './streaming.js';
+import type { IUsersDatabase } from './users-database.js';
 
 /**
  * Connections one broker keeps open at most with IAM access control (MSK developer guide, "Amazon MSK quota"):
@@ -27,7 +27,7 @@ export const MSK_IAM_MAX_CONNECTIONS_PER_BROKER = 3000;
 export const CATEGORY_METRICS = ['Good', 'Suspicious', 'Bad'] as const;
 
 export interface ObservabilityProps {
-  readonly streaming: Streaming;
+  readonly streaming: IStreaming;
   readonly brokerCount: number;
   /** The broker type: its limit on new connections per second sizes the connection-rate alarm. */
   readonly brokerInstanceType: string;
@@ -35,8 +35,8 @@ export interface ObservabilityProps {
   readonly mskMonitoringLevel: MskMonitoringLevel;
   readonly topic: string;
   readonly consumerGroupId: string;
-  readonly search: Search;
-  readonly database: UsersDatabase;
+  readonly search: ISearch;
+  readonly database: IUsersDatabase;
   readonly consumerMode: ConsumerMode;
   /** Present in consumer mode `lambda`. */
   readonly lambdaConsumer?: LambdaConsumer;
@@ -115,12 +115,14 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     );
-    this.alarm('DatabaseCpu', db.metricCPUUtilization({ period: Duration.minutes(5) }), {
-      threshold: 80,
-      evaluationPeriods: 3,
-      alarmDescription: 'Users database CPU above 80% for 15 minutes',
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    if (db) {
+      this.alarm('DatabaseCpu', db.metricCPUUtilization({ period: Duration.minutes(5) }), {
+        threshold: 80,
+        evaluationPeriods: 3,
+        alarmDescription: 'Users database CPU above 80% for 15 minutes',
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     this.alarm(
       'BrokerDisk',
       new cloudwatch.MathExpression({
@@ -298,12 +300,16 @@ export class Observability extends Construct {
             right: [domain.metricFreeStorageSpace(), domain.metricCPUUtilization()],
             width: 12,
           }),
-          new cloudwatch.GraphWidget({
-            title: 'Users database',
-            left: [db.metricCPUUtilization()],
-            right: [db.metricDatabaseConnections()],
-            width: 12,
-          }),
+          ...(db
+            ? [
+                new cloudwatch.GraphWidget({
+                  title: 'Users database',
+                  left: [db.metricCPUUtilization()],
+                  right: [db.metricDatabaseConnections()],
+                  width: 12,
+                }),
+              ]
+            : []),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

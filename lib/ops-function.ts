@@ -6,18 +6,18 @@
 // only the consumer group's offsets and the re-drive group's, and posts `_bulk` and searches to the domain; FGAC
 // maps it to the operators' read-only role plus the writer role (for the re-drive); only the roles in
 // `operatorRoleArns` may invoke it, through its resource policy.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCheckov } from './iac-checks.js';
-import { acknowledgeNag, logicalIdOf } from './nag.js';
+import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
-import type { Search } from './search.js';
-import { MSK_IAM_PORT, type Streaming } from './streaming.js';
-import { MYSQL_PORT, type UsersDatabase } from './users-database.js';
+import type { ISearch } from './search.js';
+import { type IStreaming, MSK_IAM_PORT } from './streaming.js';
+import { type IUsersDatabase, MYSQL_PORT } from './users-database.js';
 
 /** The group `ops:redrive` reads the dead-letter topic as: the one `npm run consume -- --redrive` suggests. */
 export const REDRIVE_GROUP_ID = 'log-pipeline-redrive';
@@ -35,11 +35,11 @@ export interface OpsFunctionProps {
   /** Private subnets with a route to the VPC's interface endpoints. */
   readonly subnets: ec2.SubnetSelection;
   /** The cluster whose topics and groups the function reads (and whose consumer group it moves). */
-  readonly streaming: Streaming;
+  readonly streaming: IStreaming;
   /** The domain it searches, and writes re-driven dead letters to. */
-  readonly search: Search;
+  readonly search: ISearch;
   /** The users table the re-drive classifies with (the read-only login). */
-  readonly database: UsersDatabase;
+  readonly database: IUsersDatabase;
   /** The topic the consumer reads (smoke ranges, replay, status lag). */
   readonly topic: string;
   /** The topic poison records go to: the re-drive reads it, the smoke test checks it. */
@@ -144,10 +144,7 @@ export class OpsFunction extends Construct {
     // cdk-nag prints the group ARN's cluster name and uuid as the Fn::Select tokens of Streaming.groupArn.
     const clusterPart = (index: number) =>
       JSON.stringify({
-        'Fn::Select': [
-          index,
-          { 'Fn::Split': ['/', { 'Fn::GetAtt': [logicalIdOf(streaming.cluster), 'Arn'] }] },
-        ],
+        'Fn::Select': [index, { 'Fn::Split': ['/', Stack.of(this).resolve(streaming.clusterArn)] }],
       });
     acknowledgeNag(
       fn.role.node.tryFindChild('DefaultPolicy') ?? fn.role,

@@ -10,13 +10,32 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { DashboardsAuthMode } from './config.js';
 import { DashboardsAuth } from './dashboards-auth.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
 export const OPENSEARCH_VERSION = opensearch.EngineVersion.OPENSEARCH_2_19;
+
+/**
+ * What the rest of the pipeline needs of an OpenSearch domain with fine-grained access control: its endpoint,
+ * its metrics, and the network and FGAC access of the pipeline's roles. `Search` creates one.
+ */
+export interface ISearch extends IConstruct {
+  /** The domain, for its metrics. */
+  readonly domain: opensearch.IDomain;
+  /** `https://<domain endpoint>`, what the runtime clients take. */
+  readonly endpointUrl: string;
+  /** Lets `client` reach the domain over HTTPS. */
+  allowClientsFrom(client: ec2.ISecurityGroup, description: string): void;
+  /** Maps `roleArn` to the operators' read-only role on the pipeline's indices. */
+  addOperator(roleArn: string): void;
+  /** Lets `role`, from `client`, read and search the pipeline's indices. */
+  addReader(role: iam.IRole, client: ec2.ISecurityGroup): void;
+  /** Lets `role`, from `client`, write the pipeline's documents (`_bulk`) and nothing else. */
+  addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void;
+}
 
 export interface SearchProps {
   readonly vpc: ec2.IVpc;
@@ -49,7 +68,7 @@ export interface SearchProps {
   readonly setupRun?: string;
 }
 
-export class Search extends Construct {
+export class Search extends Construct implements ISearch {
   readonly domain: opensearch.Domain;
   /** `https://<domain endpoint>`, what the runtime clients take. */
   readonly endpointUrl: string;

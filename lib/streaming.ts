@@ -10,7 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct, type IDependable } from 'constructs';
 import type { MskMonitoringLevel } from './config.js';
 import { PipelineProvider } from './pipeline-provider.js';
 
@@ -21,6 +21,39 @@ export interface TopicSpec {
   readonly name: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+}
+
+/**
+ * What the rest of the pipeline needs of a Kafka cluster with IAM authentication: where it is, how to reach it,
+ * the grants scoped to its topics and groups, and its metrics. `Streaming` creates one.
+ */
+export interface IStreaming extends IConstruct {
+  /** The MSK cluster's ARN: `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`. */
+  readonly clusterArn: string;
+  /** The cluster's name, as the `Cluster Name` dimension of the AWS/Kafka metrics. */
+  readonly clusterName: string;
+  /** A security group of the brokers: clients are admitted to it on the SASL/IAM port. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Completes once the pipeline's topics exist: consumers that need them depend on it. */
+  readonly topics: IDependable;
+  /** Lets `client` open TLS connections to the brokers. */
+  allowClientsFrom(client: ec2.ISecurityGroup, description: string): void;
+  /** Connect to the cluster and resolve its bootstrap brokers. */
+  grantConnect(grantee: iam.IGrantable): iam.Grant;
+  /** Read `topic` as members of consumer group `groupId`. */
+  grantConsume(grantee: iam.IGrantable, topic: string, groupId: string): void;
+  /** Write records to `topic`, with an idempotent producer. */
+  grantProduce(grantee: iam.IGrantable, topic: string): void;
+  /** Read the configuration of `topic` (describeConfigs). */
+  grantDescribeConfig(grantee: iam.IGrantable, topic: string): void;
+  /** Consumer lag of `groupId` on `topic`. */
+  consumerLagMetric(groupId: string, topic: string, metricName?: string): cloudwatch.Metric;
+  /** A per-broker AWS/Kafka metric. */
+  brokerMetric(metricName: string, brokerId: number): cloudwatch.Metric;
+  /** The data-plane ARN of `topic`. */
+  topicArn(topic: string): string;
+  /** The data-plane ARN of consumer group `groupId`. */
+  groupArn(groupId: string): string;
 }
 
 export interface StreamingProps {
@@ -41,7 +74,7 @@ export interface StreamingProps {
   readonly logRetention: logs.RetentionDays;
 }
 
-export class Streaming extends Construct {
+export class Streaming extends Construct implements IStreaming {
   readonly cluster: msk.CfnCluster;
   readonly clusterArn: string;
   /** The cluster's name, as the `Cluster Name` dimension of the AWS/Kafka metrics. */

@@ -44,6 +44,23 @@ const ROTATION_PERIOD = Duration.days(30);
  */
 export const MYSQL_ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7;
 
+/**
+ * What the rest of the pipeline needs of the MySQL users table: the read-only login, the database, and network
+ * access. `UsersDatabase` creates one.
+ */
+export interface IUsersDatabase extends IConstruct {
+  /** The consumers' read-only login (SELECT on users): `host`, `port`, `username`, `password` JSON keys. */
+  readonly readerSecret: secretsmanager.ISecret;
+  /** The database (schema) that holds the `users` table. */
+  readonly databaseName: string;
+  /** A security group of the database: clients are admitted to it on the MySQL port. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The database instance, for its metrics and alarms, when the pipeline knows it. */
+  readonly instance?: rds.IDatabaseInstance;
+  /** Lets `client` reach the database port and `grantee` read the read-only login. */
+  grantConnect(client: ec2.ISecurityGroup, grantee: iam.IGrantable): void;
+}
+
 export interface UsersDatabaseProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -59,7 +76,7 @@ export interface UsersDatabaseProps {
   readonly databaseName?: string;
 }
 
-export class UsersDatabase extends Construct {
+export class UsersDatabase extends Construct implements IUsersDatabase {
   readonly instance: rds.DatabaseInstance;
   /** The administrator login (the instance's master user): for the schema custom resource only. */
   readonly secret: secretsmanager.ISecret;

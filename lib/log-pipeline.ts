@@ -1,0 +1,394 @@
+// LogPipeline: the whole pipeline as one construct a user adds to any stack of theirs (LogPipelineStack is a
+// thin wrapper around it). It composes the constructs in lib/ and only wires them together; each construct
+// grants what it needs and holds its own security settings.
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { type PipelineConfig, resolveConfig } from './config.js';
+import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
+import { FargateConsumer } from './fargate-consumer.js';
+import { GeneratorCommand } from './generator-command.js';
+import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
+import { LambdaConsumer } from './lambda-consumer.js';
+import { LogEncryption } from './log-encryption.js';
+import { Network, retentionDays } from './network.js';
+import { Observability } from './observability.js';
+import { OpsFunction } from './ops-function.js';
+import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
+import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
+import { Search } from './search.js';
+import { Streaming } from './streaming.js';
+import { UsersDatabase } from './users-database.js';
+
+/** Namespace of the consumers' embedded metrics (core/metrics.ts). */
+export const METRICS_NAMESPACE = 'LogPipeline';
+
+/**
+ * The settings of a LogPipeline. Every one is optional: what is not given comes from the profile (`profile`,
+ * lib/profiles.ts) and then from the base defaults (lib/config.ts DEFAULT_CONFIG).
+ */
+export interface LogPipelineProps extends Partial<PipelineConfig> {
+  /**
+   * Any new value makes CloudFormation run the search setup again (an Update), e.g. after a failed Dashboards
+   * import: `npx cdk deploy -c searchSetupRun=$(date +%s)` with LogPipelineStack.
+   * @default - the setup runs when its other properties change
+   */
+  readonly searchSetupRun?: string;
+}
+
+/** The parts of a pipeline, for wiring more to it (grants, alarms, outputs). */
+export interface PipelineParts {
+  /** The settings after the profile and the defaults were applied, validated. */
+  readonly config: PipelineConfig;
+  readonly logEncryption: LogEncryption;
+  readonly network: Network;
+  readonly streaming: Streaming;
+  readonly database: UsersDatabase;
+  readonly search: Search;
+  /** The Lambda consumer, when `consumerMode` is 'lambda'. */
+  readonly lambdaConsumer?: LambdaConsumer;
+  /** The Fargate consumer, when `consumerMode` is 'fargate'. */
+  readonly fargateConsumer?: FargateConsumer;
+  readonly generatorFleet: GeneratorFleet;
+  readonly generatorCommand: GeneratorCommand;
+  /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
+  readonly dashboardsHop?: DashboardsHop;
+  readonly observability: Observability;
+  /** What the operator commands on a laptop invoke to work inside the VPC. */
+  readonly opsFunction: OpsFunction;
+}
+
+/**
+ * The streaming log-classification pipeline: generators on EC2 produce JSON events to MSK, a consumer (Lambda
+ * or Fargate) classifies each one as good, suspicious or bad with the users table in MySQL, and OpenSearch
+ * indexes exactly one document per record; Dashboards shows the counts per category.
+ *
+ * The construct adds stack outputs with fixed names (`ClusterArn`, `OpsFunctionName`, ...): the operator
+ * commands (`npm run smoke`, `ops:status`, ...) read them by stack name. Hence one LogPipeline per stack.
+ *
+ * @example
+ * import { App, Stack } from 'aws-cdk-lib';
+ * import { LogPipeline } from 'log-pipeline/lib';
+ *
+ * const app = new App();
+ * const stack = new Stack(app, 'Logs', { env: { account: '123456789012', region: 'eu-west-1' } });
+ * new LogPipeline(stack, 'Pipeline', { profile: 'production', alarmEmail: 'oncall@example.com' });
+ */
+export class LogPipeline extends Construct implements PipelineParts {
+  /** The settings after the profile and the defaults were applied, validated. */
+  readonly config: PipelineConfig;
+  readonly logEncryption: LogEncryption;
+  readonly network: Network;
+  readonly streaming: Streaming;
+  readonly database: UsersDatabase;
+  readonly search: Search;
+  /** The Lambda consumer, when `consumerMode` is 'lambda'. */
+  readonly lambdaConsumer?: LambdaConsumer;
+  /** The Fargate consumer, when `consumerMode` is 'fargate'. */
+  readonly fargateConsumer?: FargateConsumer;
+  readonly generatorFleet: GeneratorFleet;
+  readonly generatorCommand: GeneratorCommand;
+  /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
+  readonly dashboardsHop?: DashboardsHop;
+  readonly observability: Observability;
+  /** What the operator commands on a laptop invoke to work inside the VPC. */
+  readonly opsFunction: OpsFunction;
+
+  constructor(scope: Construct, id: string, props: LogPipelineProps = {}) {
+    super(scope, id);
+    const parts = buildPipeline(this, props);
+    this.config = parts.config;
+    this.logEncryption = parts.logEncryption;
+    this.network = parts.network;
+    this.streaming = parts.streaming;
+    this.database = parts.database;
+    this.search = parts.search;
+    this.lambdaConsumer = parts.lambdaConsumer;
+    this.fargateConsumer = parts.fargateConsumer;
+    this.generatorFleet = parts.generatorFleet;
+    this.generatorCommand = parts.generatorCommand;
+    this.dashboardsHop = parts.dashboardsHop;
+    this.observability = parts.observability;
+    this.opsFunction = parts.opsFunction;
+  }
+}
+
+/** Stacks that already hold a pipeline: its outputs have fixed names, so a second one could not coexist. */
+const stacksWithPipeline = new WeakSet<Stack>();
+
+/**
+ * Builds the pipeline's constructs directly in `scope`: LogPipeline builds them in itself, LogPipelineStack in
+ * itself, so that the stack's construct paths (and with them security group descriptions and Name tags, which
+ * CloudFormation cannot change in place for a security group) stay what they were before LogPipeline existed.
+ */
+export function buildPipeline(scope: Construct, props: LogPipelineProps): PipelineParts {
+  const stack = Stack.of(scope);
+  if (stacksWithPipeline.has(stack)) {
+    throw new Error(
+      `${scope.node.path}: stack ${stack.node.path} already holds a log pipeline; a stack holds one (its outputs have fixed names that the operator commands read), so put this one in a stack of its own`,
+    );
+  }
+  stacksWithPipeline.add(stack);
+  const { searchSetupRun, ...settings } = props;
+  const config = resolveConfig(settings as Record<string, unknown>);
+  const parts: Mutable<PipelineParts> = { config } as Mutable<PipelineParts>;
+  const logRetention = retentionDays(config.logRetentionDays);
+  parts.logEncryption = new LogEncryption(scope, 'LogEncryption');
+
+  parts.network = new Network(scope, 'Network', {
+    azCount: config.azCount,
+    natGateways: config.natGateways,
+    logRetention,
+    interfaceEndpoints: config.interfaceEndpoints,
+    extraInterfaceEndpoints:
+      config.consumerMode === 'fargate'
+        ? {
+            Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
+            EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+          }
+        : {},
+  });
+  const vpc = parts.network.vpc;
+  const subnets = parts.network.workloadSubnets;
+
+  parts.streaming = new Streaming(scope, 'Streaming', {
+    vpc,
+    subnets,
+    brokerCount: config.brokerCount,
+    brokerInstanceType: config.brokerInstanceType,
+    kafkaVersion: config.kafkaVersion,
+    brokerVolumeGiB: config.brokerVolumeGiB,
+    monitoringLevel: config.mskMonitoringLevel,
+    topics: [
+      {
+        name: config.topicName,
+        partitions: config.topicPartitions,
+        replicationFactor: config.replicationFactor,
+      },
+      {
+        name: config.deadLetterTopicName,
+        partitions: config.topicPartitions,
+        replicationFactor: config.replicationFactor,
+      },
+    ],
+    minInsyncReplicas: config.minInsyncReplicas,
+    logRetention,
+  });
+  new BrokerStorageScaling(scope, 'BrokerStorageScaling', {
+    clusterArn: parts.streaming.clusterArn,
+    minVolumeGiB: config.brokerVolumeGiB,
+    maxVolumeGiB: config.brokerMaxVolumeGiB,
+    targetUtilizationPercent: config.brokerStorageTargetPercent,
+  });
+
+  parts.database = new UsersDatabase(scope, 'UsersDatabase', {
+    vpc,
+    subnets,
+    instanceType: config.dbInstanceType,
+    multiAz: config.dbMultiAz,
+    deletionProtection: config.dbDeletionProtection,
+    backupRetention: Duration.days(config.dbBackupRetentionDays),
+    seedAccounts: config.seedAccounts,
+    logRetention,
+  });
+
+  parts.search = new Search(scope, 'Search', {
+    vpc,
+    subnets,
+    azCount: config.azCount,
+    dataNodes: config.searchDataNodes,
+    instanceType: config.searchInstanceType,
+    volumeGiB: config.searchVolumeGiB,
+    masterNodes: config.searchMasterNodes,
+    masterInstanceType: config.searchMasterInstanceType,
+    indexPrefix: config.indexPrefix,
+    retentionDays: config.indexRetentionDays,
+    logRetention,
+    dashboardsAuth: config.dashboardsAuth,
+    setupRun: searchSetupRun,
+  });
+
+  const consumerProps = {
+    vpc,
+    subnets,
+    streaming: parts.streaming,
+    search: parts.search,
+    database: parts.database,
+    topic: config.topicName,
+    consumerGroupId: config.consumerGroupId,
+    indexPrefix: config.indexPrefix,
+    usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+    metricsNamespace: METRICS_NAMESPACE,
+    logRetention,
+  };
+  if (config.consumerMode === 'lambda') {
+    parts.lambdaConsumer = new LambdaConsumer(scope, 'LambdaConsumer', {
+      ...consumerProps,
+      batchSize: config.batchSize,
+      batchWindow: Duration.seconds(config.batchWindowSeconds),
+      deadLetterTopic: config.deadLetterTopicName,
+      pollerMode: config.pollerMode,
+      minimumPollers: config.minimumPollers,
+      maximumPollers: config.maximumPollers,
+    });
+  } else {
+    parts.fargateConsumer = new FargateConsumer(scope, 'FargateConsumer', {
+      ...consumerProps,
+      deadLetterTopic: config.deadLetterTopicName,
+      minTasks: config.fargateMinTasks,
+      maxTasks: config.fargateMaxTasks,
+      scaleOutLag: config.lagScaleOutThreshold,
+    });
+  }
+
+  parts.opsFunction = new OpsFunction(scope, 'OpsFunction', {
+    vpc,
+    subnets,
+    streaming: parts.streaming,
+    search: parts.search,
+    database: parts.database,
+    topic: config.topicName,
+    deadLetterTopic: config.deadLetterTopicName,
+    consumerGroupId: config.consumerGroupId,
+    indexPrefix: config.indexPrefix,
+    usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+    operatorRoleArns: config.operatorRoleArns,
+    logRetention,
+  });
+
+  parts.generatorFleet = new GeneratorFleet(scope, 'GeneratorFleet', {
+    vpc,
+    subnets,
+    streaming: parts.streaming,
+    topic: config.topicName,
+    instanceType: config.generatorInstanceType,
+    minInstances: config.generatorMinInstances,
+    maxInstances: config.generatorMaxInstances,
+  });
+  if (parts.search.dashboardsAuth) {
+    // Always on, unlike the generator fleet, which its schedule empties every evening.
+    parts.dashboardsHop = new DashboardsHop(scope, 'DashboardsHop', { vpc, subnets });
+    parts.search.allowClientsFrom(
+      parts.dashboardsHop.securityGroup,
+      'Dashboards through SSM port forwarding on the hop instance',
+    );
+  }
+  new GeneratorFleetScaling(scope, 'GeneratorFleetScaling', {
+    autoScalingGroup: parts.generatorFleet.autoScalingGroup,
+    minInstances: config.generatorMinInstances,
+    maxInstances: config.generatorMaxInstances,
+  });
+  parts.generatorCommand = new GeneratorCommand(scope, 'GeneratorCommand', {
+    bundle: parts.generatorFleet.bundle.asset,
+    scriptName: parts.generatorFleet.bundle.scriptName,
+    clusterArn: parts.streaming.clusterArn,
+    defaultTopic: config.topicName,
+    accounts: config.seedAccounts,
+    autoScalingGroupName: parts.generatorFleet.autoScalingGroup.autoScalingGroupName,
+    readyMarker: GENERATOR_READY_MARKER,
+  });
+
+  parts.observability = new Observability(scope, 'Observability', {
+    streaming: parts.streaming,
+    brokerCount: config.brokerCount,
+    brokerInstanceType: config.brokerInstanceType,
+    mskMonitoringLevel: config.mskMonitoringLevel,
+    topic: config.topicName,
+    consumerGroupId: config.consumerGroupId,
+    search: parts.search,
+    database: parts.database,
+    consumerMode: config.consumerMode,
+    lambdaConsumer: parts.lambdaConsumer,
+    fargateConsumer: parts.fargateConsumer,
+    metricsNamespace: METRICS_NAMESPACE,
+    lagAlarmThreshold: config.lagScaleOutThreshold * 10,
+    alarmEmail: config.alarmEmail,
+  });
+
+  pipelineOutputs(scope, parts);
+  // Last: the database's deletion protection waits for every other resource (see lib/database-protection.ts).
+  parts.database.protectOnceCreated(scope);
+  return parts;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the operator scripts (ops/) read from the stack, under fixed output names. */
+function pipelineOutputs(scope: Construct, parts: PipelineParts): void {
+  const out = (id: string, value: string, description: string) =>
+    new CfnOutput(scope, id, { value, description }).overrideLogicalId(id);
+  out('ClusterArn', parts.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
+  out('OpenSearchEndpoint', parts.search.endpointUrl, 'OpenSearch domain endpoint (VPC only)');
+  out('DashboardsUrl', `${parts.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
+  out(
+    'DashboardsImport',
+    parts.search.setup.getAttString('DashboardsImport'),
+    'How the last import of the Dashboards saved objects went (a failure does not fail the deploy)',
+  );
+  if (parts.search.dashboardsAuth) {
+    out(
+      'DashboardsUserPoolId',
+      parts.search.dashboardsAuth.userPool.userPoolId,
+      'Cognito user pool of the Dashboards logins (aws cognito-idp admin-create-user)',
+    );
+  }
+  if (parts.dashboardsHop) {
+    out(
+      'DashboardsHopTag',
+      `${DASHBOARDS_HOP_TAG.key}=${DASHBOARDS_HOP_TAG.value}`,
+      'Tag of the instance to port-forward through to Dashboards (aws ssm start-session)',
+    );
+  }
+  out('DatabaseSecretArn', parts.database.secret.secretArn, 'Users database administrator credentials');
+  out(
+    'DatabaseReaderSecretArn',
+    parts.database.readerSecret.secretArn,
+    'Users database read-only login of the consumers (SELECT on users)',
+  );
+  out(
+    'GeneratorDocumentName',
+    parts.generatorCommand.documentName,
+    'SSM document that runs the generator (npm run fleet:run sends its $LATEST version)',
+  );
+  out(
+    'GeneratorAutoScalingGroup',
+    parts.generatorFleet.autoScalingGroup.autoScalingGroupName,
+    'Generator fleet',
+  );
+  out('GeneratorTagKey', GENERATOR_TAG.key, 'Tag key that marks the generator fleet instances');
+  out('GeneratorTagValue', GENERATOR_TAG.value, 'Tag value that marks the generator fleet instances');
+  out('AlarmTopicArn', parts.observability.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
+  out(
+    'CloudWatchDashboardUrl',
+    `https://console.aws.amazon.com/cloudwatch/home?region=${Stack.of(scope).region}#dashboards:name=${parts.observability.dashboard.dashboardName}`,
+    'CloudWatch dashboard of the pipeline',
+  );
+  out(
+    'OpsFunctionName',
+    parts.opsFunction.function.functionName,
+    'Function the operator commands invoke (npm run smoke, ops:replay, ops:redrive, ops:status)',
+  );
+  out('ConsumerMode', parts.config.consumerMode, 'Which consumer this deployment runs');
+  // ops:replay pauses the consumer, moves this group's offsets on this topic, then resumes the consumer.
+  out('ConsumerGroupId', parts.config.consumerGroupId, 'Kafka consumer group of the consumer');
+  out('Topic', parts.config.topicName, 'Kafka topic the consumer reads');
+  if (parts.lambdaConsumer) {
+    out(
+      'EventSourceMappingId',
+      parts.lambdaConsumer.eventSourceMapping.eventSourceMappingId,
+      'MSK event source mapping of the Lambda consumer (aws lambda update-event-source-mapping --uuid)',
+    );
+  }
+  if (parts.fargateConsumer) {
+    out(
+      'ConsumerClusterName',
+      parts.fargateConsumer.cluster.clusterName,
+      'ECS cluster of the Fargate consumer',
+    );
+    out(
+      'ConsumerServiceName',
+      parts.fargateConsumer.service.serviceName,
+      'ECS service of the Fargate consumer',
+    );
+  }
+}
