@@ -34,6 +34,20 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * @default - the setup runs when its other properties change
    */
   readonly searchSetupRun?: string;
+  /**
+   * An existing VPC to deploy into, instead of a new one. The pipeline then adds no flow logs, NAT gateways or
+   * VPC endpoints: its functions, tasks and instances need a route to the AWS APIs they call (Secrets Manager,
+   * STS, Kafka, CloudWatch, SSM, ECR for Fargate, S3) through the VPC's own NAT gateway or endpoints, and
+   * `azCount`, `natGateways` and `interfaceEndpoints` are not used.
+   * @default - a new VPC (lib/network.ts) sized by `azCount`, `natGateways` and `interfaceEndpoints`
+   */
+  readonly existingVpc?: ec2.IVpc;
+  /**
+   * The subnets of `existingVpc` that the brokers, the domain, the database, the functions, the tasks and the
+   * generator fleet are placed in: private, with a route to the AWS APIs.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /** The parts of a pipeline, for wiring more to it (grants, alarms, outputs). */
@@ -41,7 +55,12 @@ export interface PipelineParts {
   /** The settings after the profile and the defaults were applied, validated. */
   readonly config: PipelineConfig;
   readonly logEncryption: LogEncryption;
-  readonly network: Network;
+  /** The VPC the pipeline runs in: `existingVpc`, or the new network's. */
+  readonly vpc: ec2.IVpc;
+  /** Where the pipeline's workloads are placed in `vpc`. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The new network, unless the pipeline was given `existingVpc`. */
+  readonly network?: Network;
   readonly streaming: Streaming;
   readonly database: UsersDatabase;
   readonly search: Search;
@@ -78,7 +97,12 @@ export class LogPipeline extends Construct implements PipelineParts {
   /** The settings after the profile and the defaults were applied, validated. */
   readonly config: PipelineConfig;
   readonly logEncryption: LogEncryption;
-  readonly network: Network;
+  /** The VPC the pipeline runs in: `existingVpc`, or the new network's. */
+  readonly vpc: ec2.IVpc;
+  /** Where the pipeline's workloads are placed in `vpc`. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The new network, unless the pipeline was given `existingVpc`. */
+  readonly network?: Network;
   readonly streaming: Streaming;
   readonly database: UsersDatabase;
   readonly search: Search;
@@ -99,6 +123,8 @@ export class LogPipeline extends Construct implements PipelineParts {
     const parts = buildPipeline(this, props);
     this.config = parts.config;
     this.logEncryption = parts.logEncryption;
+    this.vpc = parts.vpc;
+    this.vpcSubnets = parts.vpcSubnets;
     this.network = parts.network;
     this.streaming = parts.streaming;
     this.database = parts.database;
@@ -129,27 +155,39 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     );
   }
   stacksWithPipeline.add(stack);
-  const { searchSetupRun, ...settings } = props;
+  const { searchSetupRun, existingVpc, vpcSubnets, ...settings } = props;
+  if (vpcSubnets && !existingVpc) {
+    throw new Error(
+      `${scope.node.path}: vpcSubnets selects subnets of existingVpc, which is not given; give both, or neither for a new VPC`,
+    );
+  }
   const config = resolveConfig(settings as Record<string, unknown>);
   const parts: Mutable<PipelineParts> = { config } as Mutable<PipelineParts>;
   const logRetention = retentionDays(config.logRetentionDays);
   parts.logEncryption = new LogEncryption(scope, 'LogEncryption');
 
-  parts.network = new Network(scope, 'Network', {
-    azCount: config.azCount,
-    natGateways: config.natGateways,
-    logRetention,
-    interfaceEndpoints: config.interfaceEndpoints,
-    extraInterfaceEndpoints:
-      config.consumerMode === 'fargate'
-        ? {
-            Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
-            EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-          }
-        : {},
-  });
-  const vpc = parts.network.vpc;
-  const subnets = parts.network.workloadSubnets;
+  if (existingVpc) {
+    parts.vpc = existingVpc;
+    parts.vpcSubnets = vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  } else {
+    parts.network = new Network(scope, 'Network', {
+      azCount: config.azCount,
+      natGateways: config.natGateways,
+      logRetention,
+      interfaceEndpoints: config.interfaceEndpoints,
+      extraInterfaceEndpoints:
+        config.consumerMode === 'fargate'
+          ? {
+              Ecr: ec2.InterfaceVpcEndpointAwsService.ECR,
+              EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+            }
+          : {},
+    });
+    parts.vpc = parts.network.vpc;
+    parts.vpcSubnets = parts.network.workloadSubnets;
+  }
+  const vpc = parts.vpc;
+  const subnets = parts.vpcSubnets;
 
   parts.streaming = new Streaming(scope, 'Streaming', {
     vpc,

@@ -2,6 +2,7 @@
 // construct id, with the outputs the operator commands read under their fixed names.
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogPipeline } from '../../lib/index.js';
 import { removeScratchOutdirs, testApp } from './stack-fixture.js';
@@ -37,5 +38,49 @@ describe('LogPipeline', () => {
     expect(() => new LogPipeline(stack, 'Second')).toThrow(
       /PlatformStack\/Second: stack PlatformStack already holds a log pipeline.*a stack of its own/,
     );
+  });
+});
+
+describe('LogPipeline in an existing VPC', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    const stack = new Stack(testApp(), 'PlatformStack', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      vpcCidrBlock: '10.20.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+    });
+    new LogPipeline(stack, 'Logs', { existingVpc: vpc });
+    template = Template.fromStack(stack);
+  });
+  afterAll(removeScratchOutdirs);
+
+  it('creates no VPC, flow log or endpoint of its own', () => {
+    for (const type of [
+      'AWS::EC2::VPC',
+      'AWS::EC2::FlowLog',
+      'AWS::EC2::VPCEndpoint',
+      'AWS::EC2::NatGateway',
+    ]) {
+      expect(Object.keys(template.findResources(type)), type).toEqual([]);
+    }
+  });
+
+  it("places the brokers in the given VPC's private subnets", () => {
+    template.hasResourceProperties('AWS::MSK::Cluster', {
+      BrokerNodeGroupInfo: { ClientSubnets: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'] },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+  });
+
+  it('refuses vpcSubnets without existingVpc', () => {
+    const stack = new Stack(testApp(), 'Other');
+    expect(
+      () => new LogPipeline(stack, 'Logs', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }),
+    ).toThrow(/vpcSubnets selects subnets of existingVpc, which is not given/);
   });
 });
