@@ -4,8 +4,8 @@
 // without the stack trace Node would print for an uncaught error.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineConfigError } from '../lib/config.js';
 import { LogPipelineStack } from '../lib/log-pipeline-stack.js';
+import { PropsError } from '../lib/validation.js';
 
 function main(): void {
   // No synth on exit: under the CLI the App would otherwise synthesize a half-built stack after the error.
@@ -22,7 +22,7 @@ function main(): void {
 try {
   main();
 } catch (error) {
-  if (!(error instanceof PipelineConfigError)) throw error;
+  if (!(error instanceof PropsError)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exitCode = 1;
 }

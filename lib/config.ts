@@ -14,6 +14,7 @@ import {
   OPENSEARCH_LIMITS_URL,
   OPENSEARCH_MIN_VOLUME_GIB,
 } from './service-limits.js';
+import { type Fail, PropsError } from './validation.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
 export type ConsumerMode = 'lambda' | 'fargate';
@@ -163,15 +164,25 @@ export const DEFAULT_CONFIG: PipelineConfig = {
 export const SUPPORTED_KAFKA_VERSIONS = ['3.9.x', '3.9.x.kraft'] as const;
 
 /** A configuration value that cannot deploy; the message names the key, the value and the fix. */
-export class PipelineConfigError extends Error {
-  override readonly name = 'PipelineConfigError';
+export class PipelineConfigError extends PropsError {
+  override name = 'PipelineConfigError';
   constructor(
     readonly key: string,
-    readonly value: unknown,
+    value: unknown,
     fix: string,
   ) {
-    super(`logPipeline.${key}: ${fix}, got ${JSON.stringify(value)}`);
+    super('logPipeline', key, value, fix, `logPipeline.${key}: ${fix}, got ${JSON.stringify(value)}`);
   }
+}
+
+/**
+ * The `Fail` (lib/validation.ts) under which lib/config.ts runs a construct's checks on the context: the error
+ * names the context key that `keys` maps the construct's prop to (the prop's own name when unmapped).
+ */
+export function failAsContextKey(keys: Readonly<Record<string, keyof PipelineConfig>> = {}): Fail {
+  return (prop, value, fix) => {
+    throw new PipelineConfigError(keys[prop] ?? prop, value, fix);
+  };
 }
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG).concat('alarmEmail'));

@@ -24,3 +24,4 @@ export { PROFILE_NAMES, type ProfileName } from './profiles.js';
 export { type ISearch, Search, type SearchProps } from './search.js';
 export { type IStreaming, Streaming, type StreamingProps, type TopicSpec } from './streaming.js';
 export { type IUsersDatabase, UsersDatabase, type UsersDatabaseProps } from './users-database.js';
+export { PropsError } from './validation.js';
