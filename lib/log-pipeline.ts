@@ -19,6 +19,7 @@ import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
 import { Search } from './search.js';
 import { Streaming } from './streaming.js';
 import { UsersDatabase } from './users-database.js';
+import { PropsError } from './validation.js';
 
 /** Namespace of the consumers' embedded metrics (core/metrics.ts). */
 export const METRICS_NAMESPACE = 'LogPipeline';
@@ -183,6 +184,15 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
             }
           : {},
     });
+    const azs = parts.network.vpc.availabilityZones.length;
+    if (azs < config.azCount) {
+      throw new PropsError(
+        scope.node.path,
+        'azCount',
+        config.azCount,
+        `stack ${stack.stackName} gives the VPC ${azs} availability zones: give the stack an env (account and region) so that the CDK looks up the region's zones, or use azCount ${azs}`,
+      );
+    }
     parts.vpc = parts.network.vpc;
     parts.vpcSubnets = parts.network.workloadSubnets;
   }

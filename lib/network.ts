@@ -1,10 +1,11 @@
 // The network every workload runs in: a VPC whose workloads live in private subnets, with flow logs and the
 // VPC endpoints that keep AWS API traffic (secrets, SSM sessions, logs, STS, MSK control plane, S3) off the
 // NAT gateway (the `dev` profile turns the interface endpoints off and pays for the NAT traffic instead).
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeCfnLint } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 
 export interface NetworkProps {
@@ -58,6 +59,17 @@ export class Network extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // In a stack with an account and region, the CDK writes the AZ names it looked up (cdk.context.json) into the
+    // subnets; an environment-agnostic stack (LogPipelineStack's default) gets Fn::GetAZs instead.
+    for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets, ...this.vpc.isolatedSubnets]) {
+      if (!Token.isUnresolved(subnet.availabilityZone)) {
+        acknowledgeCfnLint(
+          subnet,
+          'W3010',
+          'AZ names the CDK looked up for this stack account and region and keeps in cdk.context.json',
+        );
+      }
+    }
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,

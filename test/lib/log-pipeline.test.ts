@@ -34,6 +34,13 @@ describe('LogPipeline', () => {
     expect(Object.keys(cluster)[0]).toMatch(/^LogsStreamingCluster/);
   });
 
+  it('refuses azCount 3 in an environment-agnostic stack, which the CDK gives two zones', () => {
+    const agnostic = new Stack(testApp(), 'Agnostic');
+    expect(() => new LogPipeline(agnostic, 'Logs', { profile: 'production' })).toThrow(
+      "Agnostic/Logs: azCount: stack Agnostic gives the VPC 2 availability zones: give the stack an env (account and region) so that the CDK looks up the region's zones, or use azCount 2, got 3",
+    );
+  });
+
   it('refuses a second pipeline in the same stack, naming both paths', () => {
     expect(() => new LogPipeline(stack, 'Second')).toThrow(
       /PlatformStack\/Second: stack PlatformStack already holds a log pipeline.*a stack of its own/,

@@ -1,0 +1,91 @@
+// The README's CDK examples, compiled and synthesized exactly as printed: each ```ts block whose first line is
+// `// example: <name>` is written next to the tests with only its 'log-pipeline' import pointed at lib/index.ts,
+// type-checked with the repository's compiler options, and run as the CDK CLI runs an app (tsx, CDK_OUTDIR, the cdk.json context). The example registers cdk-nag
+// itself, as a user's app should; the test fails on any unacknowledged cdk-nag finding or CloudFormation
+// validation finding. The cloud assemblies stay in cdk.out.examples/<name>/, where CI runs cfn-lint and checkov.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../lib/pipeline-function.js';
+import { readmeExamples } from '../support/readme-examples.js';
+import { cdkJsonContext } from './stack-fixture.js';
+
+const run = promisify(execFile);
+const EXAMPLES_OUT = path.join(REPO_ROOT, 'cdk.out.examples');
+/**
+ * What the CLI would hand the examples: cdk.json's context, plus the AZ lookup that `cdk synth` with credentials
+ * caches in cdk.context.json for the examples' account and region (offline, the CDK would use dummy AZ names).
+ */
+const EXAMPLE_CONTEXT = {
+  ...cdkJsonContext(),
+  'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+};
+/** Each one must stay in the README: a bring-your-own example that disappeared would otherwise pass unseen. */
+const REQUIRED = ['own-stack'];
+
+interface ValidationReport {
+  pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+}
+
+const examples = readmeExamples(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+
+describe('README examples', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    // Inside the repository, so that the examples resolve aws-cdk-lib and cdk-nag as a user's app would.
+    dir = fs.mkdtempSync(path.join(REPO_ROOT, 'test', 'lib', '.examples-'));
+    const libIndex = path.relative(dir, path.join(REPO_ROOT, 'lib', 'index.js'));
+    for (const example of examples) {
+      const code = example.code.replaceAll("from 'log-pipeline'", `from '${libIndex}'`);
+      fs.writeFileSync(path.join(dir, `${example.name}.ts`), code);
+    }
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../../tsconfig.json', include: ['*.ts'] }),
+    );
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('holds every required example, each name once', () => {
+    const names = examples.map((e) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it('type-checks every example under the strict compiler options of the repository', async () => {
+    const tsc = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+    await expect(run(tsc, ['--noEmit', '-p', dir], { cwd: REPO_ROOT })).resolves.toBeDefined();
+  }, 180_000);
+
+  describe.each(examples)('$name', (example) => {
+    const outdir = path.join(EXAMPLES_OUT, example.name);
+    let report: ValidationReport;
+
+    beforeAll(async () => {
+      fs.rmSync(outdir, { recursive: true, force: true });
+      await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(dir, `${example.name}.ts`)], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(EXAMPLE_CONTEXT) },
+      });
+      report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    }, 180_000);
+
+    it('registers cdk-nag and synthesizes with no unacknowledged finding and no validation finding', () => {
+      expect(report.pluginReports.map((r) => r.pluginName)).toContain('AwsSolutions');
+      for (const plugin of report.pluginReports) {
+        expect({ plugin: plugin.pluginName, violations: plugin.violations }).toEqual({
+          plugin: plugin.pluginName,
+          violations: [],
+        });
+      }
+    });
+
+    it('writes exactly one stack template for the IaC checkers', () => {
+      const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
+      expect(templates).toHaveLength(1);
+    });
+  });
+});
