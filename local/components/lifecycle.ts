@@ -12,7 +12,9 @@ import {
   isAlive,
   isOurProcess,
   isPortOpen,
+  logSize,
   projectProcesses,
+  readLogSince,
   readPid,
   removePid,
   stopProcess,
@@ -47,7 +49,7 @@ export class StackStartError extends StackError {
     const lines: string[] = [];
     for (const failure of failures) {
       lines.push(`✗ ${failure.message}`);
-      const tail = failure.logPath === '' ? '' : tailFile(failure.logPath, FAILURE_LOG_LINES);
+      const tail = failure.logPath === '' ? '' : tailWithCause(failure.logPath, failure.causeLine);
       if (tail !== '') {
         lines.push(`  last lines of ${failure.logPath}:`, tail.replace(/^/gm, '  | '));
       }
@@ -69,12 +71,41 @@ const portFix = (name: ComponentName) =>
   `a port of ${name} (${(PORTS[name] ?? []).join(', ')}) is taken by another process: stop it ` +
   `(\`ss -ltnp\` names it), or give this checkout other ports with LOCAL_PORT_OFFSET (10, 20, ... 90)`;
 
-/** What to do about a component whose process exited at start, from what its log says. */
-function exitFix(name: ComponentName): string | undefined {
-  const tail = tailFile(logFile(name), FAILURE_LOG_LINES);
-  if (/address already in use|BindException|Can't start server: Bind/i.test(tail)) return portFix(name);
-  if (/no space left on device/i.test(tail)) return `the disk is full: free space under ${dataDir(name)}`;
-  return undefined;
+/**
+ * The last lines of a failed component's log, with `causeLine` (the line that says why) in place of the oldest
+ * one when the tail has scrolled past it: a JVM that halts on a fatal fault ends its log with stack traces and
+ * shutdown lines in an order that varies from run to run.
+ */
+function tailWithCause(logPath: string, causeLine: string | undefined): string {
+  const tail = tailFile(logPath, FAILURE_LOG_LINES);
+  if (causeLine === undefined || tail.split('\n').includes(causeLine)) return tail;
+  return [causeLine, ...tail.split('\n').slice(1)].join('\n');
+}
+
+const CAUSES: ReadonlyArray<{ readonly pattern: RegExp; readonly fix: (name: ComponentName) => string }> = [
+  { pattern: /address already in use|BindException|Can't start server: Bind/i, fix: portFix },
+  {
+    pattern: /no space left on device/i,
+    fix: (name) => `the disk is full: free space under ${dataDir(name)}`,
+  },
+];
+
+/**
+ * What to do about a component whose process exited at start, and the log line that says so. It reads what
+ * this start wrote to the log (from `logOffset`), all of it, not only the lines shown; and when the log says
+ * nothing known but a port of the component still answers after its process died, another process holds it.
+ */
+async function exitCause(
+  name: ComponentName,
+  logOffset: number,
+): Promise<{ fix?: string; causeLine?: string }> {
+  const lines = readLogSince(logFile(name), logOffset).split('\n');
+  for (const cause of CAUSES) {
+    const causeLine = lines.findLast((line) => cause.pattern.test(line));
+    if (causeLine !== undefined) return { fix: cause.fix(name), causeLine };
+  }
+  for (const port of PORTS[name] ?? []) if (await isPortOpen(port)) return { fix: portFix(name) };
+  return {};
 }
 
 export type StartOutcome = 'started' | 'reused' | 'external';
@@ -91,18 +122,27 @@ export function lastLogLine(log: string): string {
     .slice(0, 100);
 }
 
-async function waitHealthy(component: Component, pid: number, progress: Progress): Promise<void> {
+async function waitHealthy(
+  component: Component,
+  pid: number,
+  progress: Progress,
+  logOffset = 0,
+): Promise<void> {
   const probe = component.startupProbe ?? component.probe;
   const started = Date.now();
   const deadline = started + component.healthTimeoutMs;
   let nextProgress = started + PROGRESS_EVERY_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
+      const { fix, causeLine } = await exitCause(component.name, logOffset);
       throw new ComponentStartError(
         component.name,
         `process ${pid} exited during start-up`,
         logFile(component.name),
-        { fix: exitFix(component.name) },
+        {
+          fix,
+          causeLine,
+        },
       );
     }
     if (await probe.call(component)) return;
@@ -166,9 +206,10 @@ export async function startComponent(component: Component, progress: Progress): 
     }
     await component.prepare(progress);
     progress(name, 'starting');
+    const logOffset = logSize(logFile(name));
     const newPid = component.launch();
     writePid(name, newPid);
-    await waitHealthy(component, newPid, progress);
+    await waitHealthy(component, newPid, progress, logOffset);
     await component.afterHealthy?.(progress);
     progress(
       name,

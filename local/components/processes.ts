@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -179,6 +180,18 @@ export function projectProcesses(): ProjectProcess[] {
 }
 
 /** The last `lines` lines of a file ('' when it does not exist). */
+/** The size of a log file, 0 when there is none: where the next start's output begins. */
+export function logSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+/** What was written to a log from byte `offset` on (all of it if the file was truncated since). */
+export function readLogSince(path: string, offset: number): string {
+  if (!existsSync(path)) return '';
+  const text = readFileSync(path);
+  return text.subarray(offset <= text.length ? offset : 0).toString('utf8');
+}
+
 export function tailFile(path: string, lines = 20): string {
   if (!existsSync(path)) return '';
   const text = readFileSync(path, 'utf8');

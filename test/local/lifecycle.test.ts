@@ -1,10 +1,15 @@
 // The start-up rules of the local stack, with fake components (shell processes) instead of Kafka & co.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../local/components/component.js';
 import { ComponentStartError } from '../../local/components/errors.js';
-import { lastLogLine, startComponent } from '../../local/components/lifecycle.js';
+import {
+  FAILURE_LOG_LINES,
+  lastLogLine,
+  StackStartError,
+  startComponent,
+} from '../../local/components/lifecycle.js';
 import { type ComponentName, logFile } from '../../local/components/paths.js';
 import {
   readPid,
@@ -66,6 +71,33 @@ describe('startComponent', () => {
     expect((failure as ComponentStartError).message).toMatch(/exited during start-up/);
     expect((failure as ComponentStartError).logPath).toBe(logFile(name));
     expect(tailFile(logFile(name))).toContain('boom: bad config');
+  });
+
+  it("names a bind failure from this start's output even when the last lines have scrolled past it", async () => {
+    const name = fakeName();
+    // A previous start's failure in the same log must not be taken for this one's.
+    writeFileSync(logFile(name), 'No space left on device\n');
+    const trailer = Array.from({ length: 20 }, (_, i) => `\tat frame${i}`).join('\n');
+    const component = fake(name, {
+      launch: () =>
+        spawnDetached(
+          'sh',
+          [
+            '-c',
+            `echo 'Caused by: java.net.BindException: Address already in use'; printf '${trailer}\\n'; exit 1`,
+          ],
+          { logPath: logFile(name) },
+        ),
+    });
+
+    const failure = (await startComponent(component, silent).catch((e: unknown) => e)) as ComponentStartError;
+
+    expect(failure.fix).toMatch(/^a port of fake-.* is taken by another process/);
+    expect(failure.causeLine).toBe('Caused by: java.net.BindException: Address already in use');
+    const shown = new StackStartError([failure]).details.split('\n').filter((l) => l.startsWith('  | '));
+    expect(shown).toHaveLength(FAILURE_LOG_LINES);
+    expect(shown[0]).toBe('  | Caused by: java.net.BindException: Address already in use');
+    expect(shown.at(-1)).toBe('  | \tat frame19');
   });
 
   it('starts the process, waits until it is healthy and records its pid', async () => {
