@@ -29,83 +29,247 @@ export type MskMonitoringLevel =
   | 'PER_TOPIC_PER_BROKER'
   | 'PER_TOPIC_PER_PARTITION';
 
+/**
+ * The settings of a pipeline: the props of LogPipeline (all optional there) and the keys of the `logPipeline`
+ * context object of LogPipelineStack. Each `@default` is the `dev` profile's value (the default profile), with the
+ * `production` profile's where it differs (lib/profiles.ts). Checked by the construct that owns the value.
+ */
 export interface PipelineConfig {
-  /** Number of availability zones the VPC spans; MSK brokers are spread evenly over them. */
+  /**
+   * Availability zones the new VPC spans; the brokers, the search data nodes (when 2+) and the NAT gateways are
+   * spread over them. An environment-agnostic stack of your own gets two zones: give it an env for 3.
+   * @default 2 (`production`: 3)
+   */
   readonly azCount: number;
-  /** Number of NAT gateways, 1 to azCount (the generator installs Node.js from the internet at boot). */
+  /**
+   * NAT gateways of the new VPC, 1 to azCount (the generator fleet installs Node.js from the internet at boot).
+   * @default 1 (`production`: 3)
+   */
   readonly natGateways: number;
-  /** MSK broker count: a multiple of azCount. */
+  /**
+   * MSK brokers: a multiple of azCount.
+   * @default 2 (`production`: 3)
+   */
   readonly brokerCount: number;
+  /**
+   * MSK Standard broker type, with its `kafka.` prefix as MSK names it.
+   * @default 'kafka.t3.small' (`production`: 'kafka.m7g.large')
+   */
   readonly brokerInstanceType: string;
-  /** Kafka version of the MSK cluster, on the 3.9.x line. */
+  /**
+   * Kafka version of the MSK cluster, on the 3.9.x line (`3.9.x` or `3.9.x.kraft`).
+   * @default '3.9.x'
+   */
   readonly kafkaVersion: string;
-  /** Initial EBS volume per broker. */
+  /**
+   * EBS volume per broker at create, in GiB.
+   * @default 100 (`production`: 300)
+   */
   readonly brokerVolumeGiB: number;
-  /** Upper bound of broker storage auto-scaling. */
+  /**
+   * Upper bound of broker storage auto-scaling, in GiB.
+   * @default 1000
+   */
   readonly brokerMaxVolumeGiB: number;
-  /** Disk utilisation (percent) that broker storage auto-scaling keeps the brokers under. */
+  /**
+   * Disk utilisation (percent) that broker storage auto-scaling keeps the brokers under.
+   * @default 60
+   */
   readonly brokerStorageTargetPercent: number;
+  /**
+   * MSK enhanced monitoring level; `PER_BROKER` (paid metrics) adds the alarm on new connections per second.
+   * @default 'DEFAULT'
+   */
   readonly mskMonitoringLevel: MskMonitoringLevel;
+  /**
+   * The Kafka topic the generators write and the consumer reads.
+   * @default 'server-logs'
+   */
   readonly topicName: string;
+  /**
+   * The topic of the records the consumer could not index (poison records), re-driven with `ops:redrive`.
+   * @default 'server-logs-dlq'
+   */
   readonly deadLetterTopicName: string;
+  /**
+   * Partitions of both topics: the consumer's parallelism.
+   * @default 6
+   */
   readonly topicPartitions: number;
+  /**
+   * Replicas of each partition of both topics, at most brokerCount.
+   * @default 2 (`production`: 3)
+   */
   readonly replicationFactor: number;
   /**
    * The cluster's min.insync.replicas: at most replicationFactor - 1, so acks=all producers (the generator, the
    * dead-letter producer) keep writing while one broker restarts (every MSK patch restarts each broker in turn).
-   * Defaults to replicationFactor - 1.
+   * @default - replicationFactor - 1
    */
   readonly minInsyncReplicas: number;
+  /**
+   * The consumer group of the consumer (the Lambda event source mapping's or the Fargate tasks').
+   * @default 'log-pipeline-consumer'
+   */
   readonly consumerGroupId: string;
+  /**
+   * How records leave Kafka: `lambda` (an MSK event source mapping) or `fargate` (a kafkajs consumer group).
+   * @default 'lambda'
+   */
   readonly consumerMode: ConsumerMode;
-  /** Records per Lambda invocation (MSK event source mapping BatchSize). */
+  /**
+   * Records per Lambda invocation (the event source mapping's BatchSize).
+   * @default 500
+   */
   readonly batchSize: number;
-  /** Seconds the event source mapping waits to fill a batch. */
+  /**
+   * Seconds the event source mapping waits to fill a batch.
+   * @default 5
+   */
   readonly batchWindowSeconds: number;
+  /**
+   * Event pollers the mapping keeps, in `provisioned` poller mode.
+   * @default 1
+   */
   readonly minimumPollers: number;
+  /**
+   * Event pollers the mapping may scale to, in `provisioned` poller mode.
+   * @default 4
+   */
   readonly maximumPollers: number;
+  /**
+   * Fargate consumer tasks at the least.
+   * @default 1 (`production`: 2)
+   */
   readonly fargateMinTasks: number;
+  /**
+   * Fargate consumer tasks at the most (more than topicPartitions would idle).
+   * @default 6
+   */
   readonly fargateMaxTasks: number;
-  /** Consumer lag (records, MaxOffsetLag) above which the Fargate service scales out. */
+  /**
+   * Consumer lag (records, MaxOffsetLag) above which the Fargate service scales out; ten times it raises the
+   * lag alarm.
+   * @default 10000
+   */
   readonly lagScaleOutThreshold: number;
+  /**
+   * Prefix of the daily indices, `<indexPrefix>-<category>-<yyyy.mm.dd>`.
+   * @default 'logs'
+   */
   readonly indexPrefix: string;
+  /**
+   * Days an index is kept before the ISM policy deletes it.
+   * @default 14
+   */
   readonly indexRetentionDays: number;
+  /**
+   * OpenSearch data nodes (zone-aware when 2+; one node gets no replica shards).
+   * @default 1 (`production`: 3)
+   */
   readonly searchDataNodes: number;
+  /**
+   * OpenSearch data node type, with its `.search` suffix as OpenSearch Service names it.
+   * @default 't3.small.search' (`production`: 'r6g.large.search')
+   */
   readonly searchInstanceType: string;
+  /**
+   * gp3 volume per data node, in GiB, within the type's limits (lib/service-limits.ts).
+   * @default 20 (`production`: 400)
+   */
   readonly searchVolumeGiB: number;
+  /**
+   * How people sign in to Dashboards: `cognito` (a user pool, and an SSM port-forwarding hop) or `none`.
+   * @default 'cognito'
+   */
   readonly dashboardsAuth: DashboardsAuthMode;
+  /**
+   * RDS instance type of the users database, without the `db.` prefix.
+   * @default 't4g.micro' (`production`: 't4g.small')
+   */
   readonly dbInstanceType: string;
+  /**
+   * Whether the users database runs Multi-AZ.
+   * @default false (`production`: true)
+   */
   readonly dbMultiAz: boolean;
+  /**
+   * Whether the users database is protected from deletion once created (lib/database-protection.ts).
+   * @default true
+   */
   readonly dbDeletionProtection: boolean;
+  /**
+   * Days of automated backups of the users database, 1 to 35.
+   * @default 7 (`production`: 14)
+   */
   readonly dbBackupRetentionDays: number;
-  /** Accounts 1..seedAccounts get a users row; the generator fleet draws its known accounts from them. */
+  /**
+   * Accounts 1..seedAccounts get a users row; the generator fleet draws its known accounts from them.
+   * @default 10000
+   */
   readonly seedAccounts: number;
+  /**
+   * Seconds a consumer keeps a users row before reading it again.
+   * @default 60
+   */
   readonly usersCacheTtlSeconds: number;
+  /**
+   * EC2 type of the generator fleet's instances.
+   * @default 't4g.small'
+   */
   readonly generatorInstanceType: string;
+  /**
+   * Generator instances on weekdays from 07:00 UTC (a schedule empties the fleet at 20:00 UTC).
+   * @default 1
+   */
   readonly generatorMinInstances: number;
+  /**
+   * Generator instances at the most.
+   * @default 3
+   */
   readonly generatorMaxInstances: number;
-  /** Optional address that receives the alarm notifications. */
+  /**
+   * An address subscribed to the alarm topic.
+   * @default - none: subscribe to the alarm topic yourself
+   */
   readonly alarmEmail?: string;
-  /** Days the pipeline's CloudWatch log groups keep their events. */
+  /**
+   * Days the pipeline's CloudWatch log groups keep their events (a CloudWatch Logs retention value).
+   * @default 30
+   */
   readonly logRetentionDays: number;
   /**
    * IAM roles of the people who operate the deployment from a laptop (`npm run smoke`, `ops:replay`,
    * `ops:redrive`, `ops:status`): each may invoke the ops function (its resource policy) and is mapped in
-   * fine-grained access control to a read-only role on the pipeline's indices. Empty: nobody but an
-   * administrator's own IAM permissions.
+   * fine-grained access control to a read-only role on the pipeline's indices.
+   * @default - none: nobody but an administrator's own IAM permissions
    */
   readonly operatorRoleArns: readonly string[];
-  /** The cost profile whose values (lib/profiles.ts) the other keys override. */
+  /**
+   * The cost profile whose values (lib/profiles.ts) the other settings override: `dev` or `production`.
+   * @default 'dev'
+   */
   readonly profile: ProfileName;
-  /** Interface VPC endpoints for the AWS APIs (off: those calls go through the NAT gateway). */
+  /**
+   * Interface VPC endpoints for the AWS APIs in the new VPC (off: those calls go through the NAT gateway).
+   * @default false (`production`: true)
+   */
   readonly interfaceEndpoints: boolean;
   /**
    * How the Lambda consumer's event source mapping polls: `provisioned` (minimumPollers to maximumPollers,
    * billed per poller-hour) or `on-demand` (Lambda scales the pollers, no poller charge).
+   * @default 'on-demand' (`production`: 'provisioned')
    */
   readonly pollerMode: PollerMode;
-  /** Dedicated master nodes of the OpenSearch domain: 0 (none), 3 or 5. */
+  /**
+   * Dedicated master nodes of the OpenSearch domain: 0 (none), 3 or 5.
+   * @default 0 (`production`: 3)
+   */
   readonly searchMasterNodes: number;
+  /**
+   * Type of the dedicated master nodes.
+   * @default 'm6g.large.search'
+   */
   readonly searchMasterInstanceType: string;
 }
 
