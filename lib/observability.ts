@@ -1,21 +1,23 @@
 // What operators look at: one CloudWatch dashboard (throughput, consumer lag, errors, per-category counts
 // from the consumers' embedded metrics, dead letters, OpenSearch and database health) and the alarms that
 // page them through an encrypted SNS topic (with an e-mail subscription when one is configured).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { ConsumerMode, MskMonitoringLevel } from './config.js';
-import type { FargateConsumer } from './fargate-consumer.js';
-import type { LambdaConsumer } from './lambda-consumer.js';
 import type { ISearch } from './search.js';
 import { MSK_LIMITS_URL, mskConnectionRatePerBroker } from './service-limits.js';
 import type { IStreaming } from './streaming.js';
 import type { IUsersDatabase } from './users-database.js';
+import { checkInteger, checkOneOf, type Fail, failIn } from './validation.js';
 
 /**
  * Connections one broker keeps open at most with IAM access control (MSK developer guide, "Amazon MSK quota"):
@@ -27,27 +29,67 @@ export const MSK_IAM_MAX_CONNECTIONS_PER_BROKER = 3000;
 export const CATEGORY_METRICS = ['Good', 'Suspicious', 'Bad'] as const;
 
 export interface ObservabilityProps {
+  /** The Kafka cluster: consumer lag, broker disk and connection metrics. */
   readonly streaming: IStreaming;
+  /** Brokers in the cluster: the per-broker alarms and graphs cover broker IDs 1 to brokerCount. */
   readonly brokerCount: number;
-  /** The broker type: its limit on new connections per second sizes the connection-rate alarm. */
-  readonly brokerInstanceType: string;
+  /**
+   * The broker type, as the MSK L2 construct (`@aws-cdk/aws-msk-alpha`) takes it: without the `kafka.` prefix
+   * (`ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE)`, or `new ec2.InstanceType('t3.small')`).
+   * Its limit on new connections per second sizes the connection-rate alarm.
+   */
+  readonly brokerInstanceType: ec2.InstanceType;
   /** The cluster's monitoring level: brokers publish ConnectionCreationRate from PER_BROKER up. */
   readonly mskMonitoringLevel: MskMonitoringLevel;
+  /** The topic the consumers read: the lag alarm's and graphs' `Topic` dimension. */
   readonly topic: string;
+  /** The consumers' group: the lag alarm's and graphs' `Consumer Group` dimension. */
   readonly consumerGroupId: string;
+  /** The OpenSearch domain: cluster status and blocked-writes alarms, health graphs. */
   readonly search: ISearch;
+  /** The users database: a CPU alarm and graphs when it exposes its `instance`. */
   readonly database: IUsersDatabase;
+  /** Which consumer runs: the `Consumer` dimension of the embedded metrics (core/metrics.ts). */
   readonly consumerMode: ConsumerMode;
-  /** Present in consumer mode `lambda`. */
-  readonly lambdaConsumer?: LambdaConsumer;
-  /** Present in consumer mode `fargate`. */
-  readonly fargateConsumer?: FargateConsumer;
+  /**
+   * The Lambda consumer's function (consumer mode `lambda`): an errors alarm and graphs. Any `IFunction` does,
+   * also one imported with `lambda.Function.fromFunctionAttributes`.
+   * @default - no Lambda consumer alarm or graph
+   */
+  readonly consumerFunction?: lambda.IFunction;
+  /**
+   * The Fargate consumer's service (consumer mode `fargate`): a tasks-down alarm (Container Insights'
+   * RunningTaskCount, so its cluster needs Container Insights) and task and CPU graphs. Any `IBaseService` does,
+   * also one imported with `ecs.FargateService.fromFargateServiceAttributes`.
+   * @default - no Fargate consumer alarm or graph
+   */
+  readonly consumerService?: ecs.IBaseService;
   /** CloudWatch namespace of the consumers' embedded metrics. */
   readonly metricsNamespace: string;
   /** Consumer lag (records) that raises the lag alarm when sustained for 15 minutes. */
   readonly lagAlarmThreshold: number;
-  /** @default - no e-mail subscription */
+  /**
+   * An address subscribed to the alarm topic (it must confirm the subscription).
+   * @default - no e-mail subscription
+   */
   readonly alarmEmail?: string;
+}
+
+/** The e-mail addresses SNS can deliver to, roughly: a local part, `@`, a domain with a dot. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Checks the props of `Observability`; lib/config.ts runs it on the context too. */
+export function checkObservabilityProps(
+  props: Pick<ObservabilityProps, 'brokerCount' | 'lagAlarmThreshold' | 'alarmEmail' | 'consumerMode'>,
+  fail: Fail,
+): void {
+  checkInteger(fail, 'brokerCount', props.brokerCount, 1, 60);
+  checkInteger(fail, 'lagAlarmThreshold', props.lagAlarmThreshold, 1, 1_000_000_000);
+  checkOneOf(fail, 'consumerMode', props.consumerMode, ['lambda', 'fargate'] as const);
+  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail)) {
+    if (!EMAIL.test(String(props.alarmEmail)))
+      fail('alarmEmail', props.alarmEmail, 'use an e-mail address, or leave it unset');
+  }
 }
 
 export class Observability extends Construct {
@@ -57,6 +99,7 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
+    checkObservabilityProps(props, failIn(this));
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the log pipeline alarm topic',
       enableKeyRotation: true,
@@ -172,14 +215,15 @@ export class Observability extends Construct {
     });
     const connectionWidgets: cloudwatch.IMetric[] = [connections];
     if (props.mskMonitoringLevel !== 'DEFAULT') {
-      const limit = mskConnectionRatePerBroker(props.brokerInstanceType);
+      const brokerType = `kafka.${props.brokerInstanceType}`;
+      const limit = mskConnectionRatePerBroker(brokerType);
       const rateThreshold = limit * 0.75;
       const rate = maxOverBrokers('ConnectionCreationRate', 'r', 'Max new broker connections per second');
       this.alarm('BrokerConnectionRate', rate, {
         threshold: rateThreshold,
         evaluationPeriods: 5,
         datapointsToAlarm: 3,
-        alarmDescription: `New connections to an MSK broker above ${rateThreshold}/s in 3 of 5 minutes: a ${props.brokerInstanceType} broker accepts ${limit}/s with IAM access control (${MSK_LIMITS_URL}). Clients reconnecting at once after a broker restart, or one connecting per request`,
+        alarmDescription: `New connections to an MSK broker above ${rateThreshold}/s in 3 of 5 minutes: a ${brokerType} broker accepts ${limit}/s with IAM access control (${MSK_LIMITS_URL}). Clients reconnecting at once after a broker restart, or one connecting per request`,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       connectionWidgets.push(rate);
@@ -198,8 +242,8 @@ export class Observability extends Construct {
     consumerWidgets.push(
       new cloudwatch.GraphWidget({ title: 'Records dead-lettered', left: [deadLettered] }),
     );
-    if (props.lambdaConsumer) {
-      const fn = props.lambdaConsumer.function;
+    if (props.consumerFunction) {
+      const fn = props.consumerFunction;
       this.alarm('ConsumerErrors', fn.metricErrors({ period: Duration.minutes(5) }), {
         threshold: 1,
         evaluationPeriods: 1,
@@ -215,13 +259,13 @@ export class Observability extends Construct {
         }),
       );
     }
-    if (props.fargateConsumer) {
-      const service = props.fargateConsumer.service;
+    if (props.consumerService) {
+      const service = props.consumerService;
       const running = new cloudwatch.Metric({
         namespace: 'ECS/ContainerInsights',
         metricName: 'RunningTaskCount',
         dimensionsMap: {
-          ClusterName: props.fargateConsumer.cluster.clusterName,
+          ClusterName: service.cluster.clusterName,
           ServiceName: service.serviceName,
         },
         statistic: 'Minimum',
@@ -238,7 +282,16 @@ export class Observability extends Construct {
         new cloudwatch.GraphWidget({
           title: 'Fargate consumer tasks and CPU',
           left: [running],
-          right: [service.metricCpuUtilization()],
+          // BaseService.metricCpuUtilization's metric, built from the IBaseService an imported service also has.
+          right: [
+            new cloudwatch.Metric({
+              namespace: 'AWS/ECS',
+              metricName: 'CPUUtilization',
+              dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+              statistic: 'Average',
+              period: Duration.minutes(5),
+            }),
+          ],
         }),
       );
     }

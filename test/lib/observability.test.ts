@@ -1,22 +1,45 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildStack,
-  type CfnProperties,
-  onlyResource,
-  removeOutdir,
-  type StackFixture,
-} from './stack-fixture.js';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Observability, type ObservabilityProps } from '../../lib/observability.js';
+import { PropsError } from '../../lib/validation.js';
+import { fakeParts } from '../support/fake-parts.js';
+import { type CfnProperties, onlyResource, removeScratchOutdirs, testApp } from './stack-fixture.js';
+
+/**
+ * Observability alone in a minimal stack, with fake streaming, search and database parts and an imported
+ * consumer function or service: it needs nothing of the consumers but their interfaces.
+ */
+function buildObservability(overrides: Partial<ObservabilityProps> = {}) {
+  const stack = new Stack(testApp(), 'TestStack');
+  const parts = fakeParts(stack);
+  const observability = new Observability(stack, 'Observability', {
+    ...parts,
+    brokerCount: 2,
+    brokerInstanceType: new ec2.InstanceType('t3.small'),
+    mskMonitoringLevel: 'DEFAULT',
+    topic: 'server-logs',
+    consumerGroupId: 'log-pipeline-consumer',
+    consumerMode: 'lambda',
+    consumerFunction: lambda.Function.fromFunctionAttributes(stack, 'Consumer', {
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:consumer',
+      sameEnvironment: true,
+    }),
+    metricsNamespace: 'LogPipeline',
+    lagAlarmThreshold: 100_000,
+    alarmEmail: 'ops@example.com',
+    ...overrides,
+  });
+  return { stack, observability, template: Template.fromStack(stack) };
+}
+
+afterAll(() => removeScratchOutdirs());
 
 describe('Observability', () => {
-  let fixture: StackFixture;
-  let template: Template;
-
-  beforeAll(() => {
-    fixture = buildStack({ config: { alarmEmail: 'ops@example.com' } });
-    template = fixture.template;
-  });
-  afterAll(() => removeOutdir(fixture));
+  const { template } = buildObservability();
 
   it('publishes alarms to a KMS-encrypted, TLS-only SNS topic with the configured e-mail subscribed', () => {
     const topic = onlyResource(template, 'AWS::SNS::Topic');
@@ -119,12 +142,9 @@ function connectionAlarms(template: Template) {
 }
 
 describe('Observability with PER_BROKER monitoring', () => {
-  let fixture: StackFixture;
-  afterAll(() => removeOutdir(fixture));
-
   it('alarms on new connections per second above 3/4 of what a kafka.t3.small broker accepts (4/s)', () => {
-    fixture = buildStack({ config: { mskMonitoringLevel: 'PER_BROKER' } });
-    const rate = connectionAlarms(fixture.template).find((a) => a.metric === 'ConnectionCreationRate');
+    const { template } = buildObservability({ mskMonitoringLevel: 'PER_BROKER' });
+    const rate = connectionAlarms(template).find((a) => a.metric === 'ConnectionCreationRate');
     expect(rate).toMatchObject({
       statistic: 'Maximum',
       brokers: ['1', '2'],
@@ -133,5 +153,62 @@ describe('Observability with PER_BROKER monitoring', () => {
       datapointsToAlarm: 3,
     });
     expect(rate?.description).toMatch(/a kafka\.t3\.small broker accepts 4\/s/);
+  });
+
+  it('sizes the rate alarm to a larger broker type (20/s)', () => {
+    const { template } = buildObservability({
+      mskMonitoringLevel: 'PER_BROKER',
+      brokerInstanceType: ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE),
+    });
+    const rate = connectionAlarms(template).find((a) => a.metric === 'ConnectionCreationRate');
+    expect(rate?.threshold).toBe(15);
+    expect(rate?.description).toMatch(/a kafka\.m5\.large broker accepts 20\/s/);
+  });
+});
+
+describe('Observability of a Fargate consumer', () => {
+  it('alarms when no task of the service has run for 5 minutes, and graphs its tasks and CPU', () => {
+    const stack = new Stack(testApp(), 'Imports');
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
+      clusterName: 'consumers',
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+    });
+    const { template } = buildObservability({
+      consumerMode: 'fargate',
+      consumerFunction: undefined,
+      consumerService: ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', {
+        cluster,
+        serviceName: 'consumer',
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Dimensions: Match.arrayWith([
+        { Name: 'ClusterName', Value: 'consumers' },
+        { Name: 'ServiceName', Value: 'consumer' },
+      ]),
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Errors' } })),
+    ).toEqual([]);
+    const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
+    expect(body).toContain(
+      '\\"AWS/ECS\\",\\"CPUUtilization\\",\\"ClusterName\\",\\"consumers\\",\\"ServiceName\\",\\"consumer\\"',
+    );
+  });
+});
+
+describe('Observability props', () => {
+  it.each([
+    [{ brokerCount: 0 }, 'brokerCount: must be an integer between 1 and 60, got 0'],
+    [{ lagAlarmThreshold: 0.5 }, 'lagAlarmThreshold: must be an integer between 1 and 1000000000, got 0.5'],
+    [{ alarmEmail: 'ops' }, 'alarmEmail: use an e-mail address, or leave it unset, got "ops"'],
+    [{ consumerMode: 'ec2' as never }, 'consumerMode: use "lambda" or "fargate", got "ec2"'],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    expect(() => buildObservability(props)).toThrow(PropsError);
+    expect(() => buildObservability(props)).toThrow(`TestStack/Observability: ${message}`);
   });
 });
