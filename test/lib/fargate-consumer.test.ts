@@ -1,24 +1,46 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
+import { FargateConsumer, type FargateConsumerProps } from '../../lib/fargate-consumer.js';
+import { logicalIdOf } from '../../lib/nag.js';
+import { FAKE_CLUSTER_ARN, FAKE_READER_SECRET_ARN, fakeParts } from '../support/fake-parts.js';
+import { constructStack, onlyResource, removeOutdir } from './stack-fixture.js';
+
+/** A FargateConsumer alone in a minimal stack, with fake streaming, search and database parts. */
+function buildFargateConsumer(overrides: Partial<FargateConsumerProps> = {}) {
+  const fixture = constructStack({ bundling: false });
+  const parts = fakeParts(fixture.stack);
+  const consumer = new FargateConsumer(fixture.stack, 'FargateConsumer', {
+    vpc: fixture.vpc,
+    subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    ...parts,
+    topic: 'server-logs',
+    deadLetterTopic: 'server-logs-dlq',
+    consumerGroupId: 'log-pipeline-consumer',
+    indexPrefix: 'logs',
+    usersCacheTtlSeconds: 60,
+    metricsNamespace: 'LogPipeline',
+    minTasks: 2,
+    maxTasks: 6,
+    scaleOutLag: 10_000,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    ...overrides,
+  });
+  return { ...fixture, ...parts, consumer, template: Template.fromStack(fixture.stack) };
+}
 
 describe('FargateConsumer (consumer mode fargate)', () => {
-  let fixture: StackFixture;
+  let fixture: ReturnType<typeof buildFargateConsumer>;
   let template: Template;
 
   beforeAll(() => {
-    fixture = buildStack({ config: { consumerMode: 'fargate', fargateMinTasks: 2, fargateMaxTasks: 6 } });
+    fixture = buildFargateConsumer();
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));
-
-  it('replaces the Lambda consumer: no event source mapping, no dead-letter queue', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
-    template.resourceCountIs('AWS::SQS::Queue', 0);
-    template.resourceCountIs('AWS::ECS::Service', 1);
-  });
 
   it('runs an arm64 task from the Dockerfile image asset with the consumer environment', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
@@ -44,10 +66,14 @@ describe('FargateConsumer (consumer mode fargate)', () => {
       KAFKA_GROUP_ID: 'log-pipeline-consumer',
       INDEX_PREFIX: 'logs',
       METRICS_NAMESPACE: 'LogPipeline',
-      CLUSTER_ARN: { 'Fn::GetAtt': [expect.stringMatching(/^StreamingCluster/), 'Arn'] },
+      CLUSTER_ARN: FAKE_CLUSTER_ARN,
+      OPENSEARCH_ENDPOINT: 'https://search-fake-domain.eu-west-1.es.amazonaws.com',
+      DB_SECRET_ARN: FAKE_READER_SECRET_ARN,
+      DB_NAME: 'fake_users',
+      USERS_CACHE_TTL_SECONDS: '60',
     });
     const manifest = JSON.parse(
-      fs.readFileSync(path.join(fixture.outdir, 'LogPipelineStack.assets.json'), 'utf8'),
+      fs.readFileSync(path.join(fixture.outdir, 'TestStack.assets.json'), 'utf8'),
     ) as {
       dockerImages: Record<string, { source: { dockerFile: string; platform: string; directory: string } }>;
     };
@@ -105,7 +131,30 @@ describe('FargateConsumer (consumer mode fargate)', () => {
     expect(policy).toMatch(/kafka-cluster:WriteData.*\/server-logs-dlq"/);
     expect(policy).toMatch(/kafka-cluster:DescribeTopicDynamicConfiguration.*\/server-logs-dlq"/);
     expect(policy).toContain('es:ESHttpPost');
-    expect(policy).toContain('secretsmanager:GetSecretValue');
+    expect(policy).toMatch(/secretsmanager:GetSecretValue.*fake-reader/);
+    expect(fixture.search.writers).toEqual([fixture.consumer.service.taskDefinition.taskRole]);
+  });
+
+  it('admits its tasks to the brokers, the domain and the database, and starts them once the topics exist', () => {
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0] as {
+      DependsOn: string[];
+      Properties: { NetworkConfiguration: { AwsvpcConfiguration: { SecurityGroups: unknown[] } } };
+    };
+    const [sg] = service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups as [
+      { 'Fn::GetAtt': [string, string] },
+    ];
+    for (const [port, groupId] of [
+      [9098, 'sg-brokers'],
+      [443, 'sg-domain'],
+      [3306, 'sg-database'],
+    ] as const) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: port,
+        GroupId: groupId,
+        SourceSecurityGroupId: sg,
+      });
+    }
+    expect(service.DependsOn).toContain(logicalIdOf(fixture.streaming.topics));
   });
 
   it('publishes the batch metrics once: from the embedded-metric lines, with no metric filter repeating them', () => {

@@ -1,16 +1,54 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStack, onlyResource, removeOutdir, type StackFixture } from './stack-fixture.js';
+import { LambdaConsumer, type LambdaConsumerProps } from '../../lib/lambda-consumer.js';
+import { logicalIdOf } from '../../lib/nag.js';
+import {
+  FAKE_CLUSTER_ARN,
+  FAKE_DOMAIN_ARN,
+  FAKE_READER_SECRET_ARN,
+  type FakeSearch,
+  fakeParts,
+} from '../support/fake-parts.js';
+import { constructStack, onlyResource, removeOutdir } from './stack-fixture.js';
 
 type Statement = { Action: string | string[]; Resource: unknown };
 
+/** A LambdaConsumer alone in a minimal stack, with fake streaming, search and database parts. */
+function buildLambdaConsumer(overrides: Partial<LambdaConsumerProps> = {}) {
+  const fixture = constructStack({ bundling: false });
+  const parts = fakeParts(fixture.stack);
+  const consumer = new LambdaConsumer(fixture.stack, 'LambdaConsumer', {
+    vpc: fixture.vpc,
+    subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    ...parts,
+    topic: 'server-logs',
+    deadLetterTopic: 'server-logs-dlq',
+    consumerGroupId: 'log-pipeline-consumer',
+    indexPrefix: 'logs',
+    batchSize: 400,
+    batchWindow: Duration.seconds(7),
+    pollerMode: 'provisioned',
+    minimumPollers: 1,
+    maximumPollers: 4,
+    usersCacheTtlSeconds: 60,
+    metricsNamespace: 'LogPipeline',
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    ...overrides,
+  });
+  return { ...fixture, ...parts, consumer, template: Template.fromStack(fixture.stack) };
+}
+
 describe('LambdaConsumer (consumer mode lambda)', () => {
-  let fixture: StackFixture;
+  let fixture: ReturnType<typeof buildLambdaConsumer>;
   let template: Template;
 
   beforeAll(() => {
     // Provisioned mode (the production profile's) carries the explicit settings; on demand: profiles.test.ts.
-    fixture = buildStack({ config: { batchSize: 400, batchWindowSeconds: 7, pollerMode: 'provisioned' } });
+    fixture = buildLambdaConsumer();
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));
@@ -24,9 +62,10 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
       Environment: {
         Variables: Match.objectLike({
           INDEX_PREFIX: 'logs',
-          OPENSEARCH_ENDPOINT: Match.anyValue(),
-          // The read-only login, never the administrator's.
-          DB_SECRET_ARN: { Ref: Match.stringLikeRegexp('^UsersDatabaseReaderSecretAttachment') },
+          OPENSEARCH_ENDPOINT: 'https://search-fake-domain.eu-west-1.es.amazonaws.com',
+          // The database part's read-only login (LogPipelineStack: the reader's, never the administrator's).
+          DB_SECRET_ARN: FAKE_READER_SECRET_ARN,
+          DB_NAME: 'fake_users',
           METRICS_NAMESPACE: 'LogPipeline',
           USERS_CACHE_TTL_SECONDS: '60',
           KAFKA_DLQ_TOPIC: 'server-logs-dlq',
@@ -37,7 +76,7 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
 
   it('maps the MSK topic with batch settings from config and provisioned pollers, and never gives up on a batch', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StreamingCluster'), 'Arn'] },
+      EventSourceArn: FAKE_CLUSTER_ARN,
       Topics: ['server-logs'],
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 400,
@@ -55,16 +94,30 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     template.resourceCountIs('AWS::SQS::Queue', 0);
   });
 
+  it('starts polling only once the topics exist', () => {
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as {
+      DependsOn: string[];
+    };
+    expect(mapping.DependsOn).toContain(logicalIdOf(fixture.streaming.topics));
+  });
+
   it('gives the function time to wait out an outage, and a path to the dead-letter topic', () => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
       JSON.stringify(r).includes('Classifies server-log batches'),
     ) as { Properties: { Timeout: number; VpcConfig: { SecurityGroupIds: { 'Fn::GetAtt': [string] }[] } } };
     expect(fn.Properties.Timeout).toBe(300);
     const sg = fn.Properties.VpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0];
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: 9098,
-      SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
-    });
+    for (const [port, groupId] of [
+      [9098, 'sg-brokers'],
+      [443, 'sg-domain'],
+      [3306, 'sg-database'],
+    ] as const) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: port,
+        GroupId: groupId,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
+      });
+    }
   });
 
   it('scopes the function role to the cluster, topic and group ARNs, the domain and the secret', () => {
@@ -83,10 +136,9 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
       JSON.stringify(statements.filter((s) => [s.Action].flat().includes(action)).map((s) => s.Resource));
     expect(resourceOf('kafka-cluster:ReadData')).toMatch(/:topic\/.*\/server-logs"/);
     expect(resourceOf('kafka-cluster:AlterGroup')).toMatch(/:group\/.*\/log-pipeline-consumer"/);
-    expect(resourceOf('kafka-cluster:Connect')).toContain('StreamingCluster');
-    expect(resourceOf('es:ESHttpPost')).toContain('SearchDomain');
-    expect(resourceOf('secretsmanager:GetSecretValue')).toContain('UsersDatabaseReaderSecretAttachment');
-    expect(resourceOf('secretsmanager:GetSecretValue')).not.toContain('UsersDatabaseInstanceSecret');
+    expect(resourceOf('kafka-cluster:Connect')).toContain(FAKE_CLUSTER_ARN);
+    expect(resourceOf('es:ESHttpPost')).toContain(FAKE_DOMAIN_ARN);
+    expect(resourceOf('secretsmanager:GetSecretValue')).toContain('fake-reader');
     expect(resourceOf('kafka-cluster:WriteData')).toMatch(/:topic\/.*\/server-logs-dlq"/);
     expect(resourceOf('kafka-cluster:WriteData')).not.toMatch(/\/server-logs"/);
     // The dead-letter producer reads the topic's max.message.bytes to size its records.
@@ -128,14 +180,9 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(mapping.DependsOn).toContain(policyIds[0]);
   });
 
-  it('registers the function role as a search writer, not as the master user', () => {
-    const setup = onlyResource(template, 'Custom::SearchSetup');
-    expect(JSON.stringify(setup.props.WriterRoleArns)).toContain('LambdaConsumerHandlerFunctionServiceRole');
-    const domain = onlyResource(template, 'AWS::OpenSearchService::Domain');
-    expect(JSON.stringify(domain.props.AdvancedSecurityOptions)).not.toContain('LambdaConsumer');
-  });
-
-  it('deploys no Fargate service in lambda mode', () => {
-    template.resourceCountIs('AWS::ECS::Service', 0);
+  it('registers the function role as a search writer', () => {
+    const search: FakeSearch = fixture.search;
+    expect(search.writers).toEqual([fixture.consumer.function.role as iam.IRole]);
+    expect(search.readers).toEqual([]);
   });
 });

@@ -105,6 +105,20 @@ describe('LogPipelineStack', () => {
     );
   });
 
+  it("wires the Lambda consumer to the database's read-only login, as a search writer, not the master user", () => {
+    template.resourceCountIs('AWS::ECS::Service', 0);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) =>
+      JSON.stringify(r).includes('Classifies server-log batches'),
+    ) as { Properties: { Environment: { Variables: CfnProperties } } };
+    expect(fn.Properties.Environment.Variables.DB_SECRET_ARN).toEqual({
+      Ref: expect.stringMatching(/^UsersDatabaseReaderSecretAttachment/),
+    });
+    const setup = onlyResource(template, 'Custom::SearchSetup');
+    expect(JSON.stringify(setup.props.WriterRoleArns)).toContain('LambdaConsumerHandlerFunctionServiceRole');
+    const domain = onlyResource(template, 'AWS::OpenSearchService::Domain');
+    expect(JSON.stringify(domain.props.AdvancedSecurityOptions)).not.toContain('LambdaConsumer');
+  });
+
   it('cannot wedge its first create: the database is protected only by the last resource, after all the others', () => {
     const resources = template.toJSON().Resources as Record<
       string,
@@ -249,6 +263,21 @@ describe('LogPipelineStack in consumer mode fargate', () => {
     template.hasOutput('ConsumerGroupId', { Value: 'log-pipeline-consumer' });
     template.hasOutput('Topic', { Value: 'server-logs' });
     expect(template.findOutputs('EventSourceMappingId')).toEqual({});
+  });
+
+  it('replaces the Lambda consumer: no event source mapping, one service reading the read-only login', () => {
+    const template = fixture.template;
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    const task = onlyResource(template, 'AWS::ECS::TaskDefinition');
+    const environment = task.props.ContainerDefinitions[0].Environment as Array<{
+      Name: string;
+      Value: unknown;
+    }>;
+    expect(environment.find((e) => e.Name === 'DB_SECRET_ARN')?.Value).toEqual({
+      Ref: expect.stringMatching(/^UsersDatabaseReaderSecretAttachment/),
+    });
   });
 
   it('is just as nag- and validation-clean', () => {

@@ -48,12 +48,26 @@ export function buildStack(options: FixtureOptions = {}): StackFixture {
  * An app for construct-level tests: the cdk.json feature flags, without the built-in CloudFormation validation
  * (it costs seconds per synth; the stack-level test runs it once on the whole template).
  */
-export function testApp(outdir?: string): App {
+export function testApp(outdir?: string, options: ConstructStackOptions = {}): App {
   return new App({
     outdir: outdir ?? scratchOutdir(),
-    context: cdkJsonContext(),
+    context: {
+      ...cdkJsonContext(),
+      // No stack bundles its assets: the CDK stages a placeholder instead of running esbuild (about a second per
+      // function), and the template is the same but for the asset hashes.
+      ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
     builtinCloudFormationValidation: false,
   });
+}
+
+export interface ConstructStackOptions {
+  /**
+   * Bundle the Lambda handlers and the generator with esbuild, as `cdk synth` does. Off for tests that assert on
+   * the template only, not on the code in the assets.
+   * @default true
+   */
+  readonly bundling?: boolean;
 }
 
 const scratchDirs: string[] = [];
@@ -70,9 +84,14 @@ export function removeScratchOutdirs(): void {
 }
 
 /** An empty stack with a VPC, under the same feature flags, for testing one construct on its own. */
-export function constructStack(): { app: App; stack: Stack; vpc: ec2.Vpc; outdir: string } {
+export function constructStack(options: ConstructStackOptions = {}): {
+  app: App;
+  stack: Stack;
+  vpc: ec2.Vpc;
+  outdir: string;
+} {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
-  const app = testApp(outdir);
+  const app = testApp(outdir, options);
   const stack = new Stack(app, 'TestStack');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   return { app, stack, vpc, outdir };
