@@ -3,17 +3,13 @@
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
+import { checkBrokerStorageScalingProps } from './scaling/broker-storage-scaling.js';
 import {
-  consumerOffsetsReplicas,
-  MSK_LIMITS_URL,
-  MSK_MAX_PARTITIONS_PER_BROKER,
-  MSK_MAX_VOLUME_GIB,
-  MSK_MIN_VOLUME_GIB,
-  mskMaxBrokers,
   OPENSEARCH_GP3_MAX_GIB,
   OPENSEARCH_LIMITS_URL,
   OPENSEARCH_MIN_VOLUME_GIB,
 } from './service-limits.js';
+import { checkStreamingProps, checkTopicSpecs, instanceTypeOfMskName, type TopicSpec } from './streaming.js';
 import { type Fail, PropsError } from './validation.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
@@ -324,9 +320,6 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   searchMasterInstanceType: 'm6g.large.search',
 };
 
-/** Kafka versions on the 3.9 line that MSK provisioned clusters accept. */
-export const SUPPORTED_KAFKA_VERSIONS = ['3.9.x', '3.9.x.kraft'] as const;
-
 /** A configuration value that cannot deploy; the message names the key, the value and the fix. */
 export class PipelineConfigError extends PropsError {
   override name = 'PipelineConfigError';
@@ -360,6 +353,25 @@ const KNOWN_KEYS = new Set(Object.keys(DEFAULT_CONFIG).concat('alarmEmail'));
 export function resolveConfig(
   ...overrides: ReadonlyArray<Record<string, unknown> | undefined>
 ): PipelineConfig {
+  return resolveConfigFor({}, ...overrides);
+}
+
+/** What a pipeline imports instead of creating: the keys that describe the created resource are not checked. */
+export interface ImportedParts {
+  /**
+   * An existing MSK cluster (LogPipelineProps.existingKafkaCluster): the topic keys are checked, the keys of a
+   * new cluster (broker count, type, version, storage, monitoring) are not, and the topics are not held to the
+   * configured broker count (ExistingKafkaCluster checks them against the cluster's, when known).
+   * @default false
+   */
+  readonly kafkaCluster?: boolean;
+}
+
+/** `resolveConfig` for a pipeline that imports `imported` instead of creating them. */
+export function resolveConfigFor(
+  imported: ImportedParts,
+  ...overrides: ReadonlyArray<Record<string, unknown> | undefined>
+): PipelineConfig {
   const profile = chosenProfile(overrides);
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...PROFILES[profile], profile };
   let minInsyncReplicasGiven = false;
@@ -381,7 +393,7 @@ export function resolveConfig(
     merged.minInsyncReplicas = Math.max(1, merged.replicationFactor - 1);
   }
   const config = merged as unknown as PipelineConfig;
-  validate(config);
+  validate(config, imported);
   return config;
 }
 
@@ -449,7 +461,7 @@ function boolean(config: PipelineConfig, key: keyof PipelineConfig): void {
     throw new PipelineConfigError(key, config[key], 'must be true or false');
 }
 
-function validate(c: PipelineConfig): void {
+function validate(c: PipelineConfig, imported: ImportedParts): void {
   integer(c, 'azCount', 2, 3);
   if (c.natGateways === 0) {
     throw new PipelineConfigError(
@@ -459,69 +471,7 @@ function validate(c: PipelineConfig): void {
     );
   }
   integer(c, 'natGateways', 1, c.azCount);
-  integer(c, 'brokerCount', c.azCount, 60);
-  if (c.brokerCount % c.azCount !== 0) {
-    throw new PipelineConfigError(
-      'brokerCount',
-      c.brokerCount,
-      `must be a multiple of the AZ count (${c.azCount}); use ${c.azCount * Math.ceil(c.brokerCount / c.azCount)}`,
-    );
-  }
-  pattern(
-    c,
-    'brokerInstanceType',
-    /^kafka\.[a-z0-9]+\.[a-z0-9]+$/,
-    'use an MSK broker type such as kafka.t3.small',
-  );
-  if (!(SUPPORTED_KAFKA_VERSIONS as readonly unknown[]).includes(c.kafkaVersion)) {
-    throw new PipelineConfigError(
-      'kafkaVersion',
-      c.kafkaVersion,
-      `use one of ${SUPPORTED_KAFKA_VERSIONS.join(', ')}`,
-    );
-  }
-  checkBrokerLimits(c);
-  integer(c, 'brokerStorageTargetPercent', 10, 80);
-  if (
-    !['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'].includes(
-      c.mskMonitoringLevel,
-    )
-  ) {
-    throw new PipelineConfigError(
-      'mskMonitoringLevel',
-      c.mskMonitoringLevel,
-      'use DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER or PER_TOPIC_PER_PARTITION',
-    );
-  }
-  const topic = /^[a-zA-Z0-9._-]{1,249}$/;
-  pattern(c, 'topicName', topic, 'use 1-249 letters, digits, ".", "_" or "-"');
-  pattern(c, 'deadLetterTopicName', topic, 'use 1-249 letters, digits, ".", "_" or "-"');
-  if (c.deadLetterTopicName === c.topicName) {
-    throw new PipelineConfigError('deadLetterTopicName', c.deadLetterTopicName, 'must differ from topicName');
-  }
-  integer(c, 'topicPartitions', 1, 1000);
-  integer(c, 'replicationFactor', 1, c.brokerCount);
-  if (c.replicationFactor < 2 && c.brokerCount >= 2) {
-    // One replica: every broker restart (MSK patches each broker in turn) takes its partitions offline.
-    throw new PipelineConfigError(
-      'replicationFactor',
-      c.replicationFactor,
-      'must be at least 2 so that a partition survives a broker restart',
-    );
-  }
-  if (
-    typeof c.minInsyncReplicas !== 'number' ||
-    !Number.isInteger(c.minInsyncReplicas) ||
-    c.minInsyncReplicas < 1 ||
-    c.minInsyncReplicas > c.replicationFactor - 1
-  ) {
-    throw new PipelineConfigError(
-      'minInsyncReplicas',
-      c.minInsyncReplicas,
-      `must be an integer from 1 to replicationFactor - 1 (${c.replicationFactor - 1}): with one broker restarting (every MSK patch), acks=all producers need that many replicas in sync`,
-    );
-  }
-  checkPartitionsPerBroker(c);
+  checkKafkaKeys(c, imported);
   pattern(c, 'consumerGroupId', /^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
   if (c.consumerMode !== 'lambda' && c.consumerMode !== 'fargate') {
     throw new PipelineConfigError('consumerMode', c.consumerMode, 'use "lambda" or "fargate"');
@@ -628,41 +578,65 @@ function validate(c: PipelineConfig): void {
   }
 }
 
-/** MSK's per-type and per-cluster limits (lib/service-limits.ts). */
-function checkBrokerLimits(c: PipelineConfig): void {
-  const maxPartitions = MSK_MAX_PARTITIONS_PER_BROKER[c.brokerInstanceType];
-  if (maxPartitions === undefined) {
-    throw new PipelineConfigError(
-      'brokerInstanceType',
-      c.brokerInstanceType,
-      `use an MSK Standard broker type: ${Object.keys(MSK_MAX_PARTITIONS_PER_BROKER).join(', ')} (${MSK_LIMITS_URL})`,
-    );
-  }
-  const maxBrokers = mskMaxBrokers(c.kafkaVersion);
-  if (c.brokerCount > maxBrokers) {
-    throw new PipelineConfigError(
-      'brokerCount',
-      c.brokerCount,
-      `MSK allows at most ${maxBrokers} brokers per ${c.kafkaVersion} cluster; use ${maxBrokers} or fewer, or ask AWS for a higher quota and raise it here (${MSK_LIMITS_URL})`,
-    );
-  }
-  integer(c, 'brokerVolumeGiB', MSK_MIN_VOLUME_GIB, MSK_MAX_VOLUME_GIB);
-  integer(c, 'brokerMaxVolumeGiB', c.brokerVolumeGiB, MSK_MAX_VOLUME_GIB);
+/** The context keys that Streaming's and BrokerStorageScaling's props come from. */
+const KAFKA_KEYS: Readonly<Record<string, keyof PipelineConfig>> = {
+  clientSubnetCount: 'azCount',
+  monitoringLevel: 'mskMonitoringLevel',
+  'topics[0].name': 'topicName',
+  'topics[1].name': 'deadLetterTopicName',
+  'topics[0].partitions': 'topicPartitions',
+  'topics[1].partitions': 'topicPartitions',
+  'topics[0].replicationFactor': 'replicationFactor',
+  'topics[1].replicationFactor': 'replicationFactor',
+  minVolumeGiB: 'brokerVolumeGiB',
+  maxVolumeGiB: 'brokerMaxVolumeGiB',
+  targetUtilizationPercent: 'brokerStorageTargetPercent',
+};
+
+/** The pipeline's topic and its dead-letter topic, as the context describes them. */
+export function pipelineTopics(c: PipelineConfig): TopicSpec[] {
+  return [c.topicName, c.deadLetterTopicName].map((name) => ({
+    name,
+    partitions: c.topicPartitions,
+    replicationFactor: c.replicationFactor,
+  }));
 }
 
-/** Runs after the topic settings are valid: the partitions they put on each broker, against its type's limit. */
-function checkPartitionsPerBroker(c: PipelineConfig): void {
-  const maxPartitions = MSK_MAX_PARTITIONS_PER_BROKER[c.brokerInstanceType] ?? 0;
-  // The topic and its dead-letter topic, plus __consumer_offsets.
-  const replicas = 2 * c.topicPartitions * c.replicationFactor + consumerOffsetsReplicas(c.brokerCount);
-  const perBroker = Math.ceil(replicas / c.brokerCount);
-  if (perBroker > maxPartitions) {
-    throw new PipelineConfigError(
-      'topicPartitions',
-      c.topicPartitions,
-      `puts ${perBroker} partition replicas on each ${c.brokerInstanceType} broker (2 topics x ${c.topicPartitions} x replicationFactor ${c.replicationFactor}, plus __consumer_offsets, over ${c.brokerCount} brokers), above the ${maxPartitions} MSK allows per broker of that type; use fewer partitions, more brokers or a larger brokerInstanceType (https://docs.aws.amazon.com/msk/latest/developerguide/bestpractices.html#partitions-per-broker)`,
-    );
+/** The Kafka keys, by the checks of the constructs they configure (lib/streaming.ts, broker storage scaling). */
+function checkKafkaKeys(c: PipelineConfig, imported: ImportedParts): void {
+  const fail = failAsContextKey(KAFKA_KEYS);
+  if (imported.kafkaCluster) {
+    checkTopicSpecs(pipelineTopics(c), { minInsyncReplicas: c.minInsyncReplicas }, fail);
+    return;
   }
+  // The context names MSK's type (kafka.t3.small); the construct takes the EC2 type inside it.
+  pattern(
+    c,
+    'brokerInstanceType',
+    /^kafka\.[a-z0-9]+\.[a-z0-9]+$/,
+    'use an MSK broker type such as kafka.t3.small',
+  );
+  checkStreamingProps(
+    {
+      clientSubnetCount: c.azCount,
+      brokerCount: c.brokerCount,
+      brokerInstanceType: instanceTypeOfMskName(c.brokerInstanceType),
+      kafkaVersion: c.kafkaVersion,
+      brokerVolumeGiB: c.brokerVolumeGiB,
+      monitoringLevel: c.mskMonitoringLevel,
+      topics: pipelineTopics(c),
+      minInsyncReplicas: c.minInsyncReplicas,
+    },
+    fail,
+  );
+  checkBrokerStorageScalingProps(
+    {
+      minVolumeGiB: c.brokerVolumeGiB,
+      maxVolumeGiB: c.brokerMaxVolumeGiB,
+      targetUtilizationPercent: c.brokerStorageTargetPercent,
+    },
+    fail,
+  );
 }
 
 /** The largest gp3 volume OpenSearch Service attaches to one data node of the chosen type. */

@@ -4,7 +4,7 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { type PipelineConfig, resolveConfig } from './config.js';
+import { type PipelineConfig, pipelineTopics, resolveConfig } from './config.js';
 import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
@@ -17,7 +17,7 @@ import { OpsFunction } from './ops-function.js';
 import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
 import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
 import { Search } from './search.js';
-import { Streaming } from './streaming.js';
+import { instanceTypeOfMskName, Streaming } from './streaming.js';
 import { UsersDatabase } from './users-database.js';
 import { PropsError } from './validation.js';
 
@@ -201,24 +201,13 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
 
   parts.streaming = new Streaming(scope, 'Streaming', {
     vpc,
-    subnets,
+    vpcSubnets: subnets,
     brokerCount: config.brokerCount,
-    brokerInstanceType: config.brokerInstanceType,
+    brokerInstanceType: instanceTypeOfMskName(config.brokerInstanceType),
     kafkaVersion: config.kafkaVersion,
     brokerVolumeGiB: config.brokerVolumeGiB,
     monitoringLevel: config.mskMonitoringLevel,
-    topics: [
-      {
-        name: config.topicName,
-        partitions: config.topicPartitions,
-        replicationFactor: config.replicationFactor,
-      },
-      {
-        name: config.deadLetterTopicName,
-        partitions: config.topicPartitions,
-        replicationFactor: config.replicationFactor,
-      },
-    ],
+    topics: pipelineTopics(config),
     minInsyncReplicas: config.minInsyncReplicas,
     logRetention,
   });

@@ -15,9 +15,9 @@ describe('GeneratorFleet', () => {
     const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const streaming = new Streaming(fixture.stack, 'Streaming', {
       vpc: fixture.vpc,
-      subnets,
+      vpcSubnets: subnets,
       brokerCount: 2,
-      brokerInstanceType: 'kafka.t3.small',
+      brokerInstanceType: new ec2.InstanceType('t3.small'),
       kafkaVersion: '3.9.x',
       brokerVolumeGiB: 100,
       monitoringLevel: 'DEFAULT',

@@ -27,9 +27,9 @@ describe('OpsFunction', () => {
     const logRetention = logs.RetentionDays.ONE_MONTH;
     const streaming = new Streaming(stack, 'Streaming', {
       vpc,
-      subnets,
+      vpcSubnets: subnets,
       brokerCount: 2,
-      brokerInstanceType: 'kafka.t3.small',
+      brokerInstanceType: new ec2.InstanceType('t3.small'),
       kafkaVersion: '3.9.x',
       brokerVolumeGiB: 100,
       monitoringLevel: 'DEFAULT',

@@ -13,6 +13,8 @@ import { auditProps } from '../support/props-audit.js';
 const NO_CHECK_NEEDED: Readonly<Record<string, string>> = {
   LogEncryption: 'takes no props: one KMS key with a fixed policy',
   DashboardsAuth: 'takes no props: a Cognito user pool and identity pool with fixed settings',
+  StreamingBase:
+    'abstract base of Streaming and ExistingKafkaCluster (their grants and metrics): no props; its subclasses check theirs',
   PipelineProvider: "its props are PipelineFunction's, which PipelineFunction validates",
   LogPipeline:
     "resolveConfig (lib/config.ts validate()) runs every part's check on the resolved settings before any part is built",
@@ -32,8 +34,6 @@ const NO_CHECK_NEEDED: Readonly<Record<string, string>> = {
  * - no-validation: the construct's module exports no `check...Props(props, fail)` run by its constructor.
  */
 const KNOWN_OFFENDERS: readonly string[] = [
-  'BrokerStorageScaling: no-validation',
-  'BrokerStorageScalingProps.clusterArn: undocumented',
   'ConsumerLagScaling: no-validation',
   'ConsumerLagScalingProps.cooldown: undocumented',
   'ConsumerLagScalingProps.maxTasks: undocumented',
@@ -131,16 +131,6 @@ const KNOWN_OFFENDERS: readonly string[] = [
   'SearchProps.subnets: undocumented',
   'SearchProps.volumeGiB: undocumented',
   'SearchProps.vpc: undocumented',
-  'Streaming: no-validation',
-  'StreamingProps.brokerCount: undocumented',
-  'StreamingProps.brokerInstanceType: string-instance-type',
-  'StreamingProps.brokerInstanceType: undocumented',
-  'StreamingProps.brokerVolumeGiB: undocumented',
-  'StreamingProps.kafkaVersion: undocumented',
-  'StreamingProps.logRetention: undocumented',
-  'StreamingProps.monitoringLevel: undocumented',
-  'StreamingProps.subnets: undocumented',
-  'StreamingProps.vpc: undocumented',
   'UsersDatabase: no-validation',
   'UsersDatabaseProps.backupRetention: undocumented',
   'UsersDatabaseProps.databaseName: undocumented',

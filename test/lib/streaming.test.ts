@@ -3,8 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { Streaming } from '../../lib/streaming.js';
-import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
+import { Streaming, type StreamingProps } from '../../lib/streaming.js';
+import { type CfnProperties, constructStack, onlyResource, removeOutdir } from './stack-fixture.js';
 
 describe('Streaming', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -14,19 +14,12 @@ describe('Streaming', () => {
   beforeAll(() => {
     fixture = constructStack();
     streaming = new Streaming(fixture.stack, 'Streaming', {
+      // Every optional prop left to its default: the assertions below pin the defaults.
       vpc: fixture.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      brokerCount: 2,
-      brokerInstanceType: 'kafka.t3.small',
-      kafkaVersion: '3.9.x',
-      brokerVolumeGiB: 100,
-      monitoringLevel: 'DEFAULT',
       topics: [
         { name: 'server-logs', partitions: 6, replicationFactor: 2 },
         { name: 'server-logs-dlq', partitions: 3, replicationFactor: 2 },
       ],
-      minInsyncReplicas: 1,
-      logRetention: logs.RetentionDays.ONE_MONTH,
     });
     streaming.grantConsume(
       new iam.Role(fixture.stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
@@ -160,26 +153,121 @@ describe('Streaming', () => {
     expect(Object.keys(metric.dimensions ?? {}).sort()).toEqual(['Cluster Name', 'Consumer Group', 'Topic']);
   });
 
-  it('refuses a topic whose replication factor leaves no room for a restarting broker', () => {
+  it('sizes the brokers from the props: an EC2 type runs as its kafka. type, with the given volume and monitoring', () => {
     const scratch = constructStack();
-    const { stack, vpc } = scratch;
     onTestFinished(() => removeOutdir(scratch));
-    expect(
-      () =>
-        new Streaming(stack, 'Tight', {
-          vpc,
-          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-          brokerCount: 2,
-          brokerInstanceType: 'kafka.t3.small',
-          kafkaVersion: '3.9.x',
-          brokerVolumeGiB: 100,
-          monitoringLevel: 'DEFAULT',
-          topics: [{ name: 'server-logs', partitions: 6, replicationFactor: 2 }],
-          minInsyncReplicas: 2,
-          logRetention: logs.RetentionDays.ONE_MONTH,
-        }),
-    ).toThrow(
-      /topic server-logs: replicationFactor must be from minInsyncReplicas \+ 1 \(3\) to brokerCount \(2\), got 2/,
-    );
+    new Streaming(scratch.stack, 'Large', {
+      vpc: scratch.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      brokerCount: 4,
+      brokerInstanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+      kafkaVersion: '3.9.x.kraft',
+      brokerVolumeGiB: 300,
+      monitoringLevel: 'PER_BROKER',
+      topics: [{ name: 'server-logs', partitions: 12, replicationFactor: 3 }],
+      logRetention: logs.RetentionDays.ONE_WEEK,
+    });
+    const large = Template.fromStack(scratch.stack);
+    large.hasResourceProperties('AWS::MSK::Cluster', {
+      KafkaVersion: '3.9.x.kraft',
+      NumberOfBrokerNodes: 4,
+      EnhancedMonitoring: 'PER_BROKER',
+      BrokerNodeGroupInfo: Match.objectLike({
+        InstanceType: 'kafka.m7g.large',
+        StorageInfo: { EBSStorageInfo: { VolumeSize: 300 } },
+      }),
+    });
+    // min.insync.replicas follows the smallest replication factor unless given.
+    const configuration = onlyResource(large, 'AWS::MSK::Configuration').props;
+    expect(configuration.ServerProperties.split('\n')).toContain('min.insync.replicas=2');
+    large.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  describe('refuses props that cannot deploy, naming the prop, the value and the fix', () => {
+    const topic = { name: 'server-logs', partitions: 6, replicationFactor: 2 };
+    it.each<[string, Partial<StreamingProps>, RegExp]>([
+      [
+        'a broker count that is not a multiple of the AZs',
+        { brokerCount: 3 },
+        /^TestStack\/Bad: brokerCount: must be a multiple of the AZ count \(2\); use 4, got 3$/,
+      ],
+      [
+        'fewer brokers than AZs',
+        { brokerCount: 1 },
+        /brokerCount: must be an integer between 2 and 60, got 1$/,
+      ],
+      [
+        'more brokers than a ZooKeeper cluster takes',
+        { brokerCount: 32 },
+        /brokerCount: MSK allows at most 30 brokers per 3\.9\.x cluster; use 30 or fewer.*, got 32$/,
+      ],
+      [
+        'a broker type that is not an MSK Standard type',
+        { brokerInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO) },
+        /brokerInstanceType: use an MSK Standard broker type: kafka\.t3\.small, kafka\.m5\.large.*, got "kafka\.t3\.micro"$/,
+      ],
+      [
+        'a Kafka version off the 3.9 line',
+        { kafkaVersion: '2.8.1' },
+        /kafkaVersion: use one of 3\.9\.x, 3\.9\.x\.kraft, got "2\.8\.1"$/,
+      ],
+      [
+        'an empty volume',
+        { brokerVolumeGiB: 0 },
+        /brokerVolumeGiB: must be an integer between 1 and 16384, got 0$/,
+      ],
+      [
+        'a volume beyond MSK',
+        { brokerVolumeGiB: 16_385 },
+        /brokerVolumeGiB: must be an integer between 1 and 16384, got 16385$/,
+      ],
+      [
+        'an unknown monitoring level',
+        { monitoringLevel: 'ALL' as never },
+        /monitoringLevel: use DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER or PER_TOPIC_PER_PARTITION, got "ALL"$/,
+      ],
+      ['no topic', { topics: [] }, /topics: list at least one topic, got \[\]$/],
+      [
+        'an illegal topic name',
+        { topics: [{ ...topic, name: 'server logs' }] },
+        /topics\[0\]\.name: use 1-249 letters, digits, "\.", "_" or "-", got "server logs"$/,
+      ],
+      [
+        'the same topic twice',
+        { topics: [topic, { ...topic }] },
+        /topics\[1\]\.name: must differ from the other topics' names, got "server-logs"$/,
+      ],
+      [
+        'a topic without partitions',
+        { topics: [{ ...topic, partitions: 0 }] },
+        /topics\[0\]\.partitions: must be an integer between 1 and 1000, got 0$/,
+      ],
+      [
+        'more replicas than brokers',
+        { topics: [{ ...topic, replicationFactor: 3 }] },
+        /topics\[0\]\.replicationFactor: must be an integer between 1 and 2, got 3$/,
+      ],
+      [
+        'a single replica on several brokers',
+        { topics: [{ ...topic, replicationFactor: 1 }] },
+        /topics\[0\]\.replicationFactor: must be at least 2 so that a partition survives a broker restart, got 1$/,
+      ],
+      [
+        'a min.insync.replicas that leaves no room for a restarting broker',
+        { minInsyncReplicas: 2 },
+        /minInsyncReplicas: must be an integer from 1 to replicationFactor - 1 \(1\).*, got 2$/,
+      ],
+      [
+        'more partition replicas per broker than the type takes',
+        { topics: [topic, { ...topic, name: 'server-logs-dlq', partitions: 300 }] },
+        /topics\[1\]\.partitions: puts 356 partition replicas on each kafka\.t3\.small broker \(server-logs: 6 x replicationFactor 2, server-logs-dlq: 300 x replicationFactor 2, plus __consumer_offsets, over 2 brokers\), above the 300 MSK allows.*, got 300$/,
+      ],
+    ])('refuses %s', (_, change, message) => {
+      const scratch = constructStack();
+      onTestFinished(() => removeOutdir(scratch));
+      expect(
+        () => new Streaming(scratch.stack, 'Bad', { vpc: scratch.vpc, topics: [topic], ...change }),
+      ).toThrow(message);
+    });
   });
 });
