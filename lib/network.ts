@@ -61,7 +61,11 @@ export class Network extends Construct {
     });
     // In a stack with an account and region, the CDK writes the AZ names it looked up (cdk.context.json) into the
     // subnets; an environment-agnostic stack (LogPipelineStack's default) gets Fn::GetAZs instead.
-    for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets, ...this.vpc.isolatedSubnets]) {
+    for (const subnet of [
+      ...this.vpc.publicSubnets,
+      ...this.vpc.privateSubnets,
+      ...this.vpc.isolatedSubnets,
+    ]) {
       if (!Token.isUnresolved(subnet.availabilityZone)) {
         acknowledgeCfnLint(
           subnet,
