@@ -31,8 +31,11 @@ export const CATEGORY_METRICS = ['Good', 'Suspicious', 'Bad'] as const;
 export interface ObservabilityProps {
   /** The Kafka cluster: consumer lag, broker disk and connection metrics. */
   readonly streaming: IStreaming;
-  /** Brokers in the cluster: the per-broker alarms and graphs cover broker IDs 1 to brokerCount. */
-  readonly brokerCount: number;
+  /**
+   * Brokers in the cluster: the per-broker alarms and graphs cover broker IDs 1 to brokerCount.
+   * @default - unknown (an existing cluster whose owner did not declare it): no per-broker alarm or graph
+   */
+  readonly brokerCount?: number;
   /**
    * The broker type, as the MSK L2 construct (`@aws-cdk/aws-msk-alpha`) takes it: without the `kafka.` prefix
    * (`ec2.InstanceType.of(ec2.InstanceClass.M5, ec2.InstanceSize.LARGE)`, or `new ec2.InstanceType('t3.small')`).
@@ -83,7 +86,7 @@ export function checkObservabilityProps(
   props: Pick<ObservabilityProps, 'brokerCount' | 'lagAlarmThreshold' | 'alarmEmail' | 'consumerMode'>,
   fail: Fail,
 ): void {
-  checkInteger(fail, 'brokerCount', props.brokerCount, 1, 60);
+  if (props.brokerCount !== undefined) checkInteger(fail, 'brokerCount', props.brokerCount, 1, 60);
   checkInteger(fail, 'lagAlarmThreshold', props.lagAlarmThreshold, 1, 1_000_000_000);
   checkOneOf(fail, 'consumerMode', props.consumerMode, ['lambda', 'fargate'] as const);
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail)) {
@@ -130,7 +133,7 @@ export class Observability extends Construct {
         period: Duration.minutes(1),
       });
     const lag = props.streaming.consumerLagMetric(props.consumerGroupId, props.topic);
-    const brokers = Array.from({ length: props.brokerCount }, (_, i) => i + 1);
+    const brokers = Array.from({ length: props.brokerCount ?? 0 }, (_, i) => i + 1);
     const domain = props.search.domain;
     const db = props.database.instance;
 
@@ -166,67 +169,71 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
-    this.alarm(
-      'BrokerDisk',
-      new cloudwatch.MathExpression({
-        expression: `MAX([${brokers.map((b) => `b${b}`).join(',')}])`,
-        usingMetrics: Object.fromEntries(
-          brokers.map((b) => [`b${b}`, props.streaming.brokerMetric('KafkaDataLogsDiskUsed', b)]),
-        ),
-        label: 'Max broker disk used (%)',
-        period: Duration.minutes(5),
-      }),
-      {
-        threshold: 85,
-        evaluationPeriods: 2,
-        alarmDescription: 'An MSK broker disk is above 85% (storage auto-scaling is not keeping up)',
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
-    );
-
-    // Broker connections. ConnectionCount is a DEFAULT-level metric (free, Cluster Name and Broker ID);
-    // ConnectionCreationRate, new connections per second, comes with PER_BROKER monitoring (MSK developer guide,
-    // "Amazon MSK metrics for monitoring Standard brokers with CloudWatch"). Clients that reconnect together after
-    // a broker restart, or one that opens a connection per request, exceed what a small broker accepts: kafka.t3.small
-    // takes 4 new IAM-authenticated connections per second (lib/service-limits.ts), and every client backs off
-    // 1-3 s with jitter before reconnecting (aws/msk-iam.ts MSK_RETRY).
-    // Ids unique per metric: the two expressions share a graph.
-    const perBroker = (metricName: string, statistic: string, id: string) =>
-      Object.fromEntries(
-        brokers.map((b) => [
-          `${id}${b}`,
-          props.streaming.brokerMetric(metricName, b).with({ statistic, period: Duration.minutes(1) }),
-        ]),
+    // Per-broker alarms need the broker ids: an imported cluster of undeclared size gets none (its owner's watch).
+    const connectionWidgets: cloudwatch.IMetric[] = [];
+    if (brokers.length > 0) {
+      this.alarm(
+        'BrokerDisk',
+        new cloudwatch.MathExpression({
+          expression: `MAX([${brokers.map((b) => `b${b}`).join(',')}])`,
+          usingMetrics: Object.fromEntries(
+            brokers.map((b) => [`b${b}`, props.streaming.brokerMetric('KafkaDataLogsDiskUsed', b)]),
+          ),
+          label: 'Max broker disk used (%)',
+          period: Duration.minutes(5),
+        }),
+        {
+          threshold: 85,
+          evaluationPeriods: 2,
+          alarmDescription: 'An MSK broker disk is above 85% (storage auto-scaling is not keeping up)',
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
       );
-    const maxOverBrokers = (metricName: string, id: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `MAX([${brokers.map((b) => `${id}${b}`).join(',')}])`,
-        usingMetrics: perBroker(metricName, 'Maximum', id),
-        label,
-        period: Duration.minutes(1),
-      });
-    const connectionThreshold = Math.floor(MSK_IAM_MAX_CONNECTIONS_PER_BROKER * 0.8);
-    const connections = maxOverBrokers('ConnectionCount', 'c', 'Max broker connections');
-    this.alarm('BrokerConnections', connections, {
-      threshold: connectionThreshold,
-      evaluationPeriods: 5,
-      alarmDescription: `An MSK broker holds more than ${connectionThreshold} connections, 80% of the ${MSK_IAM_MAX_CONNECTIONS_PER_BROKER} it accepts with IAM access control; above that it refuses clients (${MSK_LIMITS_URL})`,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const connectionWidgets: cloudwatch.IMetric[] = [connections];
-    if (props.mskMonitoringLevel !== 'DEFAULT') {
-      const brokerType = `kafka.${props.brokerInstanceType}`;
-      const limit = mskConnectionRatePerBroker(brokerType);
-      const rateThreshold = limit * 0.75;
-      const rate = maxOverBrokers('ConnectionCreationRate', 'r', 'Max new broker connections per second');
-      this.alarm('BrokerConnectionRate', rate, {
-        threshold: rateThreshold,
+
+      // Broker connections. ConnectionCount is a DEFAULT-level metric (free, Cluster Name and Broker ID);
+      // ConnectionCreationRate, new connections per second, comes with PER_BROKER monitoring (MSK developer guide,
+      // "Amazon MSK metrics for monitoring Standard brokers with CloudWatch"). Clients that reconnect together after
+      // a broker restart, or one that opens a connection per request, exceed what a small broker accepts: kafka.t3.small
+      // takes 4 new IAM-authenticated connections per second (lib/service-limits.ts), and every client backs off
+      // 1-3 s with jitter before reconnecting (aws/msk-iam.ts MSK_RETRY).
+      // Ids unique per metric: the two expressions share a graph.
+      const perBroker = (metricName: string, statistic: string, id: string) =>
+        Object.fromEntries(
+          brokers.map((b) => [
+            `${id}${b}`,
+            props.streaming.brokerMetric(metricName, b).with({ statistic, period: Duration.minutes(1) }),
+          ]),
+        );
+      const maxOverBrokers = (metricName: string, id: string, label: string) =>
+        new cloudwatch.MathExpression({
+          expression: `MAX([${brokers.map((b) => `${id}${b}`).join(',')}])`,
+          usingMetrics: perBroker(metricName, 'Maximum', id),
+          label,
+          period: Duration.minutes(1),
+        });
+      const connectionThreshold = Math.floor(MSK_IAM_MAX_CONNECTIONS_PER_BROKER * 0.8);
+      const connections = maxOverBrokers('ConnectionCount', 'c', 'Max broker connections');
+      this.alarm('BrokerConnections', connections, {
+        threshold: connectionThreshold,
         evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        alarmDescription: `New connections to an MSK broker above ${rateThreshold}/s in 3 of 5 minutes: a ${brokerType} broker accepts ${limit}/s with IAM access control (${MSK_LIMITS_URL}). Clients reconnecting at once after a broker restart, or one connecting per request`,
+        alarmDescription: `An MSK broker holds more than ${connectionThreshold} connections, 80% of the ${MSK_IAM_MAX_CONNECTIONS_PER_BROKER} it accepts with IAM access control; above that it refuses clients (${MSK_LIMITS_URL})`,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      connectionWidgets.push(rate);
+      connectionWidgets.push(connections);
+      if (props.mskMonitoringLevel !== 'DEFAULT') {
+        const brokerType = `kafka.${props.brokerInstanceType}`;
+        const limit = mskConnectionRatePerBroker(brokerType);
+        const rateThreshold = limit * 0.75;
+        const rate = maxOverBrokers('ConnectionCreationRate', 'r', 'Max new broker connections per second');
+        this.alarm('BrokerConnectionRate', rate, {
+          threshold: rateThreshold,
+          evaluationPeriods: 5,
+          datapointsToAlarm: 3,
+          alarmDescription: `New connections to an MSK broker above ${rateThreshold}/s in 3 of 5 minutes: a ${brokerType} broker accepts ${limit}/s with IAM access control (${MSK_LIMITS_URL}). Clients reconnecting at once after a broker restart, or one connecting per request`,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        connectionWidgets.push(rate);
+      }
     }
 
     const consumerWidgets: cloudwatch.IWidget[] = [];
@@ -340,7 +347,7 @@ export class Observability extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'MSK broker connections (max over brokers)',
-            left: [connectionWidgets[0] as cloudwatch.IMetric],
+            left: connectionWidgets.slice(0, 1),
             right: connectionWidgets.slice(1),
             width: 24,
           }),

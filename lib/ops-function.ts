@@ -6,7 +6,7 @@
 // only the consumer group's offsets and the re-drive group's, and posts `_bulk` and searches to the domain; FGAC
 // maps it to the operators' read-only role plus the writer role (for the re-drive); only the roles in
 // `operatorRoleArns` may invoke it, through its resource policy.
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -136,19 +136,24 @@ export class OpsFunction extends Construct {
     // The re-drive reads the dead-letter topic as its own group, like `npm run consume -- --redrive`.
     streaming.grantConsume(fn, props.deadLetterTopic, REDRIVE_GROUP_ID);
     // The smoke test's dead-letter read (ops/read-topic.ts): a throwaway group each time, deleted afterwards.
+    const readGroups = streaming.groupArn(`${READ_GROUP_PREFIX}*`);
     iam.Grant.addToPrincipal({
       grantee: fn,
       actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup', 'kafka-cluster:DeleteGroup'],
-      resourceArns: [streaming.groupArn(`${READ_GROUP_PREFIX}*`)],
+      resourceArns: [readGroups],
     });
-    // cdk-nag prints the group ARN's cluster name and uuid as the Fn::Select tokens of Streaming.groupArn.
+    // cdk-nag prints a literal group ARN (an imported cluster's) as it is, and a computed one with the cluster
+    // name and uuid as the Fn::Select tokens of StreamingBase.groupArn.
     const clusterPart = (index: number) =>
       JSON.stringify({
         'Fn::Select': [index, { 'Fn::Split': ['/', Stack.of(this).resolve(streaming.clusterArn)] }],
       });
+    const nagResource = Token.isUnresolved(readGroups)
+      ? `arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group/${clusterPart(1)}/${clusterPart(2)}/${READ_GROUP_PREFIX}*`
+      : readGroups;
     acknowledgeNag(
       fn.role.node.tryFindChild('DefaultPolicy') ?? fn.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:group/${clusterPart(1)}/${clusterPart(2)}/${READ_GROUP_PREFIX}*]`,
+      `AwsSolutions-IAM5[Resource::${nagResource}]`,
       `Throwaway consumer groups of the smoke test's dead-letter read, named ${READ_GROUP_PREFIX}<random> and deleted after each read; no other group matches the prefix`,
     );
     // Search (smoke counts, status) and read-only FGAC mapping; `_bulk` and the writer mapping for the re-drive.

@@ -166,6 +166,21 @@ describe('Observability with PER_BROKER monitoring', () => {
   });
 });
 
+describe('Observability of a cluster of undeclared size', () => {
+  it('has no per-broker alarm or graph, and keeps the lag alarm', () => {
+    const { template } = buildObservability({ brokerCount: undefined, mskMonitoringLevel: 'PER_BROKER' });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: CfnProperties }).Properties,
+    );
+    // The per-broker alarms are MAX() expressions over the brokers: none, not one over an empty list.
+    expect(alarms.filter((a) => JSON.stringify(a.Metrics ?? []).includes('MAX('))).toEqual([]);
+    expect(JSON.stringify(alarms)).not.toMatch(/Broker ID/);
+    expect(alarms.map((a) => a.MetricName)).toContain('MaxOffsetLag');
+    const dashboard = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').props);
+    expect(dashboard).not.toMatch(/Broker ID/);
+  });
+});
+
 describe('Observability of a Fargate consumer', () => {
   it('alarms when no task of the service has run for 5 minutes, and graphs its tasks and CPU', () => {
     const stack = new Stack(testApp(), 'Imports');
