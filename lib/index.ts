@@ -10,6 +10,11 @@ export type {
 } from './config.js';
 export { PipelineConfigError } from './config.js';
 export { DashboardsHop, type DashboardsHopProps } from './dashboards-hop.js';
+export {
+  ExistingKafkaCluster,
+  type ExistingKafkaClusterAttributes,
+  type ExistingKafkaClusterProps,
+} from './existing-kafka-cluster.js';
 export { FargateConsumer, type FargateConsumerProps } from './fargate-consumer.js';
 export { GeneratorCommand, type GeneratorCommandProps } from './generator-command.js';
 export { GeneratorFleet, type GeneratorFleetProps } from './generator-fleet.js';
@@ -21,7 +26,17 @@ export { Network, type NetworkProps } from './network.js';
 export { Observability, type ObservabilityProps } from './observability.js';
 export { OpsFunction, type OpsFunctionProps } from './ops-function.js';
 export { PROFILE_NAMES, type ProfileName } from './profiles.js';
+export {
+  BrokerStorageScaling,
+  type BrokerStorageScalingProps,
+} from './scaling/broker-storage-scaling.js';
 export { type ISearch, Search, type SearchProps } from './search.js';
-export { type IStreaming, Streaming, type StreamingProps, type TopicSpec } from './streaming.js';
+export {
+  type IStreaming,
+  Streaming,
+  StreamingBase,
+  type StreamingProps,
+  type TopicSpec,
+} from './streaming.js';
 export { type IUsersDatabase, UsersDatabase, type UsersDatabaseProps } from './users-database.js';
 export { PropsError } from './validation.js';

@@ -4,8 +4,9 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { type PipelineConfig, pipelineTopics, resolveConfig } from './config.js';
+import { type PipelineConfig, pipelineTopics, resolveConfigFor } from './config.js';
 import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
+import { ExistingKafkaCluster, type ExistingKafkaClusterAttributes } from './existing-kafka-cluster.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
 import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
@@ -17,7 +18,7 @@ import { OpsFunction } from './ops-function.js';
 import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
 import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
 import { Search } from './search.js';
-import { instanceTypeOfMskName, Streaming } from './streaming.js';
+import { type IStreaming, instanceTypeOfMskName, Streaming } from './streaming.js';
 import { UsersDatabase } from './users-database.js';
 import { PropsError } from './validation.js';
 
@@ -49,7 +50,29 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * @default - the VPC's private subnets with egress
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * An MSK provisioned cluster the platform already runs, instead of a new one: IAM client authentication
+   * enabled (TLS), in the stack's account and region, reachable from `existingVpc`. The pipeline then creates no
+   * cluster, configuration, broker key, broker log group or storage scaling, and refuses the keys that describe
+   * them (`brokerCount`, `brokerInstanceType`, `kafkaVersion`, `brokerVolumeGiB`, `brokerMaxVolumeGiB`,
+   * `brokerStorageTargetPercent`, `mskMonitoringLevel`, `minInsyncReplicas`); `topicName`, `deadLetterTopicName`,
+   * `topicPartitions` and `replicationFactor` still describe its topics. README: "Bring your own MSK cluster".
+   * @default - a new MSK cluster (lib/streaming.ts) sized by the keys above
+   */
+  readonly existingKafkaCluster?: ExistingKafkaClusterAttributes;
 }
+
+/** The keys that describe the MSK cluster the pipeline creates: meaningless with `existingKafkaCluster`. */
+const NEW_KAFKA_CLUSTER_KEYS = [
+  'brokerCount',
+  'brokerInstanceType',
+  'kafkaVersion',
+  'brokerVolumeGiB',
+  'brokerMaxVolumeGiB',
+  'brokerStorageTargetPercent',
+  'mskMonitoringLevel',
+  'minInsyncReplicas',
+] as const;
 
 /** The parts of a pipeline, for wiring more to it (grants, alarms, outputs). */
 export interface PipelineParts {
@@ -62,7 +85,8 @@ export interface PipelineParts {
   readonly vpcSubnets: ec2.SubnetSelection;
   /** The new network, unless the pipeline was given `existingVpc`. */
   readonly network?: Network;
-  readonly streaming: Streaming;
+  /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
+  readonly streaming: IStreaming;
   readonly database: UsersDatabase;
   readonly search: Search;
   /** The Lambda consumer, when `consumerMode` is 'lambda'. */
@@ -104,7 +128,8 @@ export class LogPipeline extends Construct implements PipelineParts {
   readonly vpcSubnets: ec2.SubnetSelection;
   /** The new network, unless the pipeline was given `existingVpc`. */
   readonly network?: Network;
-  readonly streaming: Streaming;
+  /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
+  readonly streaming: IStreaming;
   readonly database: UsersDatabase;
   readonly search: Search;
   /** The Lambda consumer, when `consumerMode` is 'lambda'. */
@@ -156,13 +181,28 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     );
   }
   stacksWithPipeline.add(stack);
-  const { searchSetupRun, existingVpc, vpcSubnets, ...settings } = props;
+  const { searchSetupRun, existingVpc, vpcSubnets, existingKafkaCluster, ...settings } = props;
   if (vpcSubnets && !existingVpc) {
     throw new Error(
       `${scope.node.path}: vpcSubnets selects subnets of existingVpc, which is not given; give both, or neither for a new VPC`,
     );
   }
-  const config = resolveConfig(settings as Record<string, unknown>);
+  if (existingKafkaCluster) {
+    for (const key of NEW_KAFKA_CLUSTER_KEYS) {
+      if (settings[key] !== undefined) {
+        throw new PropsError(
+          scope.node.path,
+          key,
+          settings[key],
+          'describes the MSK cluster the pipeline would create, not existingKafkaCluster; remove it (give existingKafkaCluster.brokerCount or .minInsyncReplicas to have the topics checked against the cluster)',
+        );
+      }
+    }
+  }
+  const config = resolveConfigFor(
+    { kafkaCluster: existingKafkaCluster !== undefined },
+    settings as Record<string, unknown>,
+  );
   const parts: Mutable<PipelineParts> = { config } as Mutable<PipelineParts>;
   const logRetention = retentionDays(config.logRetentionDays);
   parts.logEncryption = new LogEncryption(scope, 'LogEncryption');
@@ -199,24 +239,51 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
   const vpc = parts.vpc;
   const subnets = parts.vpcSubnets;
 
-  parts.streaming = new Streaming(scope, 'Streaming', {
-    vpc,
-    vpcSubnets: subnets,
-    brokerCount: config.brokerCount,
-    brokerInstanceType: instanceTypeOfMskName(config.brokerInstanceType),
-    kafkaVersion: config.kafkaVersion,
-    brokerVolumeGiB: config.brokerVolumeGiB,
-    monitoringLevel: config.mskMonitoringLevel,
-    topics: pipelineTopics(config),
-    minInsyncReplicas: config.minInsyncReplicas,
-    logRetention,
-  });
-  new BrokerStorageScaling(scope, 'BrokerStorageScaling', {
-    clusterArn: parts.streaming.clusterArn,
-    minVolumeGiB: config.brokerVolumeGiB,
-    maxVolumeGiB: config.brokerMaxVolumeGiB,
-    targetUtilizationPercent: config.brokerStorageTargetPercent,
-  });
+  // Observability's per-broker alarms: the cluster's own brokers, or those the owner of an existing one declared.
+  let brokers: {
+    count?: number;
+    instanceType: ec2.InstanceType;
+    monitoringLevel: PipelineConfig['mskMonitoringLevel'];
+  };
+  if (existingKafkaCluster) {
+    parts.streaming = new ExistingKafkaCluster(scope, 'Streaming', {
+      ...existingKafkaCluster,
+      vpc,
+      vpcSubnets: subnets,
+      topics: pipelineTopics(config),
+      logRetention,
+    });
+    // Its broker type and monitoring level are the owner's: the connection-rate alarm needs both, so it is left out.
+    brokers = {
+      count: existingKafkaCluster.brokerCount,
+      instanceType: instanceTypeOfMskName(config.brokerInstanceType),
+      monitoringLevel: 'DEFAULT',
+    };
+  } else {
+    parts.streaming = new Streaming(scope, 'Streaming', {
+      vpc,
+      vpcSubnets: subnets,
+      brokerCount: config.brokerCount,
+      brokerInstanceType: instanceTypeOfMskName(config.brokerInstanceType),
+      kafkaVersion: config.kafkaVersion,
+      brokerVolumeGiB: config.brokerVolumeGiB,
+      monitoringLevel: config.mskMonitoringLevel,
+      topics: pipelineTopics(config),
+      minInsyncReplicas: config.minInsyncReplicas,
+      logRetention,
+    });
+    new BrokerStorageScaling(scope, 'BrokerStorageScaling', {
+      clusterArn: parts.streaming.clusterArn,
+      minVolumeGiB: config.brokerVolumeGiB,
+      maxVolumeGiB: config.brokerMaxVolumeGiB,
+      targetUtilizationPercent: config.brokerStorageTargetPercent,
+    });
+    brokers = {
+      count: config.brokerCount,
+      instanceType: instanceTypeOfMskName(config.brokerInstanceType),
+      monitoringLevel: config.mskMonitoringLevel,
+    };
+  }
 
   parts.database = new UsersDatabase(scope, 'UsersDatabase', {
     vpc,
@@ -327,10 +394,9 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
 
   parts.observability = new Observability(scope, 'Observability', {
     streaming: parts.streaming,
-    brokerCount: config.brokerCount,
-    // The context names MSK types as the MSK API does (kafka.t3.small); the construct takes the EC2 form.
-    brokerInstanceType: new ec2.InstanceType(config.brokerInstanceType.replace(/^kafka\./, '')),
-    mskMonitoringLevel: config.mskMonitoringLevel,
+    brokerCount: brokers.count,
+    brokerInstanceType: brokers.instanceType,
+    mskMonitoringLevel: brokers.monitoringLevel,
     topic: config.topicName,
     consumerGroupId: config.consumerGroupId,
     search: parts.search,
