@@ -344,6 +344,8 @@ export async function redriveSlice(
       fromBeginning: true,
       process: deps.process,
       toRecord: deadLetteredRecord,
+      // One chunk at a time: a slice stops at its budget after the chunks in flight, so the fewer the sooner.
+      maxInFlightBytes: 1,
       logger: deps.logger,
       onBatch: (summary) => {
         records += summary.total;

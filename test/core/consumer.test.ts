@@ -226,6 +226,7 @@ describe('runConsumer loop', () => {
       retryMaxDelayMs: 6,
       ...extra,
     });
+    kafka.only.settled = running.idle;
     return { kafka, consumer: kafka.only, running };
   }
 
@@ -271,7 +272,7 @@ describe('runConsumer loop', () => {
     await running.stop();
   });
 
-  it('processes a batch in chunks of chunkSize, resolving and committing each chunk only after it is indexed', async () => {
+  it('processes a batch in chunks of chunkSize at once, committing each only after it and every chunk before it are indexed', async () => {
     const { process, calls } = deferredProcess();
     const batches: { lastOffset: string; offsetLag: number; total: number }[] = [];
     const { consumer, running } = await start(process, {
@@ -282,32 +283,123 @@ describe('runConsumer loop', () => {
 
     const delivered = consumer.deliver(messages(10, 5), { highWatermark: 20 });
     await settle();
-    expect(calls.map((c) => c.offsets)).toEqual([['10', '11']]);
-    expect(consumer.log).toEqual([]); // nothing resolved or committed while the chunk is being indexed
+    // Every chunk is in flight, and kafkajs may fetch past them (resolved), but nothing is committed yet.
+    expect(calls.map((c) => c.offsets)).toEqual([['10', '11'], ['12', '13'], ['14']]);
+    expect(consumer.log.filter((e) => e.kind === 'resolve').map((e) => e.offset)).toEqual(['11', '13', '14']);
+    const commits = () => consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset);
+    expect(commits()).toEqual([]);
 
-    calls[0].resolve();
+    // The last chunk is indexed first, then the middle one: neither may be committed before the first.
+    calls[2].resolve();
     await settle();
-    expect(consumer.log).toEqual([
-      { kind: 'resolve', partition: 0, offset: '11' },
-      { kind: 'commit', partition: 0, offset: '11' },
-    ]);
-    expect(calls.map((c) => c.offsets)).toEqual([
-      ['10', '11'],
-      ['12', '13'],
-    ]);
-
     calls[1].resolve();
     await settle();
-    calls[2].resolve();
-    await delivered;
+    expect(commits()).toEqual([]);
+    expect(batches).toEqual([]);
 
-    expect(calls.map((c) => c.offsets)).toEqual([['10', '11'], ['12', '13'], ['14']]);
-    expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['11', '13', '14']);
+    calls[0].resolve();
+    await delivered;
+    expect(commits().at(-1)).toBe('14');
+    expect(commits().map(Number)).toEqual([...commits().map(Number)].sort((a, b) => a - b));
+    // Reported in offset order, once each, after their commit.
     expect(batches).toEqual([
       { lastOffset: '11', offsetLag: 8, total: 2 },
       { lastOffset: '13', offsetLag: 6, total: 2 },
       { lastOffset: '14', offsetLag: 5, total: 1 },
     ]);
+    await running.stop();
+  });
+
+  it('keeps the records of the chunks in flight within maxInFlightBytes, all partitions together', async () => {
+    const { process, calls } = deferredProcess();
+    // Each message is 100 bytes of value and 2-4 of key: a chunk of 10 is about 1,030 bytes.
+    const big = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => message(from + i, 'x'.repeat(100)));
+    const chunkBytes = (offsets: string[]) =>
+      offsets.reduce((sum, offset) => sum + 100 + Buffer.byteLength(`k${offset}`), 0);
+    const budget = 3_200; // three chunks fit, not four
+    const { consumer, running } = await start(process, { chunkSize: 10, maxInFlightBytes: budget });
+    let inFlight = 0;
+    let most = 0;
+    const settled = new Set<number>();
+    const watch = () => {
+      inFlight = calls.reduce((sum, c, i) => sum + (settled.has(i) ? 0 : chunkBytes(c.offsets)), 0);
+      most = Math.max(most, inFlight);
+    };
+
+    const first = consumer.deliver(big(0, 60), { partition: 0 });
+    const second = consumer.deliver(big(1_000, 40), { partition: 1 });
+    await settle();
+    watch();
+    expect(calls).toHaveLength(3);
+    // kafkajs fetches no further than what was taken: the rest of each batch waits for room.
+    expect(consumer.log.filter((e) => e.kind === 'resolve')).toHaveLength(3);
+    while (settled.size < calls.length) {
+      const next = [...calls.keys()].find((i) => !settled.has(i)) as number;
+      settled.add(next);
+      calls[next].resolve();
+      await settle();
+      watch();
+      expect(inFlight).toBeLessThanOrEqual(budget);
+    }
+    await Promise.all([first, second]);
+    expect(calls).toHaveLength(10);
+    expect(most).toBeGreaterThan(2 * chunkBytes(calls[0].offsets)); // it did keep several in flight
+    expect(consumer.committedOffset(0)).toBe('59');
+    expect(consumer.committedOffset(1)).toBe('1039');
+    await running.stop();
+  });
+
+  it('takes a chunk larger than the budget when nothing else is in flight, alone', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2, maxInFlightBytes: 1 });
+    const delivered = consumer.deliver(messages(0, 4));
+    await settle();
+    expect(calls).toHaveLength(1);
+    calls[0].resolve();
+    await settle();
+    expect(calls).toHaveLength(2);
+    calls[1].resolve();
+    await delivered;
+    expect(consumer.committedOffset()).toBe('3');
+    await running.stop();
+  });
+
+  it('commits in order across batches when chunks of a later batch are indexed first', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 3 });
+    consumer.settled = undefined; // deliver the next batch while the first is in flight, as kafkajs fetches ahead
+    await consumer.deliver(messages(0, 3));
+    await consumer.deliver(messages(3, 6));
+    await settle();
+    expect(calls.map((c) => c.offsets[0])).toEqual(['0', '3', '6']);
+    calls[2].resolve();
+    calls[1].resolve();
+    await settle();
+    expect(consumer.committedOffset()).toBeUndefined();
+    calls[0].resolve();
+    await running.idle();
+    expect(consumer.committedOffset()).toBe('8');
+    await running.stop();
+  });
+
+  it('commits nothing of chunks fetched before a rebalance: kafkajs fetches them again', async () => {
+    const { process, calls } = deferredProcess();
+    const { consumer, running } = await start(process, { chunkSize: 2 });
+    const delivered = consumer.deliver(messages(0, 4));
+    await settle();
+    consumer.join(); // a new generation of the group: the partition may be another member's now
+    calls[0].resolve();
+    calls[1].resolve();
+    await delivered;
+    expect(consumer.log.filter((e) => e.kind === 'commit')).toEqual([]);
+    // Fetched again under the new generation, the same records are processed and committed.
+    const again = consumer.deliver(messages(0, 4));
+    await settle();
+    calls[2].resolve();
+    calls[3].resolve();
+    await again;
+    expect(consumer.committedOffset()).toBe('3');
     await running.stop();
   });
 
@@ -431,7 +523,7 @@ describe('runConsumer loop', () => {
     await running.stop();
     await delivered;
     expect(attempts).toBe(1);
-    expect(consumer.log).toEqual([]);
+    expect(consumer.log.filter((e) => e.kind === 'commit')).toEqual([]);
     await expect(running.done).resolves.toBeUndefined();
   });
 
@@ -440,17 +532,20 @@ describe('runConsumer loop', () => {
     const { process, calls } = deferredProcess();
     const { consumer, running } = await start(process, { chunkSize: 2 });
 
-    const delivered = consumer.deliver(messages(0, 6));
+    const delivered = consumer.deliver(messages(0, 8));
     await settle();
+    expect(calls).toHaveLength(4); // all in flight at once
     calls[0].resolve();
     await settle();
+    // The third and fourth chunks are indexed, the second fails for good, and only then does the first commit.
+    calls[2].resolve();
+    calls[3].resolve();
     calls[1].reject(bug);
     await delivered;
 
     await expect(running.done).rejects.toBe(bug);
-    expect(calls).toHaveLength(2); // the chunk after the failed one is never processed
     expect(consumer.committedOffset()).toBe('1');
-    expect(consumer.log.filter((e) => e.kind === 'resolve').map((e) => e.offset)).toEqual(['1']);
+    expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['1']);
     expect(consumer.disconnects).toBeGreaterThanOrEqual(1);
   });
 
@@ -487,6 +582,38 @@ describe('runConsumer loop', () => {
     await expect(running.done).resolves.toBeUndefined();
   });
 
+  it('dead-letters in partition order when a later chunk meets its poison record first', async () => {
+    const dead: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const firstMayFail = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const { consumer, running } = await start(
+      async (batch) => {
+        if (batch.some((r) => r.offset === '1')) {
+          await firstMayFail;
+          throw new DocumentRejectedError('refused by the bad index');
+        }
+        if (batch.some((r) => r.offset === '3')) throw new DocumentRejectedError('refused by the bad index');
+        return summaryOf(batch);
+      },
+      {
+        chunkSize: 2,
+        deadLetter: async (batch) => {
+          dead.push(...batch.map((r) => r.offset));
+        },
+      },
+    );
+    const delivered = consumer.deliver(messages(0, 4));
+    await settle();
+    expect(dead).toEqual([]); // offset 3's chunk waits for the chunk before it
+    releaseFirst();
+    await delivered;
+    expect(dead).toEqual(['1', '3']);
+    expect(consumer.committedOffset()).toBe('3');
+    await running.stop();
+  });
+
   it('stops on a record no index accepts when there is no dead-letter sink, committing nothing of it', async () => {
     const { consumer, running } = await start(async (batch) => {
       if (batch.some((r) => r.offset === '1')) throw new DocumentRejectedError('refused by the bad index');
@@ -502,7 +629,8 @@ describe('runConsumer loop', () => {
     { when: 'kafkajs stops running it', stop: (c: { running: boolean }) => (c.running = false) },
   ])('leaves the rest of a batch when $when, committing only what is done', async ({ stop }) => {
     const { process, calls } = deferredProcess();
-    const { consumer, running } = await start(process, { chunkSize: 2 });
+    // A budget below one chunk: one chunk at a time, the rest of the batch waiting for room.
+    const { consumer, running } = await start(process, { chunkSize: 2, maxInFlightBytes: 1 });
     const delivered = consumer.deliver(messages(0, 6));
     await settle();
     stop(consumer as never);
@@ -525,7 +653,7 @@ describe('runConsumer loop', () => {
     );
     await consumer.deliver(messages(0, 2));
     expect(attempts).toBe(1);
-    expect(consumer.log).toEqual([]);
+    expect(consumer.log.filter((e) => e.kind === 'commit')).toEqual([]);
     await running.stop();
   });
 
@@ -543,6 +671,7 @@ describe('runConsumer loop', () => {
       },
     });
     const consumer = kafka.only;
+    consumer.settled = running.idle;
     await consumer.deliver(messages(0, 2));
     expect(consumer.committedOffset()).toBe('1');
 
@@ -553,7 +682,9 @@ describe('runConsumer loop', () => {
 
     expect(seen).toEqual(['0', '1', '2', '3']);
     expect(consumer.seeks).toEqual([{ topic: 'logs', partition: 0, offset: '0' }]);
-    expect(consumer.committedOffset()).toBe('1'); // nothing of the old position committed
+    // Nothing of the old position committed: the group reads the new topic from its start.
+    expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['1', '-1']);
+    expect(kafka.groupOffsets.get(0)).toBe('0');
     await running.stop();
     // The admin the check opened is closed with the consumer.
     expect(kafka.admins.map((a) => a.disconnects)).toEqual(kafka.admins.map((a) => a.connects));
@@ -569,6 +700,7 @@ describe('runConsumer loop', () => {
       process: async (batch) => summaryOf(batch),
     });
     const consumer = kafka.only;
+    consumer.settled = running.idle;
     await consumer.deliver(messages(0, 2)); // committed: next offset 2
     kafka.groupOffsets.set(0, '1'); // a new topic of one record; kafkajs moved the group to its end
     kafka.logStart.set(0, '0');
@@ -587,6 +719,7 @@ describe('runConsumer loop', () => {
       process: async (batch) => summaryOf(batch),
     });
     const consumer = kafka.only;
+    consumer.settled = running.idle;
     await consumer.deliver(messages(0, 3));
     kafka.groupOffsets.clear();
     kafka.logStart.set(0, '0');
@@ -618,7 +751,7 @@ describe('runConsumer loop', () => {
 
   it('stop() finishes the chunk in flight, commits it, processes no more and resolves done', async () => {
     const { process, calls } = deferredProcess();
-    const { consumer, running } = await start(process, { chunkSize: 2 });
+    const { consumer, running } = await start(process, { chunkSize: 2, maxInFlightBytes: 1 });
     const delivered = consumer.deliver(messages(0, 6));
     await settle();
 
@@ -662,6 +795,7 @@ describe('runConsumer after a crash', () => {
         rerouted: 0,
       }),
     });
+    kafka.only.settled = running.idle;
     return { consumer: kafka.only, running };
   }
 
@@ -761,6 +895,7 @@ describe('runConsumer after a crash', () => {
         }),
     });
     const consumer = kafka.only;
+    consumer.settled = running.idle;
     const delivered = consumer.deliver(messages(0, 1));
     await vi.advanceTimersByTimeAsync(2_999);
     expect(consumer.heartbeats).toBe(0);

@@ -72,6 +72,8 @@ describe('a consumer killed mid-stream', () => {
       groupId: group,
       topic,
       chunkSize: 500,
+      // About six chunks of these records in flight, so that what is held back is most of the topic.
+      maxInFlightBytes: 500_000,
       logger: silentLogger,
       process: async (records) => {
         if (hold) await gate;

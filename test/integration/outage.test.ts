@@ -137,6 +137,9 @@ describe('a users database outage', () => {
       groupId: group,
       topic: killedTopic,
       chunkSize: 250,
+      // About two chunks of these records in flight: at the default budget the 10,000 events would all be indexed
+      // before the kill, and the outage must come mid-stream.
+      maxInFlightBytes: 100_000,
       retryBaseDelayMs: 100,
       logger: recordingLogger(entries),
       process: processUncached,

@@ -1,11 +1,21 @@
 // A fake of the kafkajs Kafka and Consumer objects that runConsumer uses, so the consumer loop can be tested
 // without a broker. It keeps the kafkajs semantics the loop relies on: eachBatch gets one batch at a time per
-// delivery; resolveOffset only marks, commitOffsetsIfNecessary commits the resolved offset once
-// autoCommitThreshold resolved offsets are pending; after eachBatch returns, kafkajs resolves the whole batch
-// unless eachBatchAutoResolve is false, and commits what is resolved when autoCommit is on; disconnect waits for
-// the batch in flight; CRASH listeners get { payload: { error, restart } }. Its admin answers the group's
-// committed offsets, which the consumer checks to notice a recreated topic.
-import type { ConsumerConfig, ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+// delivery; resolveOffset only marks (the fetch position), commitOffsetsIfNecessary commits the resolved offset
+// once autoCommitThreshold resolved offsets are pending; after eachBatch returns, kafkajs resolves the whole batch
+// unless eachBatchAutoResolve is false, and commits what is resolved when autoCommit is on; given offsets,
+// commitOffsetsIfNecessary commits those (the next offset to read) whatever is resolved; disconnect waits for
+// the batch in flight; CRASH and GROUP_JOIN listeners get { payload }. Its admin answers the group's committed
+// offsets, which the consumer checks to notice a recreated topic. `deliver` resolves once eachBatch has returned
+// and, when the test set `settled` (e.g. to the running consumer's idle()), once that resolves too: the loop
+// processes a batch's chunks after eachBatch has returned.
+import type {
+  ConsumerConfig,
+  ConsumerRunConfig,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  Offsets,
+} from 'kafkajs';
 
 /** What happened, in order: what the tests compare. Offsets are the last record's offset, as resolved. */
 export type FakeEvent =
@@ -32,7 +42,7 @@ export function messages(from: number, count: number): KafkaMessage[] {
 }
 
 export class FakeConsumer {
-  readonly events = { CRASH: 'consumer.crash' } as const;
+  readonly events = { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join' } as const;
   readonly log: FakeEvent[] = [];
   connects = 0;
   heartbeats = 0;
@@ -44,7 +54,12 @@ export class FakeConsumer {
   /** Whether kafkajs still runs (false after disconnect) and whether the partition was taken away (a seek). */
   running = false;
   stale = false;
-  private readonly crashListeners: ((event: { payload: { error: Error; restart: boolean } }) => void)[] = [];
+  /** What deliver() waits for after eachBatch has returned (the consumer's work on the batch). */
+  settled: (() => Promise<void>) | undefined;
+  /** Partitions paused through a batch's pause(). */
+  readonly paused = new Set<number>();
+  // biome-ignore lint/suspicious/noExplicitAny: each event has its own payload
+  private readonly listeners = new Map<string, ((event: { payload: any }) => void)[]>();
   private readonly resolved = new Map<number, string>();
   private readonly committed = new Map<number, string>();
   private inFlight: Promise<void> | undefined;
@@ -61,9 +76,27 @@ export class FakeConsumer {
     this.seeks.push(target);
   }
 
-  on(event: string, listener: (event: { payload: { error: Error; restart: boolean } }) => void) {
-    if (event === this.events.CRASH) this.crashListeners.push(listener);
+  // biome-ignore lint/suspicious/noExplicitAny: each event has its own payload
+  on(event: string, listener: (event: { payload: any }) => void) {
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
     return () => undefined;
+  }
+
+  /** Emits GROUP_JOIN as kafkajs does after each join of the group (a rebalance, a rejoin). */
+  join(): void {
+    for (const listener of this.listeners.get(this.events.GROUP_JOIN) ?? []) listener({ payload: {} });
+  }
+
+  /** What a batch's commitOffsetsIfNecessary(offsets) commits: the offsets given (the next ones to read). */
+  private commitGiven(offsets: Offsets): void {
+    for (const { partitions } of offsets.topics) {
+      for (const { partition, offset } of partitions) {
+        const last = String(Number(offset) - 1);
+        this.committed.set(partition, last);
+        this.kafka?.groupOffsets.set(partition, offset);
+        this.log.push({ kind: 'commit', partition, offset: last });
+      }
+    }
   }
 
   async connect(): Promise<void> {
@@ -91,7 +124,8 @@ export class FakeConsumer {
   /** Emits a crash as kafkajs does when eachBatch or the group failed beyond its own retries. */
   crash(error: Error, restart: boolean): void {
     this.running = false;
-    for (const listener of this.crashListeners) listener({ payload: { error, restart } });
+    for (const listener of this.listeners.get(this.events.CRASH) ?? [])
+      listener({ payload: { error, restart } });
   }
 
   /** The last committed offset of a partition (the last record's offset, not the next one), if any. */
@@ -130,8 +164,16 @@ export class FakeConsumer {
       heartbeat: async () => {
         this.heartbeats++;
       },
-      pause: () => () => undefined,
-      commitOffsetsIfNecessary: async () => {
+      pause: () => {
+        this.paused.add(partition);
+        return () => this.paused.delete(partition);
+      },
+      commitOffsetsIfNecessary: async (offsets?: Offsets) => {
+        if (offsets !== undefined) {
+          await Promise.resolve(); // a round trip
+          this.commitGiven(offsets);
+          return;
+        }
         const threshold = config.autoCommitThreshold;
         if (config.autoCommit === false || threshold == null) return;
         if (this.pendingCount(partition) >= threshold) this.commit(partition);
@@ -145,6 +187,7 @@ export class FakeConsumer {
       await handle(payload);
       if (config.eachBatchAutoResolve !== false) payload.resolveOffset(last);
       if (config.autoCommit !== false) this.commit(partition);
+      await this.settled?.();
     })();
     this.inFlight = run;
     return run;
