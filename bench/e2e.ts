@@ -44,6 +44,8 @@ export interface E2eOptions {
   readonly latencySeconds: number;
   /** Where each round runs the consumer and the raw client, in this order (bench/placement.ts). */
   readonly placements: readonly Placement[];
+  /** Another checkout (e.g. a git worktree of the code before a change) whose consumer each round runs too. */
+  readonly baseline?: string;
   readonly log: (line: string) => void;
 }
 
@@ -73,6 +75,8 @@ export interface RawRun {
 export interface E2eResult {
   readonly events: number;
   readonly pipeline: PipelineRun[];
+  /** The baseline checkout's consumer, run right after this one's in each round and placement. */
+  readonly baseline?: { readonly root: string; readonly runs: PipelineRun[] };
   readonly raw: RawRun[];
   /** Consume over raw `_bulk` (medians) per placement, from process start and from the first batch. */
   readonly ratios: Partial<
@@ -93,6 +97,8 @@ export interface E2eResult {
 }
 
 const BODY_BYTES = 5 * 1024 * 1024;
+/** Events of the Lambda handler run, at most. */
+const LAMBDA_EVENTS = 200_000;
 const RAW_IN_FLIGHT = 3;
 const fmt = new Intl.NumberFormat('en-US');
 
@@ -121,6 +127,11 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
 
     // Built before the clock starts, as it is on any machine that has run the consumer since the last change.
     spawnSync(process.execPath, consumeArgs(['--help']), { cwd: PROJECT_ROOT, stdio: 'ignore' });
+    const { baseline } = options;
+    if (baseline !== undefined) {
+      spawnSync(process.execPath, consumeArgs(['--help']), { cwd: baseline, stdio: 'ignore' });
+    }
+    const baselineRuns: PipelineRun[] = [];
     const pipelineRuns: PipelineRun[] = [];
     const rawRuns: RawRun[] = [];
     const rounds = options.warmUp + options.runs;
@@ -147,14 +158,33 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
           if (!warmUp) rawRuns.push(raw);
           log(`  ${fmt.format(raw.docsPerSecond)} docs/s; ${describeCpu(raw.machine)}`);
           await dropPrefix(pipeline.search, rawPrefix);
+          if (baseline !== undefined) {
+            const basePrefix = `bench-${run}-b${i}${placement[0]}`;
+            log(`${name}, ${placement}: the baseline's npm run consume (${baseline}) until caught up`);
+            const before = await timeConsumer(
+              pipeline,
+              topic,
+              basePrefix,
+              options.events,
+              placement,
+              baseline,
+            );
+            if (!warmUp) baselineRuns.push(before);
+            log(
+              `  ${fmt.format(before.eventsPerSecond)} ev/s from process start, ${fmt.format(before.fromFirstBatchEventsPerSecond)} from the first batch (${before.firstBatchMs} ms), ${before.cpuUsPerEvent.toFixed(1)} µs CPU/event, max RSS ${before.maxRssMb} MB; ${describeCpu(before.machine)}`,
+            );
+            await dropPrefix(pipeline.search, basePrefix);
+          }
         }
       }
     } finally {
       place('unpinned');
     }
 
-    log(`Lambda handler: ${fmt.format(options.events)} events in MSK events of the deployed batch size`);
-    const lambda = runLambdaHandler(options.events, `bench-${run}-lambda`);
+    // Its CPU per event is steady long before a million events: larger runs need not wait for it.
+    const lambdaEvents = Math.min(options.events, LAMBDA_EVENTS);
+    log(`Lambda handler: ${fmt.format(lambdaEvents)} events in MSK events of the deployed batch size`);
+    const lambda = runLambdaHandler(lambdaEvents, `bench-${run}-lambda`);
     log(`  ${lambda.cpuUsPerEvent.toFixed(1)} µs CPU/event, ${fmt.format(lambda.eventsPerSecond)} ev/s`);
     await dropPrefix(pipeline.search, `bench-${run}-lambda`);
 
@@ -186,6 +216,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     return {
       events: options.events,
       pipeline: pipelineRuns,
+      ...(baseline === undefined ? {} : { baseline: { root: baseline, runs: baselineRuns } }),
       raw: rawRuns,
       ratios,
       cpuBound: round2(
@@ -224,6 +255,7 @@ function startConsume(
   args: readonly string[],
   usageFile: string,
   placement: Placement = 'unpinned',
+  root = PROJECT_ROOT,
 ): ChildProcess {
   const placed = placedCommand(
     placement,
@@ -231,7 +263,7 @@ function startConsume(
     consumeArgs(['--quiet', ...args], ['--import', './bench/report-usage.mjs']),
   );
   const child = spawn(placed.command, placed.args, {
-    cwd: PROJECT_ROOT,
+    cwd: root,
     env: { ...process.env, BENCH_USAGE_FILE: usageFile, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -248,6 +280,7 @@ async function timeConsumer(
   prefix: string,
   events: number,
   placement: Placement,
+  root = PROJECT_ROOT,
 ): Promise<PipelineRun> {
   const usageFile = join(tmpdir(), `${prefix}-usage.json`);
   const cpuAtStart = cpuSnapshot();
@@ -256,6 +289,7 @@ async function timeConsumer(
     ['--topic', topic, '--group', `${prefix}-group`, '--index-prefix', prefix, '--until-caught-up'],
     usageFile,
     placement,
+    root,
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   // Done when the consumer says it has caught up (every document acknowledged), not when it has left the group.
@@ -568,6 +602,18 @@ export function formatE2e(result: E2eResult): string {
       ...machineCells(r.machine),
     ]);
   }
+  for (const r of result.baseline?.runs ?? []) {
+    rows.push([
+      label('baseline consume', r.placement),
+      fmt.format(r.eventsPerSecond),
+      fmt.format(r.fromFirstBatchEventsPerSecond),
+      String(r.seconds),
+      `${r.firstBatchMs} ms`,
+      r.cpuUsPerEvent.toFixed(1),
+      `${r.maxRssMb} MB`,
+      ...machineCells(r.machine),
+    ]);
+  }
   for (const r of result.raw) {
     rows.push([
       label('raw _bulk', r.placement),
@@ -609,6 +655,7 @@ export function formatE2e(result: E2eResult): string {
     `end to end, ${fmt.format(result.events)} events (pinned: the stack on core 0, the consumer or the raw client on core 1)`,
     ...table,
     ...ratios,
+    ...baselineLines(result),
     `the machine CPU per event allows at most ${result.cpuBound.toFixed(2)} unpinned on this machine`,
     ...result.pipeline.map(
       (r, i) =>
@@ -618,6 +665,33 @@ export function formatE2e(result: E2eResult): string {
     'goals (issue 20):',
     ...goals(result).map(([goal, value, met]) => `  ${met ? 'met    ' : 'not met'}  ${goal}: ${value}`),
   ].join('\n');
+}
+
+/** This checkout against the baseline's consumer, per placement: medians, and the ratio after / before. */
+export function baselineLines(result: E2eResult): string[] {
+  if (result.baseline === undefined) return [];
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const lines = [`against the baseline ${result.baseline.root} (medians, this checkout / baseline):`];
+  const placements = [...new Set(result.pipeline.map((r) => r.placement))];
+  const figures: [string, (r: PipelineRun) => number][] = [
+    ['events/s from process start', (r) => r.eventsPerSecond],
+    ['events/s from the first batch', (r) => r.fromFirstBatchEventsPerSecond],
+    ['first batch ms', (r) => r.firstBatchMs],
+    ['CPU µs/event', (r) => r.cpuUsPerEvent],
+    ['max RSS MB', (r) => r.maxRssMb],
+  ];
+  for (const placement of placements) {
+    const after = result.pipeline.filter((r) => r.placement === placement);
+    const before = result.baseline.runs.filter((r) => r.placement === placement);
+    if (after.length === 0 || before.length === 0) continue;
+    const cells = figures.map(([name, pick]) => {
+      const a = median(after.map(pick));
+      const b = median(before.map(pick));
+      return `${name} ${fmt.format(a)} / ${fmt.format(b)} = ${(a / b).toFixed(2)}`;
+    });
+    lines.push(`  ${placement} (${after.length} + ${before.length} runs): ${cells.join('; ')}`);
+  }
+  return lines;
 }
 
 /** Whether a run's memory stayed flat: the second half's peak at most 10 % above the first half's. */

@@ -4,7 +4,8 @@
 //     chunks of 2,000, i.e. the consumer's hot path without Kafka;
 //  3. with `--e2e` (the local stack must be up): the real consumer process against a raw _bulk client, and
 //     produce -> searchable latency (bench/e2e.ts).
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
 import { templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
@@ -16,7 +17,15 @@ import {
   seedUsers,
 } from '../core/users-schema.js';
 import { createEventSource } from '../generator/events.js';
-import { createCommand, integer, nonEmpty, parseCommand, runCli, valueOption } from '../local/cli.js';
+import {
+  createCommand,
+  integer,
+  nonEmpty,
+  parseCommand,
+  runCli,
+  UsageError,
+  valueOption,
+} from '../local/cli.js';
 import { endpointsHelp, localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 import { startupTimeoutOption, waitForLocalStack } from '../local/startup.js';
@@ -54,6 +63,13 @@ export function benchCommand() {
     .option(
       '--no-pinned',
       'with --e2e, only the unpinned runs (default: each round also runs the consumer and the raw client pinned to core 1, the stack to core 0)',
+    )
+    .addOption(
+      valueOption(
+        '--baseline <dir>',
+        "with --e2e, also run that checkout's consumer in each round, right after this one's, and print after / before (e.g. a git worktree of the code before a change, npm ci done)",
+        nonEmpty,
+      ),
     )
     .addOption(valueOption('--json <file>', 'also write the --e2e figures to this file', nonEmpty))
     .addOption(startupTimeoutOption())
@@ -144,9 +160,15 @@ async function main(): Promise<number> {
     latencySeconds: number;
     pinned: boolean;
     json?: string;
+    baseline?: string;
     startupTimeout: number;
   }>(benchCommand(), process.argv.slice(2));
   const { events } = options;
+  if (options.baseline !== undefined && !existsSync(join(options.baseline, 'local', 'run-built.mjs'))) {
+    throw new UsageError(
+      `--baseline ${options.baseline} is not a checkout of this project (no local/run-built.mjs)`,
+    );
+  }
   // Before the minute of generating: a stack that is down is said at once.
   if (options.stack === true || options.e2e === true) {
     const needs =
@@ -165,6 +187,7 @@ async function main(): Promise<number> {
       warmUp: options.warmUp,
       latencyRate: options.latencyRate,
       latencySeconds: options.latencySeconds,
+      baseline: options.baseline === undefined ? undefined : resolve(options.baseline),
       log: (line) => console.error(line),
     });
     console.log(formatE2e(result));
