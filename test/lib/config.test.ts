@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { configFromContext, DEFAULT_CONFIG, PipelineConfigError, resolveConfig } from '../../lib/config.js';
+import {
+  configFromContext,
+  DEFAULT_CONFIG,
+  PipelineConfigError,
+  resolveConfig,
+  resolveConfigFor,
+} from '../../lib/config.js';
 import { PROFILES } from '../../lib/profiles.js';
 
 function errorOf(fn: () => unknown): PipelineConfigError {
@@ -256,5 +262,25 @@ describe('resolveConfig against the limits of the chosen instance types', () => 
     expect(
       resolveConfig({ topicPartitions: 200, brokerInstanceType: 'kafka.m5.large' }).topicPartitions,
     ).toBe(200);
+  });
+});
+
+describe('resolveConfigFor an existing Kafka cluster', () => {
+  it('holds the topics to no broker count of a new cluster: the existing cluster has its own', () => {
+    const config = resolveConfigFor({ kafkaCluster: true }, { replicationFactor: 3 });
+    expect(config.replicationFactor).toBe(3);
+    expect(config.minInsyncReplicas).toBe(2);
+    expect(() => resolveConfig({ replicationFactor: 3 })).toThrow(
+      /replicationFactor: must be an integer between 1 and 2/,
+    );
+  });
+
+  it('still checks the topic keys, naming the context key', () => {
+    expect(() => resolveConfigFor({ kafkaCluster: true }, { topicName: 'server logs' })).toThrow(
+      /^logPipeline\.topicName: use 1-249 letters, digits, "\.", "_" or "-", got "server logs"$/,
+    );
+    expect(() => resolveConfigFor({ kafkaCluster: true }, { replicationFactor: 1 })).toThrow(
+      /^logPipeline\.replicationFactor: must be at least 2 so that a partition survives a broker restart, got 1$/,
+    );
   });
 });
