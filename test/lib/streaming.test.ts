@@ -12,7 +12,7 @@ describe('Streaming', () => {
   let streaming: Streaming;
 
   beforeAll(() => {
-    fixture = constructStack();
+    fixture = constructStack({ bundling: false });
     streaming = new Streaming(fixture.stack, 'Streaming', {
       // Every optional prop left to its default: the assertions below pin the defaults.
       vpc: fixture.vpc,
@@ -154,7 +154,7 @@ describe('Streaming', () => {
   });
 
   it('sizes the brokers from the props: an EC2 type runs as its kafka. type, with the given volume and monitoring', () => {
-    const scratch = constructStack();
+    const scratch = constructStack({ bundling: false });
     onTestFinished(() => removeOutdir(scratch));
     new Streaming(scratch.stack, 'Large', {
       vpc: scratch.vpc,
@@ -263,7 +263,7 @@ describe('Streaming', () => {
         /topics\[1\]\.partitions: puts 356 partition replicas on each kafka\.t3\.small broker \(server-logs: 6 x replicationFactor 2, server-logs-dlq: 300 x replicationFactor 2, plus __consumer_offsets, over 2 brokers\), above the 300 MSK allows.*, got 300$/,
       ],
     ])('refuses %s', (_, change, message) => {
-      const scratch = constructStack();
+      const scratch = constructStack({ bundling: false });
       onTestFinished(() => removeOutdir(scratch));
       expect(
         () => new Streaming(scratch.stack, 'Bad', { vpc: scratch.vpc, topics: [topic], ...change }),
