@@ -124,6 +124,51 @@ describe('LogPipeline on an existing MSK cluster', () => {
   });
 });
 
+describe('LogPipeline with a Fargate consumer on an existing cluster of undeclared size, whose owner creates the topics', () => {
+  let template: Template;
+  let report: ValidationReport;
+
+  beforeAll(() => {
+    const app = testApp(undefined, { bundling: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const { stack, vpc, brokers } = platformStack(app);
+    new LogPipeline(stack, 'Logs', {
+      consumerMode: 'fargate',
+      existingVpc: vpc,
+      existingKafkaCluster: { clusterArn: CLUSTER_ARN, securityGroup: brokers, createTopics: false },
+    });
+    template = Template.fromStack(stack);
+    const outdir = app.synth().directory;
+    report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  });
+  afterAll(removeScratchOutdirs);
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    for (const plugin of report.pluginReports) expect(plugin.violations, plugin.pluginName).toEqual([]);
+  });
+
+  it('creates no topics resource: the consumer service starts on the topics the owner made', () => {
+    expect(Object.keys(template.findResources('Custom::KafkaTopics'))).toEqual([]);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([{ Name: 'CLUSTER_ARN', Value: CLUSTER_ARN }]),
+        }),
+      ],
+    });
+  });
+
+  it('has no per-broker alarm, and keeps the consumer lag alarm on the cluster by name', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: CfnProperties }).Properties,
+    );
+    expect(JSON.stringify(alarms)).not.toMatch(/Broker ID/);
+    expect(alarms.find((a) => a.MetricName === 'MaxOffsetLag')?.Dimensions).toEqual(
+      expect.arrayContaining([{ Name: 'Cluster Name', Value: 'platform' }]),
+    );
+  });
+});
+
 describe('LogPipeline on an existing MSK cluster, refusing what does not apply', () => {
   afterAll(removeScratchOutdirs);
 
