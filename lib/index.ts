@@ -9,6 +9,7 @@ export type {
   PollerMode,
 } from './config.js';
 export { PipelineConfigError } from './config.js';
+export { DashboardsAuth } from './dashboards-auth.js';
 export { DashboardsHop, type DashboardsHopProps } from './dashboards-hop.js';
 export {
   ExistingKafkaCluster,

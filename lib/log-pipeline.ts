@@ -5,6 +5,7 @@ import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { type PipelineConfig, pipelineTopics, resolveConfigFor } from './config.js';
+import type { DashboardsAuth } from './dashboards-auth.js';
 import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
 import { ExistingKafkaCluster, type ExistingKafkaClusterAttributes } from './existing-kafka-cluster.js';
 import { FargateConsumer } from './fargate-consumer.js';
@@ -17,7 +18,7 @@ import { Observability } from './observability.js';
 import { OpsFunction } from './ops-function.js';
 import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
 import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
-import { Search } from './search.js';
+import { type ISearch, Search } from './search.js';
 import { type IStreaming, instanceTypeOfMskName, Streaming } from './streaming.js';
 import { UsersDatabase } from './users-database.js';
 import { PropsError } from './validation.js';
@@ -88,7 +89,9 @@ export interface PipelineParts {
   /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
   readonly streaming: IStreaming;
   readonly database: UsersDatabase;
-  readonly search: Search;
+  readonly search: ISearch;
+  /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
+  readonly dashboardsAuth?: DashboardsAuth;
   /** The Lambda consumer, when `consumerMode` is 'lambda'. */
   readonly lambdaConsumer?: LambdaConsumer;
   /** The Fargate consumer, when `consumerMode` is 'fargate'. */
@@ -131,7 +134,9 @@ export class LogPipeline extends Construct implements PipelineParts {
   /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
   readonly streaming: IStreaming;
   readonly database: UsersDatabase;
-  readonly search: Search;
+  readonly search: ISearch;
+  /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
+  readonly dashboardsAuth?: DashboardsAuth;
   /** The Lambda consumer, when `consumerMode` is 'lambda'. */
   readonly lambdaConsumer?: LambdaConsumer;
   /** The Fargate consumer, when `consumerMode` is 'fargate'. */
@@ -155,6 +160,7 @@ export class LogPipeline extends Construct implements PipelineParts {
     this.streaming = parts.streaming;
     this.database = parts.database;
     this.search = parts.search;
+    this.dashboardsAuth = parts.dashboardsAuth;
     this.lambdaConsumer = parts.lambdaConsumer;
     this.fargateConsumer = parts.fargateConsumer;
     this.generatorFleet = parts.generatorFleet;
@@ -296,7 +302,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     logRetention,
   });
 
-  parts.search = new Search(scope, 'Search', {
+  const search = new Search(scope, 'Search', {
     vpc,
     subnets,
     azCount: config.azCount,
@@ -311,6 +317,8 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     dashboardsAuth: config.dashboardsAuth,
     setupRun: searchSetupRun,
   });
+  parts.search = search;
+  parts.dashboardsAuth = search.dashboardsAuth;
 
   const consumerProps = {
     vpc,
@@ -369,7 +377,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     minInstances: config.generatorMinInstances,
     maxInstances: config.generatorMaxInstances,
   });
-  if (parts.search.dashboardsAuth) {
+  if (parts.dashboardsAuth) {
     // Always on, unlike the generator fleet, which its schedule empties every evening.
     parts.dashboardsHop = new DashboardsHop(scope, 'DashboardsHop', { vpc, subnets });
     parts.search.allowClientsFrom(
@@ -426,13 +434,13 @@ function pipelineOutputs(scope: Construct, parts: PipelineParts): void {
   out('DashboardsUrl', `${parts.search.endpointUrl}/_dashboards`, 'OpenSearch Dashboards (VPC only)');
   out(
     'DashboardsImport',
-    parts.search.setup.getAttString('DashboardsImport'),
+    parts.search.dashboardsImport,
     'How the last import of the Dashboards saved objects went (a failure does not fail the deploy)',
   );
-  if (parts.search.dashboardsAuth) {
+  if (parts.dashboardsAuth) {
     out(
       'DashboardsUserPoolId',
-      parts.search.dashboardsAuth.userPool.userPoolId,
+      parts.dashboardsAuth.userPool.userPoolId,
       'Cognito user pool of the Dashboards logins (aws cognito-idp admin-create-user)',
     );
   }

@@ -27,6 +27,11 @@ export interface ISearch extends IConstruct {
   readonly domain: opensearch.IDomain;
   /** `https://<domain endpoint>`, what the runtime clients take. */
   readonly endpointUrl: string;
+  /**
+   * How the last import of the Dashboards saved objects went: the setup custom resource's `DashboardsImport`
+   * attribute (a failed import does not fail the deploy, so this is where it shows).
+   */
+  readonly dashboardsImport: string;
   /** Lets `client` reach the domain over HTTPS. */
   allowClientsFrom(client: ec2.ISecurityGroup, description: string): void;
   /** Maps `roleArn` to the operators' read-only role on the pipeline's indices. */
@@ -79,6 +84,7 @@ export class Search extends Construct implements ISearch {
   readonly dashboardsAuth?: DashboardsAuth;
   /** The setup custom resource; its DashboardsImport attribute says how the saved objects import went. */
   readonly setup: CustomResource;
+  readonly dashboardsImport: string;
   private readonly writers: iam.IRole[] = [];
   /** Role ARNs mapped to the operators' read-only FGAC role (core/search-security.ts operatorRole). */
   private readonly operators: string[] = [];
@@ -266,6 +272,7 @@ export class Search extends Construct implements ISearch {
       },
     });
     this.setup = setupResource;
+    this.dashboardsImport = setupResource.getAttString('DashboardsImport');
     // The handler connects at once: wait for the domain's ingress rules, not only for the domain.
     setupResource.node.addDependency(this.securityGroup);
   }
