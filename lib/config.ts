@@ -4,11 +4,7 @@
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 import { checkBrokerStorageScalingProps } from './scaling/broker-storage-scaling.js';
-import {
-  OPENSEARCH_GP3_MAX_GIB,
-  OPENSEARCH_LIMITS_URL,
-  OPENSEARCH_MIN_VOLUME_GIB,
-} from './service-limits.js';
+import { checkSearchProps } from './search.js';
 import { checkStreamingProps, checkTopicSpecs, instanceTypeOfMskName, type TopicSpec } from './streaming.js';
 import { type Fail, PropsError } from './validation.js';
 
@@ -493,39 +489,21 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
     );
   }
   integer(c, 'lagScaleOutThreshold', 1, 100_000_000);
-  pattern(
-    c,
-    'indexPrefix',
-    /^[a-z][a-z0-9_-]{0,40}$/,
-    'use lower-case letters, digits, "_" or "-", starting with a letter',
-  );
-  integer(c, 'indexRetentionDays', 1, 3650);
-  integer(c, 'searchDataNodes', 1, 20);
-  const searchAzs = Math.min(c.azCount, c.searchDataNodes);
-  if (c.searchDataNodes > 1 && c.searchDataNodes % searchAzs !== 0) {
-    throw new PipelineConfigError(
-      'searchDataNodes',
-      c.searchDataNodes,
-      `must be 1 or a multiple of the zones it spans (${searchAzs}) for zone awareness`,
-    );
-  }
-  pattern(
-    c,
+  checkSearchProps(
+    {
+      azCount: c.azCount,
+      dataNodes: c.searchDataNodes,
+      instanceType: c.searchInstanceType,
+      volumeGiB: c.searchVolumeGiB,
+      masterNodes: c.searchMasterNodes,
+      masterInstanceType: c.searchMasterInstanceType,
+      indexPrefix: c.indexPrefix,
+      retentionDays: c.indexRetentionDays,
+      dashboardsAuth: c.dashboardsAuth,
+    },
+    failAsContextKey(SEARCH_KEYS),
     'searchInstanceType',
-    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
-    'use an OpenSearch type such as t3.medium.search',
   );
-  if (/^t2\./.test(c.searchInstanceType)) {
-    throw new PipelineConfigError(
-      'searchInstanceType',
-      c.searchInstanceType,
-      'T2 types lack encryption at rest; use t3 or larger',
-    );
-  }
-  checkSearchVolume(c);
-  if (c.dashboardsAuth !== 'cognito' && c.dashboardsAuth !== 'none') {
-    throw new PipelineConfigError('dashboardsAuth', c.dashboardsAuth, 'use "cognito" or "none"');
-  }
   pattern(
     c,
     'dbInstanceType',
@@ -556,16 +534,6 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   if (c.pollerMode !== 'provisioned' && c.pollerMode !== 'on-demand') {
     throw new PipelineConfigError('pollerMode', c.pollerMode, 'use "provisioned" or "on-demand"');
   }
-  if (![0, 3, 5].includes(c.searchMasterNodes)) {
-    // An odd count of at least 3 keeps a quorum when one master (or one AZ) is lost.
-    throw new PipelineConfigError('searchMasterNodes', c.searchMasterNodes, 'use 0 (none), 3 or 5');
-  }
-  pattern(
-    c,
-    'searchMasterInstanceType',
-    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
-    'use an OpenSearch type such as m6g.large.search',
-  );
   const retentions = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
   ];
@@ -639,30 +607,15 @@ function checkKafkaKeys(c: PipelineConfig, imported: ImportedParts): void {
   );
 }
 
-/** The largest gp3 volume OpenSearch Service attaches to one data node of the chosen type. */
-function checkSearchVolume(c: PipelineConfig): void {
-  const max = OPENSEARCH_GP3_MAX_GIB[c.searchInstanceType];
-  if (max === undefined) {
-    throw new PipelineConfigError(
-      'searchInstanceType',
-      c.searchInstanceType,
-      `use a type with gp3 EBS storage: ${Object.keys(OPENSEARCH_GP3_MAX_GIB).join(', ')} (${OPENSEARCH_LIMITS_URL})`,
-    );
-  }
-  const value = c.searchVolumeGiB;
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < OPENSEARCH_MIN_VOLUME_GIB ||
-    value > max
-  ) {
-    throw new PipelineConfigError(
-      'searchVolumeGiB',
-      value,
-      `${c.searchInstanceType} takes a gp3 volume of ${OPENSEARCH_MIN_VOLUME_GIB} to ${max} GiB per data node; use a size in that range or a larger searchInstanceType (${OPENSEARCH_LIMITS_URL})`,
-    );
-  }
-}
+/** The context keys of SearchProps (lib/search.ts), for errors that name what the context user set. */
+const SEARCH_KEYS = {
+  dataNodes: 'searchDataNodes',
+  instanceType: 'searchInstanceType',
+  volumeGiB: 'searchVolumeGiB',
+  masterNodes: 'searchMasterNodes',
+  masterInstanceType: 'searchMasterInstanceType',
+  retentionDays: 'indexRetentionDays',
+} as const;
 
 /** A role ARN as IAM prints it (path allowed); FGAC maps roles, and only roles (role mappings' backend roles). */
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;

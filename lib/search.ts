@@ -4,7 +4,7 @@
 // rest and node to node, HTTPS with TLS 1.2+, slow and application logs; Cognito sign-in for Dashboards users
 // (mapped to a read-only role); and the custom resource that applies the index templates, the ISM retention
 // policy, the role mappings and the Dashboards saved objects on every create AND update.
-import { Aws, CustomResource, Lazy, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CustomResource, Lazy, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +15,12 @@ import type { DashboardsAuthMode } from './config.js';
 import { DashboardsAuth } from './dashboards-auth.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
+import {
+  OPENSEARCH_GP3_MAX_GIB,
+  OPENSEARCH_LIMITS_URL,
+  OPENSEARCH_MIN_VOLUME_GIB,
+} from './service-limits.js';
+import { checkInteger, checkOneOf, checkPattern, type Fail, failIn } from './validation.js';
 
 export const OPENSEARCH_VERSION = opensearch.EngineVersion.OPENSEARCH_2_19;
 
@@ -42,26 +48,70 @@ export interface ISearch extends IConstruct {
   addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void;
 }
 
+/**
+ * The settings of a new OpenSearch domain and of what the setup puts in it. The defaults are the pipeline's base
+ * configuration (lib/config.ts DEFAULT_CONFIG), before any profile.
+ */
 export interface SearchProps {
+  /** The VPC the domain and the setup function are placed in (the domain has no public endpoint). */
   readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  /** Availability zones available to the domain (zone awareness spans them when there are 2+ nodes). */
-  readonly azCount: number;
-  readonly dataNodes: number;
-  readonly instanceType: string;
-  readonly volumeGiB: number;
   /**
-   * Dedicated master nodes (3 or 5), spread over the zones like the data nodes.
+   * Where in `vpc` the domain and the setup function are placed: private subnets, one per zone the domain spans.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * Availability zones the domain may span (2 or 3; zone awareness spans `min(azCount, dataNodes)` of them when
+   * there are 2 or more data nodes). At most the VPC's zone count.
+   * @default - the VPC's zones, at most 3
+   */
+  readonly azCount?: number;
+  /**
+   * Data nodes: 1, or a multiple of the zones they span (zone awareness needs the same count in each zone).
+   * @default 2
+   */
+  readonly dataNodes?: number;
+  /**
+   * Instance type of the data nodes, as OpenSearch Service names it (`<family>.<size>.search`): a string, like
+   * `opensearch.CapacityConfig.dataNodeInstanceType`, which takes the service's own names rather than
+   * `ec2.InstanceType`. A type with gp3 EBS storage (lib/service-limits.ts), not T2 (no encryption at rest).
+   * @default 't3.medium.search'
+   */
+  readonly instanceType?: string;
+  /**
+   * gp3 EBS volume per data node, GiB: 10 up to the type's limit (lib/service-limits.ts OPENSEARCH_GP3_MAX_GIB).
+   * @default 20
+   */
+  readonly volumeGiB?: number;
+  /**
+   * Dedicated master nodes: 0 (none), 3 or 5, spread over the zones like the data nodes.
    * @default - none: the data nodes elect the cluster manager among themselves
    */
   readonly masterNodes?: number;
-  /** @default 'm6g.large.search' */
-  readonly masterInstanceType?: string;
-  readonly indexPrefix: string;
-  readonly retentionDays: number;
-  readonly logRetention: logs.RetentionDays;
   /**
-   * How people sign in to Dashboards.
+   * Instance type of the dedicated master nodes (a string, as `dataNodeInstanceType` above).
+   * @default 'm6g.large.search'
+   */
+  readonly masterInstanceType?: string;
+  /**
+   * Prefix of the pipeline's daily indices (`<indexPrefix>-<category>-<yyyy.mm.dd>`), their templates, ISM policy,
+   * FGAC roles and Dashboards tenant: lower-case letters, digits, `_` or `-`, starting with a letter.
+   * @default 'logs'
+   */
+  readonly indexPrefix?: string;
+  /**
+   * Days an index lives before the ISM policy deletes it (1 to 3650).
+   * @default 14
+   */
+  readonly retentionDays?: number;
+  /**
+   * Retention of the domain's slow, application and audit log groups and of the setup function's logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * How people sign in to Dashboards: 'cognito' (a user pool that administrators add people to, TOTP MFA
+   * required) or 'none' (SigV4 clients only).
    * @default 'cognito'
    */
   readonly dashboardsAuth?: DashboardsAuthMode;
@@ -71,6 +121,125 @@ export interface SearchProps {
    * @default - the setup runs when its other properties change
    */
   readonly setupRun?: string;
+}
+
+/** SearchProps' defaults (lib/config.ts DEFAULT_CONFIG holds the same values for the context). */
+const SEARCH_DEFAULTS = {
+  dataNodes: 2,
+  instanceType: 't3.medium.search',
+  volumeGiB: 20,
+  masterInstanceType: 'm6g.large.search',
+  indexPrefix: 'logs',
+  retentionDays: 14,
+  dashboardsAuth: 'cognito',
+} as const;
+
+/** What `checkSearchIndexProps` checks: the index settings, the same for a new domain and an existing one. */
+export interface CheckedSearchIndexProps {
+  readonly indexPrefix?: string;
+  readonly retentionDays?: number;
+}
+
+/** What `checkSearchProps` checks: SearchProps with the zones resolved. */
+export interface CheckedSearchProps extends CheckedSearchIndexProps {
+  /** The zones the domain may span. */
+  readonly azCount: number;
+  readonly dataNodes?: number;
+  readonly instanceType?: string;
+  readonly volumeGiB?: number;
+  readonly masterNodes?: number;
+  readonly masterInstanceType?: string;
+  readonly dashboardsAuth?: DashboardsAuthMode;
+}
+
+/**
+ * The checks of the index settings: a prefix that is a legal start of an index name (and of the role and tenant
+ * names the setup derives from it), and a retention ISM accepts.
+ */
+export function checkSearchIndexProps(props: CheckedSearchIndexProps, fail: Fail): void {
+  checkPattern(
+    fail,
+    'indexPrefix',
+    props.indexPrefix ?? SEARCH_DEFAULTS.indexPrefix,
+    /^[a-z][a-z0-9_-]{0,40}$/,
+    'use lower-case letters, digits, "_" or "-", starting with a letter',
+  );
+  checkInteger(fail, 'retentionDays', props.retentionDays ?? SEARCH_DEFAULTS.retentionDays, 1, 3650);
+}
+
+/**
+ * The checks of a new domain's props: the index settings, data nodes that zone awareness can spread evenly, an
+ * instance type with gp3 storage and encryption at rest, a volume within the type's limit, a master node count
+ * that keeps a quorum, and the Dashboards sign-in. lib/config.ts runs it on the context; `instanceTypeName` is
+ * what the volume's fix calls the instance type (the context key there).
+ */
+export function checkSearchProps(
+  props: CheckedSearchProps,
+  fail: Fail,
+  instanceTypeName = 'instanceType',
+): void {
+  checkSearchIndexProps(props, fail);
+  const dataNodes = props.dataNodes ?? SEARCH_DEFAULTS.dataNodes;
+  checkInteger(fail, 'dataNodes', dataNodes, 1, 20);
+  const zones = Math.min(props.azCount, dataNodes);
+  if (!Token.isUnresolved(dataNodes) && dataNodes > 1 && dataNodes % zones !== 0) {
+    fail(
+      'dataNodes',
+      dataNodes,
+      `must be 1 or a multiple of the zones it spans (${zones}) for zone awareness`,
+    );
+  }
+  const instanceType = props.instanceType ?? SEARCH_DEFAULTS.instanceType;
+  checkPattern(
+    fail,
+    'instanceType',
+    instanceType,
+    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
+    'use an OpenSearch type such as t3.medium.search',
+  );
+  if (/^t2\./.test(instanceType)) {
+    fail('instanceType', instanceType, 'T2 types lack encryption at rest; use t3 or larger');
+  }
+  if (!Token.isUnresolved(instanceType)) {
+    const max = OPENSEARCH_GP3_MAX_GIB[instanceType];
+    if (max === undefined) {
+      fail(
+        'instanceType',
+        instanceType,
+        `use a type with gp3 EBS storage: ${Object.keys(OPENSEARCH_GP3_MAX_GIB).join(', ')} (${OPENSEARCH_LIMITS_URL})`,
+      );
+    }
+    const volumeGiB = props.volumeGiB ?? SEARCH_DEFAULTS.volumeGiB;
+    if (
+      !Token.isUnresolved(volumeGiB) &&
+      (typeof volumeGiB !== 'number' ||
+        !Number.isInteger(volumeGiB) ||
+        volumeGiB < OPENSEARCH_MIN_VOLUME_GIB ||
+        volumeGiB > max)
+    ) {
+      fail(
+        'volumeGiB',
+        volumeGiB,
+        `${instanceType} takes a gp3 volume of ${OPENSEARCH_MIN_VOLUME_GIB} to ${max} GiB per data node; use a size in that range or a larger ${instanceTypeName} (${OPENSEARCH_LIMITS_URL})`,
+      );
+    }
+  }
+  checkOneOf(fail, 'dashboardsAuth', props.dashboardsAuth ?? SEARCH_DEFAULTS.dashboardsAuth, [
+    'cognito',
+    'none',
+  ]);
+  const masterNodes = props.masterNodes ?? 0;
+  // An odd count of at least 3 keeps a quorum when one master (or one AZ) is lost.
+  if (!Token.isUnresolved(masterNodes) && ![0, 3, 5].includes(masterNodes)) {
+    fail('masterNodes', masterNodes, 'use 0 (none), 3 or 5');
+  }
+  checkPattern(
+    fail,
+    'masterInstanceType',
+    props.masterInstanceType ?? SEARCH_DEFAULTS.masterInstanceType,
+    /^[a-z0-9]+\.[a-z0-9]+\.search$/,
+    'use an OpenSearch type such as m6g.large.search',
+  );
 }
 
 export class Search extends Construct implements ISearch {
@@ -92,7 +261,20 @@ export class Search extends Construct implements ISearch {
 
   constructor(scope: Construct, id: string, props: SearchProps) {
     super(scope, id);
-    this.indexPrefix = props.indexPrefix;
+    const fail = failIn(this);
+    const vpcZones = props.vpc.availabilityZones.length;
+    const azCount = props.azCount ?? Math.min(3, vpcZones);
+    const dataNodes = props.dataNodes ?? SEARCH_DEFAULTS.dataNodes;
+    if (dataNodes > 1) {
+      // Zone awareness spans 2 or 3 zones (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html).
+      checkInteger(fail, 'azCount', azCount, 2, Math.min(3, vpcZones));
+    }
+    checkSearchProps({ ...props, azCount }, fail);
+    const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const volumeGiB = props.volumeGiB ?? SEARCH_DEFAULTS.volumeGiB;
+    const retentionDays = props.retentionDays ?? SEARCH_DEFAULTS.retentionDays;
+    this.indexPrefix = props.indexPrefix ?? SEARCH_DEFAULTS.indexPrefix;
     this.securityGroup = new ec2.SecurityGroup(this, 'DomainSecurityGroup', {
       vpc: props.vpc,
       description: 'OpenSearch domain of the log pipeline (HTTPS only)',
@@ -107,16 +289,16 @@ export class Search extends Construct implements ISearch {
       entry: 'lambdas/search-setup-provider.ts',
       description: 'Applies index templates, ISM retention and Dashboards saved objects (custom resource)',
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: subnets,
       securityGroups: [setupSecurityGroup],
-      logRetention: props.logRetention,
+      logRetention,
     });
     const setupFunction = setup.handler.function;
     if (!setupFunction.role) throw new Error('the search setup function has no role');
     this.masterRole = setupFunction.role;
 
     const logGroup = (name: string) =>
-      new logs.LogGroup(this, name, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      new logs.LogGroup(this, name, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const slowSearchLogs = logGroup('SlowSearchLogs');
     const slowIndexLogs = logGroup('SlowIndexLogs');
     const appLogs = logGroup('AppLogs');
@@ -139,15 +321,12 @@ export class Search extends Construct implements ISearch {
       }),
     });
 
-    if ((props.dashboardsAuth ?? 'cognito') === 'cognito') {
+    if ((props.dashboardsAuth ?? SEARCH_DEFAULTS.dashboardsAuth) === 'cognito') {
       this.dashboardsAuth = new DashboardsAuth(this, 'DashboardsAuth');
     }
 
-    const zoneAware = props.dataNodes >= 2;
-    const azs = props.vpc.availabilityZones.slice(
-      0,
-      zoneAware ? Math.min(props.azCount, props.dataNodes) : 1,
-    );
+    const zoneAware = dataNodes >= 2;
+    const azs = props.vpc.availabilityZones.slice(0, zoneAware ? Math.min(azCount, dataNodes) : 1);
     // Unique per stack and construct path, like the MSK cluster's: the access policy below can name the domain
     // without referring to the domain resource itself (a circular reference CloudFormation refuses).
     const domainName = Names.uniqueResourceName(this, { maxLength: 28, separator: '-' }).toLowerCase();
@@ -155,21 +334,21 @@ export class Search extends Construct implements ISearch {
       domainName,
       version: OPENSEARCH_VERSION,
       vpc: props.vpc,
-      vpcSubnets: [{ ...props.subnets, availabilityZones: azs }],
+      vpcSubnets: [{ ...subnets, availabilityZones: azs }],
       securityGroups: [this.securityGroup],
       capacity: {
-        dataNodes: props.dataNodes,
-        dataNodeInstanceType: props.instanceType,
+        dataNodes,
+        dataNodeInstanceType: props.instanceType ?? SEARCH_DEFAULTS.instanceType,
         ...(props.masterNodes
           ? {
               masterNodes: props.masterNodes,
-              masterNodeInstanceType: props.masterInstanceType ?? 'm6g.large.search',
+              masterNodeInstanceType: props.masterInstanceType ?? SEARCH_DEFAULTS.masterInstanceType,
             }
           : {}),
         multiAzWithStandbyEnabled: false,
       },
       zoneAwareness: zoneAware ? { enabled: true, availabilityZoneCount: azs.length } : { enabled: false },
-      ebs: { volumeSize: props.volumeGiB, volumeType: ec2.EbsDeviceVolumeType.GP3 },
+      ebs: { volumeSize: volumeGiB, volumeType: ec2.EbsDeviceVolumeType.GP3 },
       encryptionAtRest: { enabled: true },
       nodeToNodeEncryption: true,
       enforceHttps: true,
@@ -258,13 +437,13 @@ export class Search extends Construct implements ISearch {
       resourceType: 'Custom::SearchSetup',
       properties: {
         Endpoint: this.endpointUrl,
-        IndexPrefix: props.indexPrefix,
-        RetentionDays: props.retentionDays,
+        IndexPrefix: this.indexPrefix,
+        RetentionDays: retentionDays,
         WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
         ReaderRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
         OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
         // A replica needs a second node: on one node it would stay unassigned and the cluster yellow.
-        Replicas: props.dataNodes === 1 ? 0 : undefined,
+        Replicas: dataNodes === 1 ? 0 : undefined,
         // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
         // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
         SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,

@@ -1,3 +1,4 @@
+import { Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -5,7 +6,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userPoolDomainPrefix } from '../../lib/dashboards-auth.js';
 import { Search, type SearchProps } from '../../lib/search.js';
-import { constructStack, onlyResource, removeOutdir } from './stack-fixture.js';
+import {
+  constructStack,
+  onlyResource,
+  removeOutdir,
+  removeScratchOutdirs,
+  testApp,
+} from './stack-fixture.js';
 
 function searchProps(vpc: ec2.IVpc): SearchProps {
   return {
@@ -324,5 +331,79 @@ describe('Search setup re-run', () => {
     } finally {
       removeOutdir(scratch);
     }
+  });
+});
+
+describe('Search validation', () => {
+  // The checks run first in the constructor: no synthesis, and a failed construct leaves nothing behind.
+  const app = testApp();
+  const stack = new Stack(app, 'Checks');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const twoZones = ec2.Vpc.fromVpcAttributes(stack, 'TwoZones', {
+    vpcId: 'vpc-0123456789abcdef0',
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+  });
+  let n = 0;
+  const build =
+    (props: Partial<SearchProps>, inVpc: ec2.IVpc = vpc) =>
+    () =>
+      new Search(stack, `Search${++n}`, { vpc: inVpc, ...props });
+  afterAll(removeScratchOutdirs);
+
+  it.each([
+    [
+      { indexPrefix: 'Logs' },
+      'indexPrefix: use lower-case letters, digits, "_" or "-", starting with a letter, got "Logs"',
+    ],
+    [{ retentionDays: 0 }, 'retentionDays: must be an integer between 1 and 3650, got 0'],
+    [{ dataNodes: 21 }, 'dataNodes: must be an integer between 1 and 20, got 21'],
+    [
+      { dataNodes: 3 },
+      'dataNodes: must be 1 or a multiple of the zones it spans (2) for zone awareness, got 3',
+    ],
+    [
+      { instanceType: 't3.medium' },
+      'instanceType: use an OpenSearch type such as t3.medium.search, got "t3.medium"',
+    ],
+    [
+      { instanceType: 't2.small.search' },
+      'instanceType: T2 types lack encryption at rest; use t3 or larger, got "t2.small.search"',
+    ],
+    [
+      { instanceType: 'r6gd.large.search' },
+      'instanceType: use a type with gp3 EBS storage: t3.small.search, ',
+    ],
+    [
+      { instanceType: 't3.medium.search', volumeGiB: 201 },
+      'volumeGiB: t3.medium.search takes a gp3 volume of 10 to 200 GiB per data node; use a size in that range or a larger instanceType (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource), got 201',
+    ],
+    [{ volumeGiB: 9 }, 'volumeGiB: t3.medium.search takes a gp3 volume of 10 to 200 GiB'],
+    [{ dashboardsAuth: 'saml' as 'none' }, 'dashboardsAuth: use "cognito" or "none", got "saml"'],
+    [{ masterNodes: 2 }, 'masterNodes: use 0 (none), 3 or 5, got 2'],
+    [
+      { masterNodes: 3, masterInstanceType: 'm6g.large' },
+      'masterInstanceType: use an OpenSearch type such as m6g.large.search, got "m6g.large"',
+    ],
+    [{ azCount: 3 }, 'azCount: must be an integer between 2 and 2, got 3'],
+  ] as const)('refuses %j, naming the prop, the value and the fix', (props, message) => {
+    expect(build(props)).toThrow(`Checks/Search${n + 1}: ${message}`);
+  });
+
+  it('refuses zone awareness in a VPC of one zone, and lets one data node live there', () => {
+    const oneZone = ec2.Vpc.fromVpcAttributes(stack, 'OneZone', {
+      vpcId: 'vpc-0123456789abcdef1',
+      availabilityZones: ['eu-west-1a'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa3'],
+    });
+    expect(build({}, oneZone)).toThrow(/azCount: must be an integer between 2 and 1, got 1/);
+    expect(build({ dataNodes: 1 }, oneZone)).not.toThrow();
+  });
+
+  it('accepts the limits themselves and tokens it cannot know at synth', () => {
+    expect(
+      build({ instanceType: 't3.medium.search', volumeGiB: 200, retentionDays: 3650 }, twoZones),
+    ).not.toThrow();
+    expect(build({ indexPrefix: Lazy.string({ produce: () => 'logs' }) }, twoZones)).not.toThrow();
   });
 });
