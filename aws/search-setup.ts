@@ -226,13 +226,19 @@ export async function putWriterRole(
  * Dashboards user and read-only Dashboards roles (possibly to nobody: they then converge to no readers). The tenant comes first:
  * the role names it.
  */
-export function readerRoleRequests(prefix: string, backendRoleArns: readonly string[]): PlannedRequest[] {
+export function readerRoleRequests(
+  prefix: string,
+  backendRoleArns: readonly string[],
+  sharedDomain = false,
+): PlannedRequest[] {
   return [
     pipelineTenant(prefix),
     readerRole(prefix),
     readerRoleMapping(prefix, backendRoleArns),
-    dashboardsUserMapping(backendRoleArns),
-    dashboardsReadOnlyMapping(backendRoleArns),
+    // A PUT replaces a built-in role's whole mapping: on a shared domain it would drop everyone else's.
+    ...(sharedDomain
+      ? []
+      : [dashboardsUserMapping(backendRoleArns), dashboardsReadOnlyMapping(backendRoleArns)]),
   ].map(securityResourceRequest);
 }
 
@@ -241,8 +247,11 @@ export async function putReaderRole(
   prefix: string,
   backendRoleArns: readonly string[],
   retry?: SetupRetryOptions,
+  sharedDomain = false,
 ): Promise<void> {
-  for (const request of readerRoleRequests(prefix, backendRoleArns)) await send(client, request, [], retry);
+  for (const request of readerRoleRequests(prefix, backendRoleArns, sharedDomain)) {
+    await send(client, request, [], retry);
+  }
 }
 
 /** The operators' read-only role and its mapping (to nobody when there are none: it then converges to that). */
@@ -283,6 +292,13 @@ export interface SearchSetupOptions {
   /** IAM roles of the operators and of the ops function: read-only on the indices; may be empty. */
   readonly operatorRoleArns?: readonly string[];
   readonly templates?: IndexTemplateOptions;
+  /**
+   * The domain is someone else's (lib/existing-search-domain.ts): the setup touches only what the pipeline names
+   * after its index prefix. It leaves the domain-wide audit configuration, the mappings of the built-in Dashboards
+   * roles and the global tenant alone, each of which a PUT would replace for every user of the domain.
+   * @default false
+   */
+  readonly sharedDomain?: boolean;
   /** @default - a few attempts within 30 s per request */
   readonly retry?: SetupRetryOptions;
 }
@@ -324,14 +340,18 @@ export async function applySearchSetup(
   }
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays, retry);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns, retry);
-  await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? [], retry);
+  const shared = options.sharedDomain === true;
+  await putReaderRole(client, options.indexPrefix, options.readerRoleArns ?? [], retry, shared);
   for (const request of operatorRoleRequests(options.indexPrefix, options.operatorRoleArns ?? [])) {
     await send(client, request, [], retry);
   }
-  await send(client, securityResourceRequest(auditConfig()), [], retry);
+  if (!shared) await send(client, securityResourceRequest(auditConfig()), [], retry);
   const ndjson = savedObjectsNdjson(options.indexPrefix);
-  // The readers' tenant, and the global one for everyone else (the master user, other roles).
-  const tenants = [pipelineTenantName(options.indexPrefix), 'global'];
+  // The readers' tenant, and (on the pipeline's own domain) the global one for everyone else (the master user,
+  // other roles).
+  const tenants = shared
+    ? [pipelineTenantName(options.indexPrefix)]
+    : [pipelineTenantName(options.indexPrefix), 'global'];
   let savedObjects = 0;
   let dashboardsImport: DashboardsImportOutcome;
   try {

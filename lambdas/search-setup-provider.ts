@@ -3,7 +3,9 @@
 // runs the same idempotent setup on Create and on Update; SavedObjectsHash is a property only so that a change
 // to core/dashboards.ts changes the resource and CloudFormation sends an Update. Delete leaves everything in
 // place: the indices hold data and the domain itself goes away with the stack. This function's role must be
-// the domain's FGAC master user. What must succeed for the deploy to succeed, and the retries: aws/search-setup.ts.
+// the domain's FGAC master user, or, in a domain the pipeline did not create (SharedDomain), mapped to
+// all_access and security_manager by its owner (lib/existing-search-domain.ts). What must succeed for the
+// deploy to succeed, and the retries: aws/search-setup.ts.
 // A failed Dashboards import does not fail the resource: it is an ERROR log line and the DashboardsImport
 // attribute (a stack output), which says how to run the setup again.
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
@@ -27,6 +29,8 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
     readerRoleArns: props.ReaderRoleArns === undefined ? [] : stringListProp(props, 'ReaderRoleArns'),
     // Absent (a stack deployed before the ops function existed) means no operators.
     operatorRoleArns: props.OperatorRoleArns === undefined ? [] : stringListProp(props, 'OperatorRoleArns'),
+    // 'true' for a domain the pipeline did not create (lib/existing-search-domain.ts); absent on its own.
+    sharedDomain: props.SharedDomain === 'true' || props.SharedDomain === true,
     templates: {
       shards: intProp(props, 'Shards', { min: 1, fallback: 1 }),
       replicas: intProp(props, 'Replicas', { min: 0, fallback: 1 }),

@@ -205,8 +205,15 @@ describe('parseSearchSetupProps', () => {
       writerRoleArns: [roleArn],
       readerRoleArns: [readerArn],
       operatorRoleArns: [operatorArn],
+      sharedDomain: false,
       templates: { shards: 1, replicas: 2 },
     });
+  });
+
+  it("reads SharedDomain 'true' (a domain the pipeline did not create) as a shared domain", () => {
+    const props = { Endpoint: 'vpc-x', IndexPrefix: 'logs', RetentionDays: 14, WriterRoleArns: [roleArn] };
+    expect(parseSearchSetupProps({ ...props, SharedDomain: 'true' }).sharedDomain).toBe(true);
+    expect(parseSearchSetupProps({ ...props, SharedDomain: 'false' }).sharedDomain).toBe(false);
   });
 
   it('reads an absent ReaderRoleArns (no Dashboards sign-in) as no readers', () => {
@@ -271,6 +278,9 @@ function fakeDomain() {
   return {
     requests,
     server,
+    acceptImports: () => {
+      importSucceeds = true;
+    },
     failImports: () => {
       importSucceeds = false;
     },
@@ -476,6 +486,20 @@ describe('applySearchSetup against a fake domain', () => {
     } finally {
       domain.clearFaults();
     }
+  });
+
+  it("on a shared domain, leaves the audit configuration, the built-in roles' mappings and the global tenant alone", async () => {
+    domain.acceptImports();
+    const before = domain.requests.length;
+    const result = await applySearchSetup(client, { ...options, sharedDomain: true });
+
+    const sent = domain.requests.slice(before).map((r) => `${r.method} ${r.url.split('?')[0]}`);
+    expect(sent).toContain('PUT /_plugins/_security/api/rolesmapping/logs_dashboards_reader');
+    expect(sent).toContain('PUT /_plugins/_security/api/rolesmapping/logs_writer');
+    expect(sent.filter((r) => /audit|opensearch_dashboards_(user|read_only)/.test(r))).toEqual([]);
+    const imports = domain.requests.slice(before).filter((r) => r.url.startsWith('/_dashboards/'));
+    expect(imports.map((r) => r.headers.securitytenant)).toEqual(['logs']);
+    expect(result.dashboardsImport).toEqual({ ok: true, tenants: ['logs'] });
   });
 
   it('tells retriable answers from permanent ones', () => {
