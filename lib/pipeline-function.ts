@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -36,6 +37,12 @@ export interface PipelineFunctionProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * The execution role, used as it is (like `lambda.Function`'s `role`): it must trust lambda.amazonaws.com and
+   * hold what AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant.
+   * @default - a new role with those two AWS managed policies
+   */
+  readonly role?: iam.IRole;
 }
 
 export class PipelineFunction extends Construct {
@@ -54,6 +61,7 @@ export class PipelineFunction extends Construct {
       runtime: NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      role: props.role,
       timeout: props.timeout ?? Duration.minutes(1),
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -82,7 +90,7 @@ export class PipelineFunction extends Construct {
     // CDK always adds DependsOn on the role next to the GetAtt (it also waits for the role's policy).
     acknowledgeCfnLint(this.function, 'W3005', 'redundant DependsOn on the service role, written by CDK');
     const role = this.function.role;
-    if (role) {
+    if (role && !props.role) {
       acknowledgeNag(
         role,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -242,7 +242,171 @@ export function checkSearchProps(
   );
 }
 
-export class Search extends Construct implements ISearch {
+/** The setup function, its security group and its custom-resource provider. */
+export interface SearchSetupProvider {
+  readonly provider: PipelineProvider;
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The role the setup calls the domain as: the FGAC master user, or a role mapped to all_access and security_manager. */
+  readonly role: iam.IRole;
+  /** The hash of the handler bundle, which embeds the saved objects, templates and ISM policy. */
+  readonly bundleHash: string;
+}
+
+/**
+ * Builds the setup function and its provider directly in `scope` (`SetupProviderSecurityGroup`, `SetupProvider`),
+ * in the VPC, running as `role` when given.
+ */
+export function searchSetupProvider(
+  scope: Construct,
+  props: {
+    vpc: ec2.IVpc;
+    subnets: ec2.SubnetSelection;
+    logRetention: logs.RetentionDays;
+    role?: iam.IRole;
+  },
+): SearchSetupProvider {
+  const securityGroup = new ec2.SecurityGroup(scope, 'SetupProviderSecurityGroup', {
+    vpc: props.vpc,
+    description: 'Search setup custom resource handler of the log pipeline',
+    allowAllOutbound: true,
+  });
+  const provider = new PipelineProvider(scope, 'SetupProvider', {
+    entry: 'lambdas/search-setup-provider.ts',
+    description: 'Applies index templates, ISM retention and Dashboards saved objects (custom resource)',
+    vpc: props.vpc,
+    vpcSubnets: props.subnets,
+    securityGroups: [securityGroup],
+    logRetention: props.logRetention,
+    role: props.role,
+  });
+  const fn = provider.handler.function;
+  if (!fn.role) throw new Error('the search setup function has no role');
+  return {
+    provider,
+    securityGroup,
+    role: fn.role,
+    bundleHash: (fn.node.findChild('Code') as s3assets.Asset).assetHash,
+  };
+}
+
+/**
+ * What Search and ExistingSearchDomain share: the pipeline's roles are granted, admitted and mapped in either
+ * domain alike, and the setup custom resource maps them.
+ */
+export abstract class SearchDomainBase extends Construct implements ISearch {
+  abstract readonly domain: opensearch.IDomain;
+  abstract readonly endpointUrl: string;
+  abstract readonly dashboardsImport: string;
+  /** Prefix of the pipeline's indices and of its FGAC roles. */
+  abstract readonly indexPrefix: string;
+  /** Roles mapped to the write-only FGAC role (core/search-security.ts writerRole). */
+  protected readonly writers: iam.IRole[] = [];
+  /** Role ARNs mapped to the operators' read-only FGAC role (core/search-security.ts operatorRole). */
+  protected readonly operators: string[] = [];
+
+  /** Lets `client` reach the domain over HTTPS. */
+  abstract allowClientsFrom(client: ec2.ISecurityGroup, description: string): void;
+
+  /** The domain's ARN as cdk-nag prints it in finding ids; undefined when only known at deploy time. */
+  protected abstract nagDomainArn(): string | undefined;
+
+  /**
+   * Maps `roleArn` (an operator's role, from config `operatorRoleArns`) to the read-only operator role in
+   * fine-grained access control. It grants no IAM permission and no network path: the operator's own IAM
+   * permissions are theirs, and the domain stays reachable only inside the VPC (through the ops function).
+   */
+  addOperator(roleArn: string): void {
+    this.operators.push(roleArn);
+  }
+
+  /**
+   * Lets `role` search the pipeline's indices from `client`: HTTPS to the domain, `GET`/`POST` on the paths under
+   * `<indexPrefix>-*` (`_search`, `_count` on the indices and the category aliases), and the mapping to the
+   * operators' read-only FGAC role, which limits it to reading those indices.
+   */
+  addReader(role: iam.IRole, client: ec2.ISecurityGroup): void {
+    this.operators.push(role.roleArn);
+    this.allowClientsFrom(client, 'operator reads (ops function)');
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['es:ESHttpGet', 'es:ESHttpPost'],
+      resourceArns: [`${this.domain.domainArn}/${this.indexPrefix}-*`],
+    });
+    const arn = this.nagDomainArn();
+    if (arn !== undefined) {
+      acknowledgeNag(
+        role.node.tryFindChild('DefaultPolicy') ?? role,
+        `AwsSolutions-IAM5[Resource::${arn}/${this.indexPrefix}-*]`,
+        `Searches on the pipeline's daily indices and category aliases (${this.indexPrefix}-*: their names change every day); fine-grained access control maps this role to read-only on them`,
+      );
+    }
+  }
+
+  /**
+   * Grants `role` the one request the consumers send, `POST /_bulk` (core/indexer.ts; the index of each document
+   * is in the body), and maps it, through the setup custom resource, to the write-only FGAC backend role, which
+   * limits those writes to the pipeline's indices.
+   */
+  addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void {
+    this.writers.push(role);
+    this.allowClientsFrom(client, 'bulk indexing');
+    iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['es:ESHttpPost'],
+      resourceArns: [`${this.domain.domainArn}/_bulk`],
+    });
+  }
+
+  /** For roles that call many REST paths (setup APIs, Dashboards searches): FGAC is what scopes them per role. */
+  protected acknowledgeDomainPaths(policyHolder: IConstruct, who: string): void {
+    const arn = this.nagDomainArn();
+    if (arn === undefined) return;
+    acknowledgeNag(
+      policyHolder,
+      `AwsSolutions-IAM5[Resource::${arn}/*]`,
+      `${who}; HTTP methods on the domain's paths, further restricted by fine-grained access control`,
+    );
+  }
+
+  /**
+   * The setup custom resource, `Setup` in this construct: templates, ISM, the FGAC roles and their mappings to
+   * the writers, readers and operators added by then (read at synthesis), and the Dashboards saved objects.
+   */
+  protected setupResource(props: {
+    serviceToken: string;
+    retentionDays: number;
+    readerRoleArns?: string[];
+    replicas?: number;
+    bundleHash: string;
+    setupRun?: string;
+    sharedDomain?: boolean;
+  }): CustomResource {
+    return new CustomResource(this, 'Setup', {
+      serviceToken: props.serviceToken,
+      resourceType: 'Custom::SearchSetup',
+      properties: {
+        Endpoint: this.endpointUrl,
+        IndexPrefix: this.indexPrefix,
+        RetentionDays: props.retentionDays,
+        WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
+        ReaderRoleArns: props.readerRoleArns,
+        OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
+        Replicas: props.replicas,
+        // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
+        // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
+        SavedObjectsHash: props.bundleHash,
+        SetupRun: props.setupRun,
+        SharedDomain: props.sharedDomain ? 'true' : undefined,
+      },
+    });
+  }
+}
+
+/**
+ * A new OpenSearch domain for the pipeline, in the VPC, with fine-grained access control (the setup function's
+ * role is its master user), Cognito sign-in for Dashboards unless turned off, and the setup custom resource.
+ */
+export class Search extends SearchDomainBase {
   readonly domain: opensearch.Domain;
   /** `https://<domain endpoint>`, what the runtime clients take. */
   readonly endpointUrl: string;
@@ -254,10 +418,7 @@ export class Search extends Construct implements ISearch {
   /** The setup custom resource; its DashboardsImport attribute says how the saved objects import went. */
   readonly setup: CustomResource;
   readonly dashboardsImport: string;
-  private readonly writers: iam.IRole[] = [];
-  /** Role ARNs mapped to the operators' read-only FGAC role (core/search-security.ts operatorRole). */
-  private readonly operators: string[] = [];
-  private readonly indexPrefix: string;
+  readonly indexPrefix: string;
 
   constructor(scope: Construct, id: string, props: SearchProps) {
     super(scope, id);
@@ -280,22 +441,8 @@ export class Search extends Construct implements ISearch {
       description: 'OpenSearch domain of the log pipeline (HTTPS only)',
       allowAllOutbound: false,
     });
-    const setupSecurityGroup = new ec2.SecurityGroup(this, 'SetupProviderSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Search setup custom resource handler of the log pipeline',
-      allowAllOutbound: true,
-    });
-    const setup = new PipelineProvider(this, 'SetupProvider', {
-      entry: 'lambdas/search-setup-provider.ts',
-      description: 'Applies index templates, ISM retention and Dashboards saved objects (custom resource)',
-      vpc: props.vpc,
-      vpcSubnets: subnets,
-      securityGroups: [setupSecurityGroup],
-      logRetention,
-    });
-    const setupFunction = setup.handler.function;
-    if (!setupFunction.role) throw new Error('the search setup function has no role');
-    this.masterRole = setupFunction.role;
+    const setup = searchSetupProvider(this, { vpc: props.vpc, subnets, logRetention });
+    this.masterRole = setup.role;
 
     const logGroup = (name: string) =>
       new logs.LogGroup(this, name, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -420,40 +567,31 @@ export class Search extends Construct implements ISearch {
     );
     this.endpointUrl = `https://${this.domain.domainEndpoint}`;
 
-    this.allowClientsFrom(setupSecurityGroup, 'search setup custom resource');
-    this.domain.grantReadWrite(setupFunction);
+    this.allowClientsFrom(setup.securityGroup, 'search setup custom resource');
+    this.domain.grantReadWrite(setup.role);
     if (this.dashboardsAuth) {
       this.acknowledgeDomainPaths(
-        this.dashboardsAuth.authenticatedRole,
+        this.dashboardsAuth.authenticatedRole.node.tryFindChild('DefaultPolicy') ??
+          this.dashboardsAuth.authenticatedRole,
         'Dashboards users signed in through Cognito: read-only backend role',
       );
     }
     this.acknowledgeDomainPaths(
-      this.masterRole,
+      this.masterRole.node.tryFindChild('DefaultPolicy') ?? this.masterRole,
       'FGAC master (setup custom resource): manages templates, ISM and saved objects',
     );
-    const setupResource = new CustomResource(this, 'Setup', {
-      serviceToken: setup.serviceToken,
-      resourceType: 'Custom::SearchSetup',
-      properties: {
-        Endpoint: this.endpointUrl,
-        IndexPrefix: this.indexPrefix,
-        RetentionDays: retentionDays,
-        WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
-        ReaderRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
-        OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
-        // A replica needs a second node: on one node it would stay unassigned and the cluster yellow.
-        Replicas: dataNodes === 1 ? 0 : undefined,
-        // The saved objects, templates and ISM policy are compiled into the handler bundle: a new bundle hash
-        // changes this property, so CloudFormation sends an UPDATE and the handler re-applies them.
-        SavedObjectsHash: (setupFunction.node.findChild('Code') as s3assets.Asset).assetHash,
-        SetupRun: props.setupRun,
-      },
+    this.setup = this.setupResource({
+      serviceToken: setup.provider.serviceToken,
+      retentionDays,
+      readerRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
+      // A replica needs a second node: on one node it would stay unassigned and the cluster yellow.
+      replicas: dataNodes === 1 ? 0 : undefined,
+      bundleHash: setup.bundleHash,
+      setupRun: props.setupRun,
     });
-    this.setup = setupResource;
-    this.dashboardsImport = setupResource.getAttString('DashboardsImport');
+    this.dashboardsImport = this.setup.getAttString('DashboardsImport');
     // The handler connects at once: wait for the domain's ingress rules, not only for the domain.
-    setupResource.node.addDependency(this.securityGroup);
+    this.setup.node.addDependency(this.securityGroup);
   }
 
   /** Lets `client` reach the domain over HTTPS. */
@@ -461,56 +599,7 @@ export class Search extends Construct implements ISearch {
     this.securityGroup.addIngressRule(client, ec2.Port.tcp(443), description);
   }
 
-  /** For roles that call many REST paths (setup APIs, Dashboards searches): FGAC is what scopes them per role. */
-  private acknowledgeDomainPaths(role: iam.IRole, who: string): void {
-    acknowledgeNag(
-      role.node.tryFindChild('DefaultPolicy') ?? role,
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.domain)}.Arn>/*]`,
-      `${who}; HTTP methods on the domain's paths, further restricted by fine-grained access control`,
-    );
-  }
-
-  /**
-   * Maps `roleArn` (an operator's role, from config `operatorRoleArns`) to the read-only operator role in
-   * fine-grained access control. It grants no IAM permission and no network path: the operator's own IAM
-   * permissions are theirs, and the domain stays reachable only inside the VPC (through the ops function).
-   */
-  addOperator(roleArn: string): void {
-    this.operators.push(roleArn);
-  }
-
-  /**
-   * Lets `role` search the pipeline's indices from `client`: HTTPS to the domain, `GET`/`POST` on the paths under
-   * `<indexPrefix>-*` (`_search`, `_count` on the indices and the category aliases), and the mapping to the
-   * operators' read-only FGAC role, which limits it to reading those indices.
-   */
-  addReader(role: iam.IRole, client: ec2.ISecurityGroup): void {
-    this.operators.push(role.roleArn);
-    this.allowClientsFrom(client, 'operator reads (ops function)');
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['es:ESHttpGet', 'es:ESHttpPost'],
-      resourceArns: [`${this.domain.domainArn}/${this.indexPrefix}-*`],
-    });
-    acknowledgeNag(
-      role.node.tryFindChild('DefaultPolicy') ?? role,
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.domain)}.Arn>/${this.indexPrefix}-*]`,
-      `Searches on the pipeline's daily indices and category aliases (${this.indexPrefix}-*: their names change every day); fine-grained access control maps this role to read-only on them`,
-    );
-  }
-
-  /**
-   * Grants `role` the one request the consumers send, `POST /_bulk` (core/indexer.ts; the index of each document
-   * is in the body), and maps it, through the setup custom resource, to the write-only FGAC backend role, which
-   * limits those writes to the pipeline's indices.
-   */
-  addWriter(role: iam.IRole, client: ec2.ISecurityGroup): void {
-    this.writers.push(role);
-    this.allowClientsFrom(client, 'bulk indexing');
-    iam.Grant.addToPrincipal({
-      grantee: role,
-      actions: ['es:ESHttpPost'],
-      resourceArns: [`${this.domain.domainArn}/_bulk`],
-    });
+  protected nagDomainArn(): string {
+    return `<${logicalIdOf(this.domain)}.Arn>`;
   }
 }
