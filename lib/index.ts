@@ -16,6 +16,11 @@ export {
   type ExistingKafkaClusterAttributes,
   type ExistingKafkaClusterProps,
 } from './existing-kafka-cluster.js';
+export {
+  ExistingSearchDomain,
+  type ExistingSearchDomainAttributes,
+  type ExistingSearchDomainProps,
+} from './existing-search-domain.js';
 export { FargateConsumer, type FargateConsumerProps } from './fargate-consumer.js';
 export { GeneratorCommand, type GeneratorCommandProps } from './generator-command.js';
 export { GeneratorFleet, type GeneratorFleetProps } from './generator-fleet.js';

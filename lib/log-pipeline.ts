@@ -8,6 +8,7 @@ import { type PipelineConfig, pipelineTopics, resolveConfigFor } from './config.
 import type { DashboardsAuth } from './dashboards-auth.js';
 import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
 import { ExistingKafkaCluster, type ExistingKafkaClusterAttributes } from './existing-kafka-cluster.js';
+import { ExistingSearchDomain, type ExistingSearchDomainAttributes } from './existing-search-domain.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
 import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
@@ -61,6 +62,15 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * @default - a new MSK cluster (lib/streaming.ts) sized by the keys above
    */
   readonly existingKafkaCluster?: ExistingKafkaClusterAttributes;
+  /**
+   * An existing OpenSearch domain with fine-grained access control to index into, instead of a new one (see
+   * lib/existing-search-domain.ts and the README, "Bring your own OpenSearch domain", for what its owner grants).
+   * The pipeline then creates no domain, no Cognito sign-in and no Dashboards hop: people use the domain's own
+   * Dashboards. `searchDataNodes`, `searchInstanceType`, `searchVolumeGiB`, `searchMasterNodes`,
+   * `searchMasterInstanceType` and `dashboardsAuth` are not used.
+   * @default - a new domain (lib/search.ts) sized by those settings
+   */
+  readonly existingSearchDomain?: ExistingSearchDomainAttributes;
 }
 
 /** The keys that describe the MSK cluster the pipeline creates: meaningless with `existingKafkaCluster`. */
@@ -187,7 +197,8 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     );
   }
   stacksWithPipeline.add(stack);
-  const { searchSetupRun, existingVpc, vpcSubnets, existingKafkaCluster, ...settings } = props;
+  const { searchSetupRun, existingVpc, vpcSubnets, existingKafkaCluster, existingSearchDomain, ...settings } =
+    props;
   if (vpcSubnets && !existingVpc) {
     throw new Error(
       `${scope.node.path}: vpcSubnets selects subnets of existingVpc, which is not given; give both, or neither for a new VPC`,
@@ -302,23 +313,35 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     logRetention,
   });
 
-  const search = new Search(scope, 'Search', {
-    vpc,
-    subnets,
-    azCount: config.azCount,
-    dataNodes: config.searchDataNodes,
-    instanceType: config.searchInstanceType,
-    volumeGiB: config.searchVolumeGiB,
-    masterNodes: config.searchMasterNodes,
-    masterInstanceType: config.searchMasterInstanceType,
-    indexPrefix: config.indexPrefix,
-    retentionDays: config.indexRetentionDays,
-    logRetention,
-    dashboardsAuth: config.dashboardsAuth,
-    setupRun: searchSetupRun,
-  });
-  parts.search = search;
-  parts.dashboardsAuth = search.dashboardsAuth;
+  if (existingSearchDomain) {
+    parts.search = new ExistingSearchDomain(scope, 'Search', {
+      ...existingSearchDomain,
+      vpc,
+      subnets,
+      indexPrefix: config.indexPrefix,
+      retentionDays: config.indexRetentionDays,
+      logRetention,
+      setupRun: searchSetupRun,
+    });
+  } else {
+    const search = new Search(scope, 'Search', {
+      vpc,
+      subnets,
+      azCount: config.azCount,
+      dataNodes: config.searchDataNodes,
+      instanceType: config.searchInstanceType,
+      volumeGiB: config.searchVolumeGiB,
+      masterNodes: config.searchMasterNodes,
+      masterInstanceType: config.searchMasterInstanceType,
+      indexPrefix: config.indexPrefix,
+      retentionDays: config.indexRetentionDays,
+      logRetention,
+      dashboardsAuth: config.dashboardsAuth,
+      setupRun: searchSetupRun,
+    });
+    parts.search = search;
+    parts.dashboardsAuth = search.dashboardsAuth;
+  }
 
   const consumerProps = {
     vpc,
