@@ -3,21 +3,43 @@
 // replaces itself, reachable only through SSM Session Manager port forwarding (no key pair, no inbound rule,
 // IMDSv2 only, encrypted volume). It does not depend on the generator fleet, which its schedule empties every
 // evening.
-import { Tags } from 'aws-cdk-lib';
+import { Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from './nag.js';
+import { type Fail, failIn } from './validation.js';
 
 /** Tag an operator finds the hop instance by (`aws ec2 describe-instances --filters Name=tag:...`). */
 export const DASHBOARDS_HOP_TAG = { key: 'log-pipeline:role', value: 'dashboards-hop' } as const;
 
 export interface DashboardsHopProps {
+  /** The VPC of the OpenSearch domain the hop forwards to. */
   readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  /** @default t4g.nano: port forwarding needs next to nothing */
+  /**
+   * Where in `vpc` the hop runs: private subnets with a route to Session Manager (its VPC endpoints or a NAT
+   * gateway), since the hop has no public address and no inbound rule.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * The hop's instance type: an arm64 (Graviton) type, because it runs the arm64 Amazon Linux 2023 image.
+   * @default ec2.InstanceType('t4g.nano'): port forwarding needs next to nothing
+   */
   readonly instanceType?: ec2.InstanceType;
+}
+
+/** The checks of DashboardsHopProps: an instance type that runs the arm64 image. */
+export function checkDashboardsHopProps(props: DashboardsHopProps, fail: Fail): void {
+  const type = props.instanceType;
+  if (type && !Token.isUnresolved(type.toString()) && type.architecture !== ec2.InstanceArchitecture.ARM_64) {
+    fail(
+      'instanceType',
+      type.toString(),
+      'use a Graviton (arm64) type such as t4g.nano: the hop runs the arm64 Amazon Linux 2023 image',
+    );
+  }
 }
 
 export class DashboardsHop extends Construct {
@@ -27,6 +49,7 @@ export class DashboardsHop extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardsHopProps) {
     super(scope, id);
+    checkDashboardsHopProps(props, failIn(this));
     const role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Dashboards SSM port-forwarding hop: SSM managed, no other permissions',
@@ -68,7 +91,7 @@ export class DashboardsHop extends Construct {
     });
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate,
       minCapacity: 1,
       maxCapacity: 1,

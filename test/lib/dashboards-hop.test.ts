@@ -69,3 +69,22 @@ describe('DashboardsHop', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 });
+
+describe('DashboardsHop validation', () => {
+  it('refuses an x86 instance type, naming the prop, the value and the fix', () => {
+    const fixture = constructStack();
+    try {
+      expect(
+        () =>
+          new DashboardsHop(fixture.stack, 'Hop', {
+            vpc: fixture.vpc,
+            instanceType: new ec2.InstanceType('t3.nano'),
+          }),
+      ).toThrow(
+        'TestStack/Hop: instanceType: use a Graviton (arm64) type such as t4g.nano: the hop runs the arm64 Amazon Linux 2023 image, got "t3.nano"',
+      );
+    } finally {
+      removeOutdir(fixture);
+    }
+  });
+});
