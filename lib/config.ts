@@ -4,7 +4,7 @@
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 import { checkBrokerStorageScalingProps } from './scaling/broker-storage-scaling.js';
-import { checkSearchProps } from './search.js';
+import { checkSearchIndexProps, checkSearchProps } from './search.js';
 import { checkStreamingProps, checkTopicSpecs, instanceTypeOfMskName, type TopicSpec } from './streaming.js';
 import { type Fail, PropsError } from './validation.js';
 
@@ -361,6 +361,12 @@ export interface ImportedParts {
    * @default false
    */
   readonly kafkaCluster?: boolean;
+  /**
+   * An existing OpenSearch domain (LogPipelineProps.existingSearchDomain): the index keys are checked, the keys of
+   * a new domain (nodes, types, volume, Dashboards sign-in) are not.
+   * @default false
+   */
+  readonly searchDomain?: boolean;
 }
 
 /** `resolveConfig` for a pipeline that imports `imported` instead of creating them. */
@@ -489,21 +495,28 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
     );
   }
   integer(c, 'lagScaleOutThreshold', 1, 100_000_000);
-  checkSearchProps(
-    {
-      azCount: c.azCount,
-      dataNodes: c.searchDataNodes,
-      instanceType: c.searchInstanceType,
-      volumeGiB: c.searchVolumeGiB,
-      masterNodes: c.searchMasterNodes,
-      masterInstanceType: c.searchMasterInstanceType,
-      indexPrefix: c.indexPrefix,
-      retentionDays: c.indexRetentionDays,
-      dashboardsAuth: c.dashboardsAuth,
-    },
-    failAsContextKey(SEARCH_KEYS),
-    'searchInstanceType',
-  );
+  if (imported.searchDomain) {
+    checkSearchIndexProps(
+      { indexPrefix: c.indexPrefix, retentionDays: c.indexRetentionDays },
+      failAsContextKey(SEARCH_KEYS),
+    );
+  } else {
+    checkSearchProps(
+      {
+        azCount: c.azCount,
+        dataNodes: c.searchDataNodes,
+        instanceType: c.searchInstanceType,
+        volumeGiB: c.searchVolumeGiB,
+        masterNodes: c.searchMasterNodes,
+        masterInstanceType: c.searchMasterInstanceType,
+        indexPrefix: c.indexPrefix,
+        retentionDays: c.indexRetentionDays,
+        dashboardsAuth: c.dashboardsAuth,
+      },
+      failAsContextKey(SEARCH_KEYS),
+      'searchInstanceType',
+    );
+  }
   pattern(
     c,
     'dbInstanceType',

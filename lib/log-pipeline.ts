@@ -217,7 +217,10 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     }
   }
   const config = resolveConfigFor(
-    { kafkaCluster: existingKafkaCluster !== undefined },
+    {
+      kafkaCluster: existingKafkaCluster !== undefined,
+      searchDomain: existingSearchDomain !== undefined,
+    },
     settings as Record<string, unknown>,
   );
   const parts: Mutable<PipelineParts> = { config } as Mutable<PipelineParts>;

@@ -189,6 +189,20 @@ describe('configFromContext', () => {
   });
 });
 
+describe('resolveConfig with an existing OpenSearch domain', () => {
+  it('does not check the keys of a new domain, and still checks the index keys', () => {
+    const config = resolveConfigFor(
+      { searchDomain: true },
+      { searchDataNodes: 3, searchInstanceType: 't2.small.search' },
+    );
+    expect(config.searchDataNodes).toBe(3);
+    expect(() => resolveConfigFor({ searchDomain: true }, { indexRetentionDays: 0 })).toThrow(
+      'logPipeline.indexRetentionDays: must be an integer between 1 and 3650, got 0',
+    );
+    expect(() => resolveConfigFor({}, { searchDataNodes: 3 })).toThrow(/logPipeline\.searchDataNodes/);
+  });
+});
+
 describe('resolveConfig for OpenSearch zone awareness', () => {
   it('fails on a data node count the zones cannot split evenly', () => {
     expect(() => resolveConfig({ searchDataNodes: 3 })).toThrow(

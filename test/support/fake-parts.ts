@@ -98,6 +98,7 @@ export class FakeStreaming extends Construct implements IStreaming {
 export class FakeSearch extends Construct implements ISearch {
   readonly domain: opensearch.IDomain;
   readonly endpointUrl = 'https://search-fake-domain.eu-west-1.es.amazonaws.com';
+  readonly dashboardsImport = 'imported 0 saved objects into tenants logs';
   readonly securityGroup: ec2.ISecurityGroup;
   /** The roles given to `addWriter`, `addReader` and `addOperator`, for tests to assert the wiring on. */
   readonly writers: iam.IRole[] = [];
