@@ -135,22 +135,16 @@ const SEARCH_DEFAULTS = {
 } as const;
 
 /** What `checkSearchIndexProps` checks: the index settings, the same for a new domain and an existing one. */
-export interface CheckedSearchIndexProps {
-  readonly indexPrefix?: string;
-  readonly retentionDays?: number;
-}
+export type CheckedSearchIndexProps = Pick<SearchProps, 'indexPrefix' | 'retentionDays'>;
 
-/** What `checkSearchProps` checks: SearchProps with the zones resolved. */
-export interface CheckedSearchProps extends CheckedSearchIndexProps {
+/** What `checkSearchProps` checks: SearchProps without the placement, with the zones resolved. */
+export type CheckedSearchProps = Omit<
+  SearchProps,
+  'vpc' | 'subnets' | 'logRetention' | 'setupRun' | 'azCount'
+> & {
   /** The zones the domain may span. */
   readonly azCount: number;
-  readonly dataNodes?: number;
-  readonly instanceType?: string;
-  readonly volumeGiB?: number;
-  readonly masterNodes?: number;
-  readonly masterInstanceType?: string;
-  readonly dashboardsAuth?: DashboardsAuthMode;
-}
+};
 
 /**
  * The checks of the index settings: a prefix that is a legal start of an index name (and of the role and tenant

@@ -15,6 +15,8 @@ const NO_CHECK_NEEDED: Readonly<Record<string, string>> = {
   DashboardsAuth: 'takes no props: a Cognito user pool and identity pool with fixed settings',
   StreamingBase:
     'abstract base of Streaming and ExistingKafkaCluster (their grants and metrics): no props; its subclasses check theirs',
+  SearchDomainBase:
+    'abstract base of Search and ExistingSearchDomain (their grants and FGAC role mappings): no props; its subclasses check theirs',
   PipelineProvider: "its props are PipelineFunction's, which PipelineFunction validates",
   LogPipeline:
     "resolveConfig (lib/config.ts validate()) runs every part's check on the resolved settings before any part is built",
@@ -40,10 +42,6 @@ const KNOWN_OFFENDERS: readonly string[] = [
   'ConsumerLagScalingProps.minTasks: undocumented',
   'ConsumerLagScalingProps.service: concrete-class',
   'ConsumerLagScalingProps.service: undocumented',
-  'DashboardsHop: no-validation',
-  'DashboardsHopProps.instanceType: undocumented',
-  'DashboardsHopProps.subnets: undocumented',
-  'DashboardsHopProps.vpc: undocumented',
   'DatabaseProtection: no-validation',
   'DatabaseProtectionProps.instance: undocumented',
   'DatabaseProtectionProps.logRetention: undocumented',
@@ -119,18 +117,6 @@ const KNOWN_OFFENDERS: readonly string[] = [
   'PipelineFunctionProps.timeout: undocumented',
   'PipelineFunctionProps.vpc: undocumented',
   'PipelineFunctionProps.vpcSubnets: undocumented',
-  'Search: no-validation',
-  'SearchProps.dataNodes: undocumented',
-  'SearchProps.indexPrefix: undocumented',
-  'SearchProps.instanceType: string-instance-type',
-  'SearchProps.instanceType: undocumented',
-  'SearchProps.logRetention: undocumented',
-  'SearchProps.masterInstanceType: string-instance-type',
-  'SearchProps.masterInstanceType: undocumented',
-  'SearchProps.retentionDays: undocumented',
-  'SearchProps.subnets: undocumented',
-  'SearchProps.volumeGiB: undocumented',
-  'SearchProps.vpc: undocumented',
   'UsersDatabase: no-validation',
   'UsersDatabaseProps.backupRetention: undocumented',
   'UsersDatabaseProps.databaseName: undocumented',
@@ -143,7 +129,11 @@ const KNOWN_OFFENDERS: readonly string[] = [
 ];
 
 /** String instance types that follow the CDK's own construct for the service (a string there too). */
-const STRING_INSTANCE_TYPE_LIKE_THE_CDK: readonly string[] = [];
+const STRING_INSTANCE_TYPE_LIKE_THE_CDK: readonly string[] = [
+  // opensearch.CapacityConfig's dataNodeInstanceType and masterNodeInstanceType are the service's own names.
+  'SearchProps.instanceType',
+  'SearchProps.masterInstanceType',
+];
 
 const allowed = new Set([
   ...KNOWN_OFFENDERS,
