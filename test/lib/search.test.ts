@@ -33,7 +33,7 @@ describe('Search', () => {
   let template: Template;
 
   beforeAll(() => {
-    fixture = constructStack();
+    fixture = constructStack({ bundling: false });
     const search = new Search(fixture.stack, 'Search', searchProps(fixture.vpc));
     const writer = new iam.Role(fixture.stack, 'Writer', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -284,7 +284,7 @@ describe('Search without Dashboards sign-in', () => {
   let template: Template;
 
   beforeAll(() => {
-    fixture = constructStack();
+    fixture = constructStack({ bundling: false });
     new Search(fixture.stack, 'Search', { ...searchProps(fixture.vpc), dashboardsAuth: 'none' });
     template = Template.fromStack(fixture.stack);
   });
@@ -315,7 +315,7 @@ describe('userPoolDomainPrefix', () => {
 
 describe('Search setup re-run', () => {
   it('runs the setup again when searchSetupRun changes, and not otherwise', () => {
-    const scratch = constructStack();
+    const scratch = constructStack({ bundling: false });
     try {
       new Search(scratch.stack, 'Search', { ...searchProps(scratch.vpc), setupRun: '1733450000' });
       new Search(scratch.stack, 'Plain', searchProps(scratch.vpc));
@@ -336,7 +336,7 @@ describe('Search setup re-run', () => {
 
 describe('Search validation', () => {
   // The checks run first in the constructor: no synthesis, and a failed construct leaves nothing behind.
-  const app = testApp();
+  const app = testApp(undefined, { bundling: false });
   const stack = new Stack(app, 'Checks');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const twoZones = ec2.Vpc.fromVpcAttributes(stack, 'TwoZones', {
