@@ -66,8 +66,8 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * An existing OpenSearch domain with fine-grained access control to index into, instead of a new one (see
    * lib/existing-search-domain.ts and the README, "Bring your own OpenSearch domain", for what its owner grants).
    * The pipeline then creates no domain, no Cognito sign-in and no Dashboards hop: people use the domain's own
-   * Dashboards. `searchDataNodes`, `searchInstanceType`, `searchVolumeGiB`, `searchMasterNodes`,
-   * `searchMasterInstanceType` and `dashboardsAuth` are not used.
+   * Dashboards; it refuses the keys that describe a new domain (`searchDataNodes`, `searchInstanceType`,
+   * `searchVolumeGiB`, `searchMasterNodes`, `searchMasterInstanceType`, `dashboardsAuth`).
    * @default - a new domain (lib/search.ts) sized by those settings
    */
   readonly existingSearchDomain?: ExistingSearchDomainAttributes;
@@ -83,6 +83,16 @@ const NEW_KAFKA_CLUSTER_KEYS = [
   'brokerStorageTargetPercent',
   'mskMonitoringLevel',
   'minInsyncReplicas',
+] as const;
+
+/** The keys that describe the OpenSearch domain the pipeline creates: meaningless with `existingSearchDomain`. */
+const NEW_SEARCH_DOMAIN_KEYS = [
+  'searchDataNodes',
+  'searchInstanceType',
+  'searchVolumeGiB',
+  'searchMasterNodes',
+  'searchMasterInstanceType',
+  'dashboardsAuth',
 ] as const;
 
 /** The parts of a pipeline, for wiring more to it (grants, alarms, outputs). */
@@ -212,6 +222,18 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
           key,
           settings[key],
           'describes the MSK cluster the pipeline would create, not existingKafkaCluster; remove it (give existingKafkaCluster.brokerCount or .minInsyncReplicas to have the topics checked against the cluster)',
+        );
+      }
+    }
+  }
+  if (existingSearchDomain) {
+    for (const key of NEW_SEARCH_DOMAIN_KEYS) {
+      if (settings[key] !== undefined) {
+        throw new PropsError(
+          scope.node.path,
+          key,
+          settings[key],
+          "describes the OpenSearch domain the pipeline would create, not existingSearchDomain; remove it (the domain's owner sizes it, and people sign in to its own Dashboards)",
         );
       }
     }

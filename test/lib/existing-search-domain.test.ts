@@ -237,6 +237,21 @@ describe('LogPipeline on an existing VPC and OpenSearch domain', () => {
     expect(outputs.DashboardsHopTag).toBeUndefined();
   });
 
+  it('refuses a setting that describes a new domain, naming it and the fix', () => {
+    const stack = new Stack(testApp(undefined, { bundling: false }), 'Other', { env: ENV });
+    const { vpc, ...search } = imported(stack);
+    expect(
+      () =>
+        new LogPipeline(stack, 'Logs', {
+          existingVpc: vpc,
+          existingSearchDomain: search,
+          searchDataNodes: 3,
+        }),
+    ).toThrow(
+      /^Other\/Logs: searchDataNodes: describes the OpenSearch domain the pipeline would create, not existingSearchDomain; remove it .*, got 3$/,
+    );
+  });
+
   it("maps the consumer and the ops function in the domain, and admits them in the domain's security group", () => {
     const { props } = onlyResource(template, 'Custom::SearchSetup');
     expect(props.WriterRoleArns.length).toBeGreaterThanOrEqual(1);
