@@ -3,7 +3,9 @@
 // consumers are mapped to a write-only backend role, not all_access), encryption at
 // rest and node to node, HTTPS with TLS 1.2+, slow and application logs; Cognito sign-in for Dashboards users
 // (mapped to a read-only role); and the custom resource that applies the index templates, the ISM retention
-// policy, the role mappings and the Dashboards saved objects on every create AND update.
+// policy, the role mappings and the Dashboards saved objects on every create AND update. The checks of its props
+// (checkSearchProps, which lib/config.ts runs on the context too), and what it shares with ExistingSearchDomain
+// (SearchDomainBase: the pipeline's grants, ingress and FGAC mappings; the setup provider and resource).
 import { Aws, CustomResource, Lazy, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
