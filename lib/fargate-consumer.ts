@@ -2,18 +2,20 @@
 // runtime core as the Lambda), its image built from fargate/Dockerfile at deploy time, scaled on consumer lag.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Aws, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, type Duration, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { checkConsumerGroupId, checkUsersCacheTtl, DEFAULT_USERS_CACHE_TTL } from './lambda-consumer.js';
 import { acknowledgeNag } from './nag.js';
 import { REPO_ROOT } from './pipeline-function.js';
-import { ConsumerLagScaling } from './scaling/consumer-lag-scaling.js';
+import { ConsumerLagScaling, checkConsumerLagScalingProps } from './scaling/consumer-lag-scaling.js';
 import type { ISearch } from './search.js';
 import type { IStreaming } from './streaming.js';
 import type { IUsersDatabase } from './users-database.js';
+import { type Fail, failIn } from './validation.js';
 
 /**
  * The image build context is the repository root filtered by fargate/Dockerfile.dockerignore (an allow-list),
@@ -33,21 +35,55 @@ export function imageContextExcludes(): string[] {
 }
 
 export interface FargateConsumerProps {
+  /** The VPC of the brokers, the domain and the database: the cluster and its tasks run in it. */
   readonly vpc: ec2.IVpc;
+  /** Private subnets of `vpc` with a route to the AWS APIs (ECR, Secrets Manager, STS, CloudWatch Logs). */
   readonly subnets: ec2.SubnetSelection;
+  /** The MSK cluster (IAM authentication) the tasks consume from and dead-letter to. */
   readonly streaming: IStreaming;
+  /** The OpenSearch domain the tasks index into (as an FGAC writer). */
   readonly search: ISearch;
+  /** The users table the tasks classify with (its read-only login). */
   readonly database: IUsersDatabase;
+  /** The topic the consumer group reads. */
   readonly topic: string;
+  /** Where the tasks put records that no index accepts. */
   readonly deadLetterTopic: string;
+  /** The tasks' Kafka consumer group (MSK names it in the group ARN the task role may join). */
   readonly consumerGroupId: string;
+  /** The tasks write to indices `<indexPrefix>-<category>-<date>`. */
   readonly indexPrefix: string;
-  readonly usersCacheTtlSeconds: number;
+  /**
+   * How long a task caches a users-table answer (whole seconds, 0 to 1 day; 0: no cache).
+   * @default Duration.minutes(1)
+   */
+  readonly usersCacheTtl?: Duration;
+  /** CloudWatch namespace of the tasks' embedded metrics (core/metrics.ts). */
   readonly metricsNamespace: string;
+  /** Tasks kept running (1-100): the lag scaling's floor. */
   readonly minTasks: number;
+  /**
+   * Tasks the lag scaling may run (minTasks-100). More than the topic's partitions would sit idle: a partition
+   * has one reader in a group.
+   */
   readonly maxTasks: number;
+  /** Consumer lag (records, MSK's MaxOffsetLag) at which the service adds a task (ConsumerLagScaling). */
   readonly scaleOutLag: number;
+  /** How long the tasks' log group keeps their events. */
   readonly logRetention: logs.RetentionDays;
+}
+
+/** Checks the props of `FargateConsumer`; lib/config.ts runs it on the context too. */
+export function checkFargateConsumerProps(
+  props: Pick<
+    FargateConsumerProps,
+    'consumerGroupId' | 'usersCacheTtl' | 'minTasks' | 'maxTasks' | 'scaleOutLag'
+  >,
+  fail: Fail,
+): void {
+  checkConsumerGroupId(fail, props.consumerGroupId);
+  checkUsersCacheTtl(fail, props.usersCacheTtl);
+  checkConsumerLagScalingProps(props, fail);
 }
 
 export class FargateConsumer extends Construct {
@@ -57,6 +93,7 @@ export class FargateConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: FargateConsumerProps) {
     super(scope, id);
+    checkFargateConsumerProps(props, failIn(this));
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
@@ -95,7 +132,7 @@ export class FargateConsumer extends Construct {
         OPENSEARCH_ENDPOINT: props.search.endpointUrl,
         DB_SECRET_ARN: props.database.readerSecret.secretArn,
         DB_NAME: props.database.databaseName,
-        USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
+        USERS_CACHE_TTL_SECONDS: String((props.usersCacheTtl ?? DEFAULT_USERS_CACHE_TTL).toSeconds()),
         METRICS_NAMESPACE: props.metricsNamespace,
       },
     });

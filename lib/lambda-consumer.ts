@@ -6,7 +6,7 @@
 // even so), and goes on with the rest of the batch; an outage makes it fail the
 // batch, which the mapping retries until it succeeds, so nothing is skipped and offsets never pass a record
 // that is not indexed.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,24 +16,42 @@ import type { PollerMode } from './config.js';
 import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
-import { EsmPollerScaling } from './scaling/esm-poller-scaling.js';
+import { checkEsmPollerScalingProps, EsmPollerScaling } from './scaling/esm-poller-scaling.js';
 import type { ISearch } from './search.js';
 import type { IStreaming } from './streaming.js';
 import type { IUsersDatabase } from './users-database.js';
+import { checkInteger, checkOneOf, checkPattern, type Fail, failIn } from './validation.js';
 
 export interface LambdaConsumerProps {
+  /** The VPC of the brokers, the domain and the database: the function runs in it. */
   readonly vpc: ec2.IVpc;
+  /** Private subnets of `vpc` with a route to the AWS APIs (Secrets Manager, STS, CloudWatch). */
   readonly subnets: ec2.SubnetSelection;
+  /** The MSK cluster (IAM authentication) the mapping reads and the function dead-letters to. */
   readonly streaming: IStreaming;
+  /** The OpenSearch domain the function indexes into (as an FGAC writer). */
   readonly search: ISearch;
+  /** The users table the function classifies with (its read-only login). */
   readonly database: IUsersDatabase;
+  /** The topic the mapping reads. */
   readonly topic: string;
   /** Where the function puts records that no index accepts. */
   readonly deadLetterTopic: string;
+  /** The mapping's Kafka consumer group (MSK names it in the group ARN the role may join). */
   readonly consumerGroupId: string;
+  /** The function writes to indices `<indexPrefix>-<category>-<date>`. */
   readonly indexPrefix: string;
-  readonly batchSize: number;
-  readonly batchWindow: Duration;
+  /**
+   * Records per invocation at most (the mapping's BatchSize, 1-10,000 for MSK).
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the mapping gathers records before it invokes the function (MaximumBatchingWindowInSeconds,
+   * whole seconds from 0 to 300; at least 1 s when batchSize is above 10, as Lambda requires for MSK).
+   * @default Duration.seconds(5)
+   */
+  readonly batchWindow?: Duration;
   /**
    * `provisioned`: minimumPollers to maximumPollers dedicated pollers and the explicit error-handling settings
    * (MAPPING_ERROR_HANDLING); `on-demand`: Lambda scales the pollers, and the mapping has AWS's fixed on-demand
@@ -41,14 +59,85 @@ export interface LambdaConsumerProps {
    * @default 'provisioned'
    */
   readonly pollerMode?: PollerMode;
-  /** Only in provisioned mode. */
-  readonly minimumPollers: number;
-  /** Only in provisioned mode. */
-  readonly maximumPollers: number;
-  readonly usersCacheTtlSeconds: number;
+  /**
+   * Pollers kept warm in provisioned mode (1-200); not used on demand.
+   * @default 1
+   */
+  readonly minimumPollers?: number;
+  /**
+   * Pollers the mapping may scale out to in provisioned mode (minimumPollers-2000); not used on demand.
+   * @default 4
+   */
+  readonly maximumPollers?: number;
+  /**
+   * How long the function caches a users-table answer (whole seconds, 0 to 1 day; 0: no cache).
+   * @default Duration.minutes(1)
+   */
+  readonly usersCacheTtl?: Duration;
+  /** CloudWatch namespace of the function's embedded metrics (core/metrics.ts). */
   readonly metricsNamespace: string;
+  /** How long the function's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
 }
+
+/** Kafka group ids the MSK IAM policies can name: letters, digits, `.`, `_` and `-`. */
+export function checkConsumerGroupId(fail: Fail, consumerGroupId: string): void {
+  checkPattern(
+    fail,
+    'consumerGroupId',
+    consumerGroupId,
+    /^[a-zA-Z0-9._-]{1,200}$/,
+    'use 1-200 letters, digits, ".", "_" or "-"',
+  );
+}
+
+/** The users cache TTL in whole seconds, 0 to a day (what the runtime's USERS_CACHE_TTL_SECONDS takes). */
+export function checkUsersCacheTtl(fail: Fail, usersCacheTtl: Duration | undefined): void {
+  if (usersCacheTtl === undefined) return;
+  checkInteger(fail, 'usersCacheTtl', usersCacheTtl.toSeconds({ integral: false }), 0, 86_400);
+}
+
+/** Checks the props of `LambdaConsumer`; lib/config.ts runs it on the context too. */
+export function checkLambdaConsumerProps(
+  props: Pick<
+    LambdaConsumerProps,
+    | 'consumerGroupId'
+    | 'batchSize'
+    | 'batchWindow'
+    | 'pollerMode'
+    | 'minimumPollers'
+    | 'maximumPollers'
+    | 'usersCacheTtl'
+  >,
+  fail: Fail,
+): void {
+  checkConsumerGroupId(fail, props.consumerGroupId);
+  const batchSize = props.batchSize ?? DEFAULT_BATCH_SIZE;
+  checkInteger(fail, 'batchSize', batchSize, 1, 10_000);
+  const window = (props.batchWindow ?? DEFAULT_BATCH_WINDOW).toSeconds({ integral: false });
+  checkInteger(fail, 'batchWindow', window, 0, 300);
+  // https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html (batching window): Lambda refuses a
+  // batch size above 10 with no batching window.
+  if (!Token.isUnresolved(batchSize) && !Token.isUnresolved(window) && batchSize > 10 && window < 1) {
+    fail('batchWindow', window, 'must be at least 1 second when batchSize is above 10');
+  }
+  checkOneOf(fail, 'pollerMode', props.pollerMode ?? 'provisioned', ['provisioned', 'on-demand'] as const);
+  checkEsmPollerScalingProps(
+    {
+      minimumPollers: props.minimumPollers ?? DEFAULT_MINIMUM_POLLERS,
+      maximumPollers: props.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS,
+    },
+    fail,
+  );
+  checkUsersCacheTtl(fail, props.usersCacheTtl);
+}
+
+const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_BATCH_WINDOW = Duration.seconds(5);
+const DEFAULT_MINIMUM_POLLERS = 1;
+const DEFAULT_MAXIMUM_POLLERS = 4;
+/** The runtime's default too (USERS_CACHE_TTL_SECONDS in aws/pipeline-deps.ts). */
+export const DEFAULT_USERS_CACHE_TTL = Duration.minutes(1);
 
 /**
  * The mapping's error handling, in one place for the stack and for the local emulation of the mapping that
@@ -91,6 +180,7 @@ export class LambdaConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaConsumerProps) {
     super(scope, id);
+    checkLambdaConsumerProps(props, failIn(this));
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Lambda consumer of the log pipeline',
@@ -110,7 +200,7 @@ export class LambdaConsumer extends Construct {
         OPENSEARCH_ENDPOINT: props.search.endpointUrl,
         DB_SECRET_ARN: props.database.readerSecret.secretArn,
         DB_NAME: props.database.databaseName,
-        USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
+        USERS_CACHE_TTL_SECONDS: String((props.usersCacheTtl ?? DEFAULT_USERS_CACHE_TTL).toSeconds()),
         METRICS_NAMESPACE: props.metricsNamespace,
         KAFKA_DLQ_TOPIC: props.deadLetterTopic,
       },
@@ -152,8 +242,8 @@ export class LambdaConsumer extends Construct {
       kafkaTopic: props.topic,
       kafkaConsumerGroupId: props.consumerGroupId,
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize,
-      maxBatchingWindow: props.batchWindow,
+      batchSize: props.batchSize ?? DEFAULT_BATCH_SIZE,
+      maxBatchingWindow: props.batchWindow ?? DEFAULT_BATCH_WINDOW,
       // On demand, the mapping takes none of these settings and behaves as they say (ON_DEMAND_ERROR_HANDLING).
       ...(provisioned
         ? {
@@ -181,8 +271,8 @@ export class LambdaConsumer extends Construct {
     if (provisioned) {
       new EsmPollerScaling(this, 'PollerScaling', {
         eventSourceMapping: this.eventSourceMapping,
-        minimumPollers: props.minimumPollers,
-        maximumPollers: props.maximumPollers,
+        minimumPollers: props.minimumPollers ?? DEFAULT_MINIMUM_POLLERS,
+        maximumPollers: props.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS,
       });
     }
   }

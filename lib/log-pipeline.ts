@@ -377,7 +377,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     topic: config.topicName,
     consumerGroupId: config.consumerGroupId,
     indexPrefix: config.indexPrefix,
-    usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+    usersCacheTtl: Duration.seconds(config.usersCacheTtlSeconds),
     metricsNamespace: METRICS_NAMESPACE,
     logRetention,
   };
@@ -411,7 +411,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     deadLetterTopic: config.deadLetterTopicName,
     consumerGroupId: config.consumerGroupId,
     indexPrefix: config.indexPrefix,
-    usersCacheTtlSeconds: config.usersCacheTtlSeconds,
+    usersCacheTtl: Duration.seconds(config.usersCacheTtlSeconds),
     operatorRoleArns: config.operatorRoleArns,
     logRetention,
   });

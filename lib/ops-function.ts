@@ -13,11 +13,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCheckov } from './iac-checks.js';
+import { checkConsumerGroupId, checkUsersCacheTtl, DEFAULT_USERS_CACHE_TTL } from './lambda-consumer.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { ISearch } from './search.js';
 import { type IStreaming, MSK_IAM_PORT } from './streaming.js';
 import { type IUsersDatabase, MYSQL_PORT } from './users-database.js';
+import { type Fail, failIn } from './validation.js';
 
 /** The group `ops:redrive` reads the dead-letter topic as: the one `npm run consume -- --redrive` suggests. */
 export const REDRIVE_GROUP_ID = 'log-pipeline-redrive';
@@ -48,8 +50,11 @@ export interface OpsFunctionProps {
   readonly consumerGroupId: string;
   /** The pipeline's indices and aliases are `<indexPrefix>-*`: the only ones it searches. */
   readonly indexPrefix: string;
-  /** How long the re-drive's users lookup caches an answer, as the consumers' does. */
-  readonly usersCacheTtlSeconds: number;
+  /**
+   * How long the re-drive's users lookup caches an answer, as the consumers' does (whole seconds, 0 to 1 day).
+   * @default Duration.minutes(1)
+   */
+  readonly usersCacheTtl?: Duration;
   /**
    * IAM roles that may invoke the function (a statement each in its resource policy) and that FGAC maps to the
    * operators' read-only role.
@@ -60,12 +65,44 @@ export interface OpsFunctionProps {
   readonly logRetention: logs.RetentionDays;
 }
 
+/** A role ARN as IAM prints it (path allowed); FGAC maps roles, and only roles (role mappings' backend roles). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** Checks the props of `OpsFunction`; lib/config.ts runs it on the context too. */
+export function checkOpsFunctionProps(
+  props: Pick<OpsFunctionProps, 'consumerGroupId' | 'usersCacheTtl' | 'operatorRoleArns'>,
+  fail: Fail,
+): void {
+  checkConsumerGroupId(fail, props.consumerGroupId);
+  checkUsersCacheTtl(fail, props.usersCacheTtl);
+  const roles: unknown = props.operatorRoleArns ?? [];
+  if (!Array.isArray(roles)) {
+    fail(
+      'operatorRoleArns',
+      roles,
+      'use a list of IAM role ARNs such as ["arn:aws:iam::123456789012:role/ops"], or []',
+    );
+  }
+  for (const arn of roles) {
+    if (typeof arn === 'string' && Token.isUnresolved(arn)) continue;
+    if (typeof arn !== 'string' || !ROLE_ARN.test(arn)) {
+      fail(
+        'operatorRoleArns',
+        arn,
+        'each entry must be an IAM role ARN such as arn:aws:iam::123456789012:role/ops (not a user, not an assumed-role session ARN)',
+      );
+    }
+  }
+  if (new Set(roles).size !== roles.length) fail('operatorRoleArns', roles, 'list each role once');
+}
+
 export class OpsFunction extends Construct {
   readonly function: lambda.IFunction;
   readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: OpsFunctionProps) {
     super(scope, id);
+    checkOpsFunctionProps(props, failIn(this));
     const operatorRoleArns = props.operatorRoleArns ?? [];
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -111,7 +148,7 @@ export class OpsFunction extends Construct {
         OPENSEARCH_ENDPOINT: props.search.endpointUrl,
         DB_SECRET_ARN: props.database.readerSecret.secretArn,
         DB_NAME: props.database.databaseName,
-        USERS_CACHE_TTL_SECONDS: String(props.usersCacheTtlSeconds),
+        USERS_CACHE_TTL_SECONDS: String((props.usersCacheTtl ?? DEFAULT_USERS_CACHE_TTL).toSeconds()),
       },
     }).function;
     this.function = fn;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,7 +22,7 @@ function buildFargateConsumer(overrides: Partial<FargateConsumerProps> = {}) {
     deadLetterTopic: 'server-logs-dlq',
     consumerGroupId: 'log-pipeline-consumer',
     indexPrefix: 'logs',
-    usersCacheTtlSeconds: 60,
+    usersCacheTtl: Duration.minutes(1),
     metricsNamespace: 'LogPipeline',
     minTasks: 2,
     maxTasks: 6,

@@ -34,7 +34,7 @@ function buildLambdaConsumer(overrides: Partial<LambdaConsumerProps> = {}) {
     pollerMode: 'provisioned',
     minimumPollers: 1,
     maximumPollers: 4,
-    usersCacheTtlSeconds: 60,
+    usersCacheTtl: Duration.minutes(1),
     metricsNamespace: 'LogPipeline',
     logRetention: logs.RetentionDays.ONE_MONTH,
     ...overrides,

@@ -72,7 +72,7 @@ describe('OpsFunction', () => {
       deadLetterTopic: 'server-logs-dlq',
       consumerGroupId: 'log-pipeline-consumer',
       indexPrefix: 'logs',
-      usersCacheTtlSeconds: 60,
+      usersCacheTtl: Duration.minutes(1),
       operatorRoleArns: [OPERATOR, OTHER_OPERATOR],
       logRetention,
     });

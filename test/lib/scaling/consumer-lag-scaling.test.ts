@@ -80,6 +80,24 @@ describe('ConsumerLagScaling', () => {
           maxTasks: 2,
           scaleOutLag: 100,
         }),
-    ).toThrow('task bounds must satisfy 1 <= minTasks <= maxTasks, got 4..2');
+    ).toThrow('TestStack/Lag: maxTasks: must be an integer between 4 and 100, got 2');
+  });
+
+  it.each([
+    [{ minTasks: 0 }, 'minTasks: must be an integer between 1 and 100, got 0'],
+    [{ scaleOutLag: 9 }, 'scaleOutLag: must be an integer between 10 and 100000000, got 9'],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    const stack = new Stack(testApp(), 'TestStack');
+    expect(
+      () =>
+        new ConsumerLagScaling(stack, 'Lag', {
+          service: service(stack),
+          lagMetric: LAG,
+          minTasks: 1,
+          maxTasks: 2,
+          scaleOutLag: 100,
+          ...props,
+        }),
+    ).toThrow(`TestStack/Lag: ${message}`);
   });
 });

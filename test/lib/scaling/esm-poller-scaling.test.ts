@@ -43,6 +43,38 @@ describe('EsmPollerScaling', () => {
           minimumPollers: 5,
           maximumPollers: 2,
         }),
-    ).toThrow('maximumPollers must be an integer between minimumPollers and 2000, got 2');
+    ).toThrow('TestStack/Pollers: maximumPollers: must be an integer between 5 and 2000, got 2');
+  });
+
+  it.each([
+    [0, 4, 'minimumPollers: must be an integer between 1 and 200, got 0'],
+    [1.5, 4, 'minimumPollers: must be an integer between 1 and 200, got 1.5'],
+    [1, 2001, 'maximumPollers: must be an integer between 1 and 2000, got 2001'],
+  ])(
+    'refuses minimumPollers %s and maximumPollers %s, naming the prop, the value and the fix',
+    (min, max, message) => {
+      const stack = new Stack(testApp(), 'TestStack');
+      expect(
+        () =>
+          new EsmPollerScaling(stack, 'Pollers', {
+            eventSourceMapping: mapping(stack),
+            minimumPollers: min,
+            maximumPollers: max,
+          }),
+      ).toThrow(`TestStack/Pollers: ${message}`);
+    },
+  );
+
+  it('refuses an imported mapping, which has no CfnEventSourceMapping to configure', () => {
+    const stack = new Stack(testApp(), 'TestStack');
+    const imported = lambda.EventSourceMapping.fromEventSourceMappingId(stack, 'Imported', 'esm-1');
+    expect(
+      () =>
+        new EsmPollerScaling(stack, 'Pollers', {
+          eventSourceMapping: imported,
+          minimumPollers: 1,
+          maximumPollers: 2,
+        }),
+    ).toThrow('TestStack/Pollers: eventSourceMapping: use an event source mapping defined in this app');
   });
 });
