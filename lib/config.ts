@@ -1,7 +1,12 @@
 // The one typed configuration of LogPipelineStack: read from the `logPipeline` context object (cdk.json or
 // `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
 // validated once at synth so a bad value fails with the key, the value received and the fix.
+import { Duration } from 'aws-cdk-lib';
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
+import { checkFargateConsumerProps } from './fargate-consumer.js';
+import { checkLambdaConsumerProps } from './lambda-consumer.js';
+import { checkObservabilityProps } from './observability.js';
+import { checkOpsFunctionProps } from './ops-function.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.js';
 import { checkBrokerStorageScalingProps } from './scaling/broker-storage-scaling.js';
 import { checkSearchIndexProps, checkSearchProps } from './search.js';
@@ -463,6 +468,14 @@ function boolean(config: PipelineConfig, key: keyof PipelineConfig): void {
     throw new PipelineConfigError(key, config[key], 'must be true or false');
 }
 
+/**
+ * A context value in seconds as the Duration a construct's check takes; a value no Duration holds (negative,
+ * not a number) is passed as it is, for the check to refuse it by name.
+ */
+function secondsForCheck(value: number): Duration {
+  return typeof value === 'number' && value >= 0 ? Duration.seconds(value) : (value as unknown as Duration);
+}
+
 function validate(c: PipelineConfig, imported: ImportedParts): void {
   integer(c, 'azCount', 2, 3);
   if (c.natGateways === 0) {
@@ -474,19 +487,44 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   }
   integer(c, 'natGateways', 1, c.azCount);
   checkKafkaKeys(c, imported);
-  pattern(c, 'consumerGroupId', /^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
-  if (c.consumerMode !== 'lambda' && c.consumerMode !== 'fargate') {
-    throw new PipelineConfigError('consumerMode', c.consumerMode, 'use "lambda" or "fargate"');
-  }
-  integer(c, 'batchSize', 1, 10_000);
-  integer(c, 'batchWindowSeconds', 0, 300);
-  if (c.batchSize > 10 && c.batchWindowSeconds < 1) {
-    throw new PipelineConfigError('batchWindowSeconds', 0, 'must be at least 1 when batchSize is above 10');
-  }
-  integer(c, 'minimumPollers', 1, 200);
-  integer(c, 'maximumPollers', c.minimumPollers, 2000);
-  integer(c, 'fargateMinTasks', 1, 100);
-  integer(c, 'fargateMaxTasks', c.fargateMinTasks, 100);
+  const usersCacheTtl = secondsForCheck(c.usersCacheTtlSeconds);
+  checkObservabilityProps(
+    {
+      brokerCount: c.brokerCount,
+      consumerMode: c.consumerMode,
+      lagAlarmThreshold: c.lagScaleOutThreshold * 10,
+      alarmEmail: c.alarmEmail,
+    },
+    failAsContextKey(),
+  );
+  checkLambdaConsumerProps(
+    {
+      consumerGroupId: c.consumerGroupId,
+      batchSize: c.batchSize,
+      batchWindow: secondsForCheck(c.batchWindowSeconds),
+      pollerMode: c.pollerMode,
+      minimumPollers: c.minimumPollers,
+      maximumPollers: c.maximumPollers,
+      usersCacheTtl,
+    },
+    failAsContextKey({ batchWindow: 'batchWindowSeconds', usersCacheTtl: 'usersCacheTtlSeconds' }),
+  );
+  checkFargateConsumerProps(
+    {
+      consumerGroupId: c.consumerGroupId,
+      usersCacheTtl,
+      minTasks: c.fargateMinTasks,
+      maxTasks: c.fargateMaxTasks,
+      scaleOutLag: c.lagScaleOutThreshold,
+    },
+    failAsContextKey({
+      usersCacheTtl: 'usersCacheTtlSeconds',
+      minTasks: 'fargateMinTasks',
+      maxTasks: 'fargateMaxTasks',
+      scaleOutLag: 'lagScaleOutThreshold',
+    }),
+  );
+  // Across parts: the consumer cannot know the topic's partition count.
   if (c.consumerMode === 'fargate' && c.fargateMaxTasks > c.topicPartitions) {
     throw new PipelineConfigError(
       'fargateMaxTasks',
@@ -494,7 +532,10 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
       `must not exceed topicPartitions (${c.topicPartitions}): extra group members would sit idle`,
     );
   }
-  integer(c, 'lagScaleOutThreshold', 1, 100_000_000);
+  checkOpsFunctionProps(
+    { consumerGroupId: c.consumerGroupId, usersCacheTtl, operatorRoleArns: c.operatorRoleArns },
+    failAsContextKey({ usersCacheTtl: 'usersCacheTtlSeconds' }),
+  );
   if (imported.searchDomain) {
     checkSearchIndexProps(
       { indexPrefix: c.indexPrefix, retentionDays: c.indexRetentionDays },
@@ -528,7 +569,6 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   integer(c, 'dbBackupRetentionDays', 1, 35);
   // At least one: the fleet's generator needs known accounts, and the SSM document defaults to this count.
   integer(c, 'seedAccounts', 1, MAX_SEEDED_ACCOUNTS);
-  integer(c, 'usersCacheTtlSeconds', 0, 86_400);
   pattern(c, 'generatorInstanceType', /^[a-z0-9]+\.[a-z0-9]+$/, 'use an EC2 type such as t4g.small');
   if (!/^[a-z]+\d+g[a-z]*\./.test(c.generatorInstanceType)) {
     throw new PipelineConfigError(
@@ -539,14 +579,7 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   }
   integer(c, 'generatorMinInstances', 0, 100);
   integer(c, 'generatorMaxInstances', Math.max(1, c.generatorMinInstances), 100);
-  if (c.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(c.alarmEmail))) {
-    throw new PipelineConfigError('alarmEmail', c.alarmEmail, 'use an e-mail address, or leave it unset');
-  }
-  operatorRoles(c);
   boolean(c, 'interfaceEndpoints');
-  if (c.pollerMode !== 'provisioned' && c.pollerMode !== 'on-demand') {
-    throw new PipelineConfigError('pollerMode', c.pollerMode, 'use "provisioned" or "on-demand"');
-  }
   const retentions = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
   ];
@@ -629,29 +662,3 @@ const SEARCH_KEYS = {
   masterInstanceType: 'searchMasterInstanceType',
   retentionDays: 'indexRetentionDays',
 } as const;
-
-/** A role ARN as IAM prints it (path allowed); FGAC maps roles, and only roles (role mappings' backend roles). */
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
-function operatorRoles(c: PipelineConfig): void {
-  const value: unknown = c.operatorRoleArns;
-  if (!Array.isArray(value)) {
-    throw new PipelineConfigError(
-      'operatorRoleArns',
-      value,
-      'use a list of IAM role ARNs such as ["arn:aws:iam::123456789012:role/ops"], or []',
-    );
-  }
-  for (const arn of value) {
-    if (typeof arn !== 'string' || !ROLE_ARN.test(arn)) {
-      throw new PipelineConfigError(
-        'operatorRoleArns',
-        arn,
-        'each entry must be an IAM role ARN such as arn:aws:iam::123456789012:role/ops (not a user, not an assumed-role session ARN)',
-      );
-    }
-  }
-  if (new Set(value).size !== value.length) {
-    throw new PipelineConfigError('operatorRoleArns', value, 'list each role once');
-  }
-}

@@ -94,7 +94,12 @@ export function checkConsumerGroupId(fail: Fail, consumerGroupId: string): void 
 /** The users cache TTL in whole seconds, 0 to a day (what the runtime's USERS_CACHE_TTL_SECONDS takes). */
 export function checkUsersCacheTtl(fail: Fail, usersCacheTtl: Duration | undefined): void {
   if (usersCacheTtl === undefined) return;
-  checkInteger(fail, 'usersCacheTtl', usersCacheTtl.toSeconds({ integral: false }), 0, 86_400);
+  checkInteger(fail, 'usersCacheTtl', secondsOf(usersCacheTtl), 0, 86_400);
+}
+
+/** Seconds of a Duration, fractions kept for the check to refuse; lib/config.ts may pass a raw context value. */
+function secondsOf(duration: Duration): number {
+  return duration instanceof Duration ? duration.toSeconds({ integral: false }) : duration;
 }
 
 /** Checks the props of `LambdaConsumer`; lib/config.ts runs it on the context too. */
@@ -114,12 +119,12 @@ export function checkLambdaConsumerProps(
   checkConsumerGroupId(fail, props.consumerGroupId);
   const batchSize = props.batchSize ?? DEFAULT_BATCH_SIZE;
   checkInteger(fail, 'batchSize', batchSize, 1, 10_000);
-  const window = (props.batchWindow ?? DEFAULT_BATCH_WINDOW).toSeconds({ integral: false });
+  const window = secondsOf(props.batchWindow ?? DEFAULT_BATCH_WINDOW);
   checkInteger(fail, 'batchWindow', window, 0, 300);
   // https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html (batching window): Lambda refuses a
   // batch size above 10 with no batching window.
   if (!Token.isUnresolved(batchSize) && !Token.isUnresolved(window) && batchSize > 10 && window < 1) {
-    fail('batchWindow', window, 'must be at least 1 second when batchSize is above 10');
+    fail('batchWindow', window, 'must be at least 1 when batchSize is above 10');
   }
   checkOneOf(fail, 'pollerMode', props.pollerMode ?? 'provisioned', ['provisioned', 'on-demand'] as const);
   checkEsmPollerScalingProps(
