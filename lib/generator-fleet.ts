@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { GeneratorBundle } from './generator-bundle.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
 import type { IStreaming } from './streaming.js';
+import { checkInteger, checkPattern, type Fail, failIn } from './validation.js';
 
 /** Written by the user data once Node.js is installed; the SSM document waits for it. */
 export const GENERATOR_READY_MARKER = '/var/lib/log-generator/installed';
@@ -19,14 +20,44 @@ export const GENERATOR_READY_MARKER = '/var/lib/log-generator/installed';
 export const GENERATOR_TAG = { key: 'log-pipeline:role', value: 'generator' } as const;
 
 export interface GeneratorFleetProps {
+  /** The VPC of the brokers: the instances run in it. */
   readonly vpc: ec2.IVpc;
+  /** Private subnets of `vpc` with a route to the internet (the boot-time `dnf install`) and the AWS APIs. */
   readonly subnets: ec2.SubnetSelection;
+  /** The MSK cluster (IAM authentication) the generators produce to. */
   readonly streaming: IStreaming;
   /** Topic the generator may write. */
   readonly topic: string;
-  readonly instanceType: string;
+  /**
+   * A Graviton (arm64) type such as `t4g.small`: the fleet runs the arm64 Amazon Linux 2023 image. An
+   * `ec2.InstanceType`, as `ec2.LaunchTemplate` takes it.
+   */
+  readonly instanceType: ec2.InstanceType;
+  /** Instances the morning schedule restores (0-100). */
   readonly minInstances: number;
+  /** Instances at most (minInstances-100, and at least 1). */
   readonly maxInstances: number;
+}
+
+/** Graviton families: a `g` after the generation digit (t4g, m7g, c8gd...). */
+const GRAVITON = /^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/;
+
+/** Checks the props of `GeneratorFleet`; lib/config.ts runs it on the context too. */
+export function checkGeneratorFleetProps(
+  props: Pick<GeneratorFleetProps, 'instanceType' | 'minInstances' | 'maxInstances'>,
+  fail: Fail,
+): void {
+  const type = props.instanceType.toString();
+  checkPattern(fail, 'instanceType', type, /^[a-z0-9]+\.[a-z0-9]+$/, 'use an EC2 type such as t4g.small');
+  checkPattern(
+    fail,
+    'instanceType',
+    type,
+    GRAVITON,
+    'use a Graviton (arm64) type such as t4g.small: the fleet runs the arm64 Amazon Linux 2023 image',
+  );
+  checkInteger(fail, 'minInstances', props.minInstances, 0, 100);
+  checkInteger(fail, 'maxInstances', props.maxInstances, Math.max(1, props.minInstances), 100);
 }
 
 export class GeneratorFleet extends Construct {
@@ -37,6 +68,7 @@ export class GeneratorFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: GeneratorFleetProps) {
     super(scope, id);
+    checkGeneratorFleetProps(props, failIn(this));
     this.bundle = new GeneratorBundle(this, 'Bundle');
     this.role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -71,7 +103,7 @@ export class GeneratorFleet extends Construct {
     );
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
-      instanceType: new ec2.InstanceType(props.instanceType),
+      instanceType: props.instanceType,
       role: this.role,
       securityGroup,
       userData,

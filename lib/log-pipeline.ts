@@ -421,7 +421,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     subnets,
     streaming: parts.streaming,
     topic: config.topicName,
-    instanceType: config.generatorInstanceType,
+    instanceType: new ec2.InstanceType(config.generatorInstanceType),
     minInstances: config.generatorMinInstances,
     maxInstances: config.generatorMaxInstances,
   });
@@ -439,7 +439,10 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     maxInstances: config.generatorMaxInstances,
   });
   parts.generatorCommand = new GeneratorCommand(scope, 'GeneratorCommand', {
-    bundle: parts.generatorFleet.bundle.asset,
+    bundle: {
+      bucketName: parts.generatorFleet.bundle.asset.s3BucketName,
+      objectKey: parts.generatorFleet.bundle.asset.s3ObjectKey,
+    },
     scriptName: parts.generatorFleet.bundle.scriptName,
     clusterArn: parts.streaming.clusterArn,
     defaultTopic: config.topicName,

@@ -5,21 +5,40 @@
 // run (the SSM document), so the evening schedule waits for the run to end.
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import { Construct } from 'constructs';
+import { checkInteger, type Fail, failIn } from '../validation.js';
 
 export interface GeneratorFleetScalingProps {
-  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
-  /** Capacity restored by the morning schedule. */
+  /** The fleet's group: any `IAutoScalingGroup`, also one imported with `fromAutoScalingGroupName`. */
+  readonly autoScalingGroup: autoscaling.IAutoScalingGroup;
+  /** Capacity restored by the morning schedule (0-100). */
   readonly minInstances: number;
+  /** The group's maximum, kept by both schedules (minInstances-100, and at least 1). */
   readonly maxInstances: number;
-  /** @default - 07:00 UTC, Monday to Friday */
+  /**
+   * When the fleet is restored to minInstances.
+   * @default - 07:00 UTC, Monday to Friday
+   */
   readonly startSchedule?: autoscaling.Schedule;
-  /** @default - 20:00 UTC every day */
+  /**
+   * When the fleet is emptied (an instance running a generator waits for its run to end).
+   * @default - 20:00 UTC every day
+   */
   readonly stopSchedule?: autoscaling.Schedule;
+}
+
+/** Checks the capacities; lib/config.ts runs it on the context too. */
+export function checkGeneratorFleetScalingProps(
+  props: Pick<GeneratorFleetScalingProps, 'minInstances' | 'maxInstances'>,
+  fail: Fail,
+): void {
+  checkInteger(fail, 'minInstances', props.minInstances, 0, 100);
+  checkInteger(fail, 'maxInstances', props.maxInstances, Math.max(1, props.minInstances), 100);
 }
 
 export class GeneratorFleetScaling extends Construct {
   constructor(scope: Construct, id: string, props: GeneratorFleetScalingProps) {
     super(scope, id);
+    checkGeneratorFleetScalingProps(props, failIn(this));
     const asg = props.autoScalingGroup;
     asg.scaleOnSchedule('StopEvenings', {
       schedule: props.stopSchedule ?? autoscaling.Schedule.cron({ hour: '20', minute: '0' }),

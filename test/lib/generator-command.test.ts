@@ -3,7 +3,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEEDED_ACCOUNTS } from '../../core/users-schema.js';
 import { GeneratorCommand } from '../../lib/generator-command.js';
@@ -19,7 +18,7 @@ describe('GeneratorCommand', () => {
   let document: { Name?: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
   let template: Template;
   const bundleProps = (stack: Stack) => ({
-    bundle: new s3assets.Asset(stack, 'Bundle', { path: dir }),
+    bundle: { bucketName: 'cdk-assets-bucket', objectKey: `${stack.stackName}/generator.zip` },
     scriptName: 'generator.mjs',
     clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
     defaultTopic: 'server-logs',
@@ -99,7 +98,7 @@ describe('GeneratorCommand', () => {
   it('fails if accounts is not a positive integer within the seed limit', () => {
     const stack = new Stack(testApp(), 'BadAccounts');
     expect(() => new GeneratorCommand(stack, 'Command', { ...bundleProps(stack), accounts: 0 })).toThrow(
-      `GeneratorCommand accounts must be an integer from 1 to ${MAX_SEEDED_ACCOUNTS} (the seeded account count), got 0`,
+      `BadAccounts/Command: accounts: must be an integer between 1 and ${MAX_SEEDED_ACCOUNTS}, got 0`,
     );
   });
 

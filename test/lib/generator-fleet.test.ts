@@ -1,9 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENERATOR_TAG, GeneratorFleet } from '../../lib/generator-fleet.js';
-import { Streaming } from '../../lib/streaming.js';
+import { FakeStreaming } from '../support/fake-parts.js';
 import { constructStack, removeOutdir } from './stack-fixture.js';
 
 describe('GeneratorFleet', () => {
@@ -13,24 +12,14 @@ describe('GeneratorFleet', () => {
   beforeAll(() => {
     fixture = constructStack();
     const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    const streaming = new Streaming(fixture.stack, 'Streaming', {
-      vpc: fixture.vpc,
-      vpcSubnets: subnets,
-      brokerCount: 2,
-      brokerInstanceType: new ec2.InstanceType('t3.small'),
-      kafkaVersion: '3.9.x',
-      brokerVolumeGiB: 100,
-      monitoringLevel: 'DEFAULT',
-      topics: [{ name: 'server-logs', partitions: 6, replicationFactor: 2 }],
-      minInsyncReplicas: 1,
-      logRetention: logs.RetentionDays.ONE_MONTH,
-    });
+    // A fake cluster: the fleet needs only IStreaming's grants and security group of it.
+    const streaming = new FakeStreaming(fixture.stack, 'Streaming');
     new GeneratorFleet(fixture.stack, 'Fleet', {
       vpc: fixture.vpc,
       subnets,
       streaming,
       topic: 'server-logs',
-      instanceType: 't4g.small',
+      instanceType: new ec2.InstanceType('t4g.small'),
       minInstances: 1,
       maxInstances: 3,
     });

@@ -37,6 +37,12 @@ export class FakeStreaming extends Construct implements IStreaming {
     this.securityGroup.connections.allowFrom(client, ec2.Port.tcp(9098), description);
   }
   grantConnect(grantee: iam.IGrantable): iam.Grant {
+    // Resolving the bootstrap brokers is part of connecting, as Streaming grants it.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+      resourceArns: [this.clusterArn],
+    });
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['kafka-cluster:Connect'],
