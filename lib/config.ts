@@ -2,8 +2,10 @@
 // `-c logPipeline='{...}'`) and/or stack props, merged over defaults sized for a small dev deployment, and
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { checkFargateConsumerProps } from './fargate-consumer.js';
+import { checkGeneratorFleetProps } from './generator-fleet.js';
 import { checkLambdaConsumerProps } from './lambda-consumer.js';
 import { checkObservabilityProps } from './observability.js';
 import { checkOpsFunctionProps } from './ops-function.js';
@@ -569,16 +571,18 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   integer(c, 'dbBackupRetentionDays', 1, 35);
   // At least one: the fleet's generator needs known accounts, and the SSM document defaults to this count.
   integer(c, 'seedAccounts', 1, MAX_SEEDED_ACCOUNTS);
-  pattern(c, 'generatorInstanceType', /^[a-z0-9]+\.[a-z0-9]+$/, 'use an EC2 type such as t4g.small');
-  if (!/^[a-z]+\d+g[a-z]*\./.test(c.generatorInstanceType)) {
-    throw new PipelineConfigError(
-      'generatorInstanceType',
-      c.generatorInstanceType,
-      'use a Graviton (arm64) type such as t4g.small: the fleet runs the arm64 Amazon Linux 2023 image',
-    );
-  }
-  integer(c, 'generatorMinInstances', 0, 100);
-  integer(c, 'generatorMaxInstances', Math.max(1, c.generatorMinInstances), 100);
+  checkGeneratorFleetProps(
+    {
+      instanceType: new ec2.InstanceType(c.generatorInstanceType),
+      minInstances: c.generatorMinInstances,
+      maxInstances: c.generatorMaxInstances,
+    },
+    failAsContextKey({
+      instanceType: 'generatorInstanceType',
+      minInstances: 'generatorMinInstances',
+      maxInstances: 'generatorMaxInstances',
+    }),
+  );
   boolean(c, 'interfaceEndpoints');
   const retentions = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
