@@ -5,7 +5,6 @@
 // given rate, duration, ratios, topic and account count (the fleet cannot read the users table, so it is told
 // how many accounts were seeded). Every parameter is pattern-checked by SSM before it reaches the shell.
 import { Aws } from 'aws-cdk-lib';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
@@ -18,10 +17,10 @@ const RATIO_PATTERN = '^(0(\\.[0-9]{1,4})?|1(\\.0{1,4})?)$';
 
 export interface GeneratorCommandProps {
   /**
-   * Where the zipped generator bundle is: for an `s3assets.Asset` (GeneratorBundle's),
-   * `{ bucketName: asset.s3BucketName, objectKey: asset.s3ObjectKey }`. The fleet's role must be allowed to read it.
+   * The S3 URL (`s3://<bucket>/<key>`) of the zipped generator bundle: an `s3assets.Asset`'s `s3ObjectUrl`
+   * (GeneratorBundle's). The fleet's instance role must be allowed to read the object.
    */
-  readonly bundle: s3.Location;
+  readonly bundleObjectUrl: string;
   /** File name of the script inside the bundle. */
   readonly scriptName: string;
   /** The MSK cluster whose IAM bootstrap brokers a run resolves. */
@@ -68,7 +67,7 @@ export class GeneratorCommand extends Construct {
       `trap '${protection('--no-protected-from-scale-in')} || true' EXIT`,
       "trap 'exit 143' TERM INT",
       'mkdir -p /opt/log-generator && cd /opt/log-generator',
-      `aws s3 cp --only-show-errors s3://${props.bundle.bucketName}/${props.bundle.objectKey} bundle.zip`,
+      `aws s3 cp --only-show-errors ${props.bundleObjectUrl} bundle.zip`,
       'unzip -o -q bundle.zip',
       `BROKERS=$(aws kafka get-bootstrap-brokers --cluster-arn ${props.clusterArn} --query BootstrapBrokerStringSaslIam --output text)`,
       'NODE=$(command -v node-20 || command -v node)',

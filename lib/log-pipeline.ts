@@ -439,10 +439,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     maxInstances: config.generatorMaxInstances,
   });
   parts.generatorCommand = new GeneratorCommand(scope, 'GeneratorCommand', {
-    bundle: {
-      bucketName: parts.generatorFleet.bundle.asset.s3BucketName,
-      objectKey: parts.generatorFleet.bundle.asset.s3ObjectKey,
-    },
+    bundleObjectUrl: parts.generatorFleet.bundle.asset.s3ObjectUrl,
     scriptName: parts.generatorFleet.bundle.scriptName,
     clusterArn: parts.streaming.clusterArn,
     defaultTopic: config.topicName,

@@ -18,7 +18,7 @@ describe('GeneratorCommand', () => {
   let document: { Name?: string; DocumentType: string; UpdateMethod: string; Content: DocumentContent };
   let template: Template;
   const bundleProps = (stack: Stack) => ({
-    bundle: { bucketName: 'cdk-assets-bucket', objectKey: `${stack.stackName}/generator.zip` },
+    bundleObjectUrl: `s3://cdk-assets-bucket/${stack.stackName}/generator.zip`,
     scriptName: 'generator.mjs',
     clusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abcd-1',
     defaultTopic: 'server-logs',
@@ -126,7 +126,9 @@ describe('GeneratorCommand', () => {
   it('downloads the bundle, resolves the IAM brokers and runs the generator with MSK IAM auth', () => {
     const script = JSON.stringify(document.Content.mainSteps[0]?.inputs.runCommand);
     expect(document.Content.mainSteps[0]?.action).toBe('aws:runShellScript');
-    expect(script).toContain('aws s3 cp');
+    expect(script).toContain(
+      'aws s3 cp --only-show-errors s3://cdk-assets-bucket/TestStack/generator.zip bundle.zip',
+    );
     expect(script).toContain('aws kafka get-bootstrap-brokers');
     expect(script).toContain('BootstrapBrokerStringSaslIam');
     expect(script).toContain('generator.mjs --msk-iam');
