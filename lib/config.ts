@@ -479,6 +479,8 @@ function secondsForCheck(value: number): Duration {
 }
 
 function validate(c: PipelineConfig, imported: ImportedParts): void {
+  // Stricter than checkNetworkProps, which lets a Network alone be isolated (no NAT gateway): the pipeline's
+  // generator fleet needs the internet.
   integer(c, 'azCount', 2, 3);
   if (c.natGateways === 0) {
     throw new PipelineConfigError(

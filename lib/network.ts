@@ -7,19 +7,23 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCfnLint } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
+import { checkInteger, type Fail, failIn } from './validation.js';
 
 export interface NetworkProps {
-  /** Availability zones the VPC spans. */
+  /** Availability zones the VPC spans: 2 or 3, the zones an MSK cluster's brokers are spread over. */
   readonly azCount: number;
-  /** NAT gateways; with 0 the private subnets are isolated and reach AWS only through the endpoints. */
+  /**
+   * NAT gateways, 0 to azCount; with 0 the private subnets are isolated and reach AWS only through the
+   * endpoints.
+   */
   readonly natGateways: number;
-  /** Retention of the flow log group. */
+  /** How long the flow log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
   /**
    * Interface endpoints added on top of the always-present ones (for example ECR for Fargate images).
    * @default - none
    */
-  readonly extraInterfaceEndpoints?: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>>;
+  readonly extraInterfaceEndpoints?: Readonly<Record<string, ec2.IInterfaceVpcEndpointService>>;
   /**
    * Whether to create the interface endpoints at all. Without them, the workloads reach the AWS APIs through
    * the NAT gateway (still TLS and SigV4; the S3 gateway endpoint, which costs nothing, stays). Each interface
@@ -29,6 +33,12 @@ export interface NetworkProps {
   readonly interfaceEndpoints?: boolean;
 }
 
+/** Checks the props of `Network`; lib/config.ts runs it on the context too. */
+export function checkNetworkProps(props: Pick<NetworkProps, 'azCount' | 'natGateways'>, fail: Fail): void {
+  checkInteger(fail, 'azCount', props.azCount, 2, 3);
+  checkInteger(fail, 'natGateways', props.natGateways, 0, props.azCount);
+}
+
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
   /** Where the workloads (brokers, database, domain, functions, tasks, generator) are placed. */
@@ -36,6 +46,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
+    checkNetworkProps(props, failIn(this));
     const isolated = props.natGateways === 0;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: props.azCount,

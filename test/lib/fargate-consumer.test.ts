@@ -162,3 +162,18 @@ describe('FargateConsumer (consumer mode fargate)', () => {
     template.resourceCountIs('AWS::Logs::MetricFilter', 0);
   });
 });
+
+describe('FargateConsumer props', () => {
+  it.each([
+    [{ consumerGroupId: '' }, 'consumerGroupId: use 1-200 letters, digits, ".", "_" or "-", got ""'],
+    [{ minTasks: 0 }, 'minTasks: must be an integer between 1 and 100, got 0'],
+    [{ minTasks: 3, maxTasks: 2 }, 'maxTasks: must be an integer between 3 and 100, got 2'],
+    [{ scaleOutLag: 5 }, 'scaleOutLag: must be an integer between 10 and 100000000, got 5'],
+    [
+      { usersCacheTtl: Duration.millis(500) },
+      'usersCacheTtl: must be an integer between 0 and 86400, got 0.5',
+    ],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    expect(() => buildFargateConsumer(props)).toThrow(`TestStack/FargateConsumer: ${message}`);
+  });
+});

@@ -1,9 +1,10 @@
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENERATOR_TAG, GeneratorFleet } from '../../lib/generator-fleet.js';
 import { FakeStreaming } from '../support/fake-parts.js';
-import { constructStack, removeOutdir } from './stack-fixture.js';
+import { constructStack, removeOutdir, testApp } from './stack-fixture.js';
 
 describe('GeneratorFleet', () => {
   let fixture: ReturnType<typeof constructStack>;
@@ -126,5 +127,34 @@ describe('GeneratorFleet', () => {
         { Key: GENERATOR_TAG.key, Value: GENERATOR_TAG.value, PropagateAtLaunch: true },
       ]),
     });
+  });
+});
+
+describe('GeneratorFleet props', () => {
+  it.each([
+    [
+      { instanceType: new ec2.InstanceType('t3.small') },
+      'instanceType: use a Graviton (arm64) type such as t4g.small: the fleet runs the arm64 Amazon Linux 2023 image, got "t3.small"',
+    ],
+    [
+      { instanceType: new ec2.InstanceType('small') },
+      'instanceType: use an EC2 type such as t4g.small, got "small"',
+    ],
+    [{ minInstances: -1 }, 'minInstances: must be an integer between 0 and 100, got -1'],
+    [{ minInstances: 0, maxInstances: 0 }, 'maxInstances: must be an integer between 1 and 100, got 0'],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    const stack = new Stack(testApp(), 'Bad');
+    const build = () =>
+      new GeneratorFleet(stack, 'Fleet', {
+        vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+        subnets: {},
+        streaming: new FakeStreaming(stack, 'Streaming'),
+        topic: 'server-logs',
+        instanceType: new ec2.InstanceType('t4g.small'),
+        minInstances: 1,
+        maxInstances: 3,
+        ...props,
+      });
+    expect(build).toThrow(`Bad/Fleet: ${message}`);
   });
 });

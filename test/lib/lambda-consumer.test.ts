@@ -186,3 +186,56 @@ describe('LambdaConsumer (consumer mode lambda)', () => {
     expect(search.readers).toEqual([]);
   });
 });
+
+describe('LambdaConsumer props', () => {
+  it.each([
+    [
+      { consumerGroupId: 'a group' },
+      'consumerGroupId: use 1-200 letters, digits, ".", "_" or "-", got "a group"',
+    ],
+    [{ batchSize: 10_001 }, 'batchSize: must be an integer between 1 and 10000, got 10001'],
+    [{ batchWindow: Duration.minutes(6) }, 'batchWindow: must be an integer between 0 and 300, got 360'],
+    [{ batchWindow: Duration.millis(1500) }, 'batchWindow: must be an integer between 0 and 300, got 1.5'],
+    [
+      { batchWindow: Duration.seconds(0) },
+      'batchWindow: must be at least 1 when batchSize is above 10, got 0',
+    ],
+    [{ pollerMode: 'auto' as never }, 'pollerMode: use "provisioned" or "on-demand", got "auto"'],
+    [
+      { minimumPollers: 5, maximumPollers: 2 },
+      'maximumPollers: must be an integer between 5 and 2000, got 2',
+    ],
+    [
+      { usersCacheTtl: Duration.days(2) },
+      'usersCacheTtl: must be an integer between 0 and 86400, got 172800',
+    ],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    expect(() => buildLambdaConsumer(props)).toThrow(`TestStack/LambdaConsumer: ${message}`);
+  });
+
+  it('defaults the tunables: 500 records, a 5 s window, 1 to 4 pollers, a 60 s users cache', () => {
+    const fixture = constructStack({ bundling: false });
+    const parts = fakeParts(fixture.stack);
+    new LambdaConsumer(fixture.stack, 'LambdaConsumer', {
+      vpc: fixture.vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      ...parts,
+      topic: 'server-logs',
+      deadLetterTopic: 'server-logs-dlq',
+      consumerGroupId: 'log-pipeline-consumer',
+      indexPrefix: 'logs',
+      metricsNamespace: 'LogPipeline',
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    const template = Template.fromStack(fixture.stack);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 5,
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 4 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ USERS_CACHE_TTL_SECONDS: '60' }) },
+    });
+    removeOutdir(fixture);
+  });
+});

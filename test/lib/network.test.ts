@@ -72,4 +72,14 @@ describe('Network', () => {
     ).toEqual({});
     noEndpoints.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
   });
+
+  it.each([
+    [{ azCount: 4, natGateways: 1 }, 'azCount: must be an integer between 2 and 3, got 4'],
+    [{ azCount: 2, natGateways: 3 }, 'natGateways: must be an integer between 0 and 2, got 3'],
+  ])('refuses %o, naming the prop, the value and the fix', (props, message) => {
+    const stack = new Stack(testApp(), 'Bad');
+    expect(
+      () => new Network(stack, 'Network', { ...props, logRetention: logs.RetentionDays.ONE_MONTH }),
+    ).toThrow(`Bad/Network: ${message}`);
+  });
 });

@@ -48,8 +48,6 @@ const KNOWN_OFFENDERS: readonly string[] = [
   'LogPipelineProps.generatorInstanceType: string-instance-type',
   'LogPipelineProps.searchInstanceType: string-instance-type',
   'LogPipelineProps.searchMasterInstanceType: string-instance-type',
-  'Network: no-validation',
-  'NetworkProps.extraInterfaceEndpoints: concrete-class',
   'PipelineFunction: no-validation',
   'PipelineFunctionProps.description: undocumented',
   'PipelineFunctionProps.environment: undocumented',
