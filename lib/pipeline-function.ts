@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeCfnLint, acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
+import { checkInteger, type Fail, failIn } from './validation.js';
 
 /** The repository root: asset paths and entry files are resolved against it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,16 +27,30 @@ const ESM_REQUIRE_BANNER =
 export interface PipelineFunctionProps {
   /** Entry file relative to the repository root, exporting `handler`. */
   readonly entry: string;
+  /** The function's description in the Lambda console. */
   readonly description: string;
+  /** The VPC the function runs in. */
   readonly vpc: ec2.IVpc;
+  /** Private subnets of `vpc` with a route to the AWS APIs the function calls. */
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** The function's security groups (their rules are the callers' grants). */
   readonly securityGroups: ec2.ISecurityGroup[];
+  /** How long the function's log group keeps its events. */
   readonly logRetention: logs.RetentionDays;
-  /** @default - none */
+  /**
+   * Environment variables, on top of NODE_OPTIONS (source maps): settings and ARNs, never a secret's value.
+   * @default - none
+   */
   readonly environment?: Record<string, string>;
-  /** @default Duration.minutes(1) */
+  /**
+   * How long an invocation may run (at most Lambda's 15 minutes).
+   * @default Duration.minutes(1)
+   */
   readonly timeout?: Duration;
-  /** @default 512 */
+  /**
+   * Memory in MiB (128-10,240, Lambda's range); CPU grows with it.
+   * @default 512
+   */
   readonly memorySize?: number;
   /**
    * The execution role, used as it is (like `lambda.Function`'s `role`): it must trust lambda.amazonaws.com and
@@ -45,11 +60,23 @@ export interface PipelineFunctionProps {
   readonly role?: iam.IRole;
 }
 
+/** Checks the props of `PipelineFunction` against Lambda's limits (Lambda quotas: memory and timeout). */
+export function checkPipelineFunctionProps(
+  props: Pick<PipelineFunctionProps, 'timeout' | 'memorySize'>,
+  fail: Fail,
+): void {
+  if (props.memorySize !== undefined) checkInteger(fail, 'memorySize', props.memorySize, 128, 10_240);
+  if (props.timeout !== undefined) {
+    checkInteger(fail, 'timeout', props.timeout.toSeconds({ integral: false }), 1, 900);
+  }
+}
+
 export class PipelineFunction extends Construct {
   readonly function: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
+    checkPipelineFunctionProps(props, failIn(this));
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
