@@ -21,7 +21,7 @@ describe('OpsFunction', () => {
   let ids: { function: string; sg: string; brokers: string; domain: string; db: string; cluster: string };
 
   beforeAll(() => {
-    fixture = constructStack();
+    fixture = constructStack({ bundling: false });
     const { stack, vpc } = fixture;
     const subnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const logRetention = logs.RetentionDays.ONE_MONTH;
