@@ -12,7 +12,7 @@ describe('LogPipeline', () => {
   let template: Template;
 
   beforeAll(() => {
-    const app = testApp();
+    const app = testApp(undefined, { bundling: false });
     stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
     new LogPipeline(stack, 'Logs', { consumerMode: 'fargate', topicName: 'app-logs' });
     template = Template.fromStack(stack);
@@ -35,7 +35,7 @@ describe('LogPipeline', () => {
   });
 
   it('refuses azCount 3 in an environment-agnostic stack, which the CDK gives two zones', () => {
-    const agnostic = new Stack(testApp(), 'Agnostic');
+    const agnostic = new Stack(testApp(undefined, { bundling: false }), 'Agnostic');
     expect(() => new LogPipeline(agnostic, 'Logs', { profile: 'production' })).toThrow(
       "Agnostic/Logs: azCount: stack Agnostic gives the VPC 2 availability zones: give the stack an env (account and region) so that the CDK looks up the region's zones, or use azCount 2, got 3",
     );
@@ -52,7 +52,7 @@ describe('LogPipeline in an existing VPC', () => {
   let template: Template;
 
   beforeAll(() => {
-    const stack = new Stack(testApp(), 'PlatformStack', {
+    const stack = new Stack(testApp(undefined, { bundling: false }), 'PlatformStack', {
       env: { account: '123456789012', region: 'eu-west-1' },
     });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
@@ -60,6 +60,7 @@ describe('LogPipeline in an existing VPC', () => {
       vpcCidrBlock: '10.20.0.0/16',
       availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
     });
     new LogPipeline(stack, 'Logs', { existingVpc: vpc });
     template = Template.fromStack(stack);
@@ -85,7 +86,7 @@ describe('LogPipeline in an existing VPC', () => {
   });
 
   it('refuses vpcSubnets without existingVpc', () => {
-    const stack = new Stack(testApp(), 'Other');
+    const stack = new Stack(testApp(undefined, { bundling: false }), 'Other');
     expect(
       () => new LogPipeline(stack, 'Logs', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }),
     ).toThrow(/vpcSubnets selects subnets of existingVpc, which is not given/);

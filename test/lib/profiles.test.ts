@@ -122,7 +122,7 @@ describe('the dev profile in the template (the default: cdk.json context, lambda
   let template: Template;
 
   beforeAll(() => {
-    fixture = buildStack();
+    fixture = buildStack({ bundling: false });
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));
@@ -193,7 +193,7 @@ describe('the production profile in the template (fargate mode)', () => {
   let template: Template;
 
   beforeAll(() => {
-    fixture = buildStack({ config: { profile: 'production', consumerMode: 'fargate' } });
+    fixture = buildStack({ bundling: false, config: { profile: 'production', consumerMode: 'fargate' } });
     template = fixture.template;
   });
   afterAll(() => removeOutdir(fixture));

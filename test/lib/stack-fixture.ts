@@ -22,6 +22,11 @@ export interface FixtureOptions {
   readonly config?: Partial<PipelineConfig>;
   /** Register cdk-nag and keep the built-in CloudFormation validation, like `cdk synth` (slower). */
   readonly validate?: boolean;
+  /**
+   * Bundle the assets with esbuild, as `cdk synth` does; off where the assertions are on the template only.
+   * @default true
+   */
+  readonly bundling?: boolean;
 }
 
 export function cdkJsonContext(): Record<string, unknown> {
@@ -35,7 +40,10 @@ export function buildStack(options: FixtureOptions = {}): StackFixture {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'log-pipeline-cdk-'));
   const app = new App({
     outdir,
-    context: cdkJsonContext(),
+    context: {
+      ...cdkJsonContext(),
+      ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+    },
     builtinCloudFormationValidation: options.validate === true,
   });
   const stack = new LogPipelineStack(app, 'LogPipelineStack', { config: options.config });
