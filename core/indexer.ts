@@ -30,7 +30,15 @@ export interface BulkIndexerOptions {
   readonly refresh?: boolean | 'wait_for';
   /** Upper bound of one _bulk request body, in bytes (at least 1 MiB). @default DEFAULT_MAX_REQUEST_BYTES */
   readonly maxRequestBytes?: number;
+  /**
+   * `_bulk` requests out at once, all callers together (the consumer indexes several chunks at a time); the others
+   * wait their turn in order, so that the oldest chunk is answered first. @default DEFAULT_MAX_CONCURRENT_REQUESTS
+   */
+  readonly maxConcurrentRequests?: number;
 }
+
+/** As many requests as the raw `_bulk` ceiling of the bench keeps out: enough to keep a node's write threads busy. */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 3;
 
 export interface IndexReport {
   readonly indexed: number;
@@ -65,8 +73,18 @@ interface Item {
 }
 
 function ndjson(doc: PipelineDocument): string {
-  return `{"index":{"_index":${JSON.stringify(doc.index)},"_id":${JSON.stringify(doc.id)}}}\n${JSON.stringify(doc.body)}\n`;
+  if (doc.index !== lastAction.index) {
+    lastAction = { index: doc.index, head: `{"index":{"_index":${JSON.stringify(doc.index)},"_id":` };
+  }
+  // Record ids are topic-partition-offset-digest: letters, digits, '.', '_' and '-' (Kafka's topic names), which
+  // JSON takes as they are; only an id read back from a dead letter's header could need escaping.
+  const id = PLAIN_ID.test(doc.id) ? `"${doc.id}"` : JSON.stringify(doc.id);
+  return `${lastAction.head}${id}}}\n${JSON.stringify(doc.body)}\n`;
 }
+
+const PLAIN_ID = /^[\w.-]+$/;
+/** The action line's start for the last index named: a chunk's documents nearly always share their day. */
+let lastAction = { index: '', head: '' };
 
 /** The documents' lines UTF-8 encoded into one buffer, in order. */
 function toItems(docs: readonly PipelineDocument[]): Item[] {
@@ -79,13 +97,14 @@ function toItems(docs: readonly PipelineDocument[]): Item[] {
   }
   // One byte per character, as event JSON nearly always is, plus room for the longest line at its worst (a UTF-16
   // unit takes at most 3 bytes): write() never cuts a line, and only mostly non-ASCII lines make the buffer grow.
-  let block = Buffer.allocUnsafeSlow(chars + 3 * longest);
+  let block = takeBlock(chars + 3 * longest);
   let offset = 0;
   const starts: number[] = new Array(lines.length);
   lines.forEach((line, i) => {
     if (block.byteLength - offset < 3 * line.length) {
-      const grown = Buffer.allocUnsafeSlow(2 * block.byteLength + 3 * line.length);
+      const grown = takeBlock(2 * block.byteLength + 3 * line.length);
       block.copy(grown, 0, 0, offset);
+      giveBack(block);
       block = grown;
     }
     starts[i] = offset;
@@ -97,6 +116,27 @@ function toItems(docs: readonly PipelineDocument[]): Item[] {
     start: starts[i],
     end: i + 1 < docs.length ? starts[i + 1] : offset,
   }));
+}
+
+/**
+ * Blocks of answered chunks, kept for the next ones: a chunk's lines take about 1 MB, and the memory of a dropped
+ * Buffer is only freed by a full garbage collection, so with several chunks in flight new blocks piled up as
+ * garbage outside the heap (tens of MB of RSS). At most MAX_SPARE_BLOCKS are kept.
+ */
+const spareBlocks: Buffer[] = [];
+const MAX_SPARE_BLOCKS = 8;
+/** Blocks are allocated in steps of this, so that the blocks of similar chunks fit each other. */
+const BLOCK_STEP = 256 * 1024;
+
+function takeBlock(bytes: number): Buffer {
+  const fits = spareBlocks.findIndex((block) => block.byteLength >= bytes);
+  if (fits >= 0) return spareBlocks.splice(fits, 1)[0];
+  return Buffer.allocUnsafeSlow(Math.ceil(bytes / BLOCK_STEP) * BLOCK_STEP);
+}
+
+/** Only once nothing reads the block any more: every request of its items answered. */
+function giveBack(block: Buffer): void {
+  if (spareBlocks.length < MAX_SPARE_BLOCKS) spareBlocks.push(block);
 }
 
 const itemBytes = (item: Item) => item.end - item.start;
@@ -143,6 +183,10 @@ export class BulkIndexer {
   private readonly baseDelayMs: number;
   /** Lowered for good when the domain answers 413: it said what it accepts. */
   private requestLimit: number;
+  private readonly maxConcurrent: number;
+  private active = 0;
+  /** Callers waiting for a request slot, first come first served. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly client: Client,
@@ -151,6 +195,12 @@ export class BulkIndexer {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.baseDelayMs = options.baseDelayMs ?? 200;
     this.requestLimit = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.maxConcurrent = options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS;
+    if (!Number.isSafeInteger(this.maxConcurrent) || this.maxConcurrent < 1) {
+      throw new RangeError(
+        `maxConcurrentRequests must be a positive integer, got ${options.maxConcurrentRequests}`,
+      );
+    }
     if (!Number.isSafeInteger(this.requestLimit) || this.requestLimit < MIN_MAX_REQUEST_BYTES) {
       throw new RangeError(
         `maxRequestBytes must be at least ${MIN_MAX_REQUEST_BYTES} (1 MiB), got ${options.maxRequestBytes}`,
@@ -159,7 +209,17 @@ export class BulkIndexer {
   }
 
   async index(docs: readonly PipelineDocument[]): Promise<IndexReport> {
-    let pending = toItems(docs);
+    const items = toItems(docs);
+    try {
+      return await this.indexItems(items);
+    } finally {
+      // Rerouted documents get small blocks of their own, left to the garbage collector.
+      if (items.length > 0) giveBack(items[0].block);
+    }
+  }
+
+  private async indexItems(items: Item[]): Promise<IndexReport> {
+    let pending = items;
     let attempt = 1;
     let rerouted = 0;
     let retries = 0;
@@ -179,7 +239,13 @@ export class BulkIndexer {
       for (const { items: request, bytes } of requestsOf(pending, this.requestLimit)) {
         requests++;
         largest = Math.max(largest, bytes);
-        const outcome = await this.send(request, bytes, attempt);
+        const release = await this.requestSlot();
+        let outcome: Outcome;
+        try {
+          outcome = await this.send(request, bytes, attempt);
+        } finally {
+          release();
+        }
         if (outcome.kind === 'too-large') {
           again.push(...request);
           continue;
@@ -221,6 +287,20 @@ export class BulkIndexer {
       }
     }
     return { indexed, counts, rerouted, retries, requests, maxRequestBytes: largest };
+  }
+
+  /** Waits for one of the maxConcurrentRequests slots; the function returned gives it to the next caller. */
+  private async requestSlot(): Promise<() => void> {
+    if (this.active < this.maxConcurrent) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over as it is
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next === undefined) this.active--;
+      else next();
+    };
   }
 
   private async send(request: readonly Item[], bytes: number, attempt: number): Promise<Outcome> {

@@ -419,3 +419,70 @@ describe('BulkIndexer', () => {
     );
   });
 });
+
+describe('BulkIndexer shared by chunks in flight', () => {
+  /** A transport whose requests the test answers one by one, recording each body as sent. */
+  function heldClient() {
+    const held: { body: string; answer: () => void }[] = [];
+    const client = {
+      transport: {
+        request: ({ bulkBody }: { bulkBody: Buffer }) =>
+          new Promise((resolve) => {
+            const body = bulkBody.toString('utf8');
+            const items = body.split('\n').filter((l) => l !== '').length / 2;
+            held.push({
+              body,
+              answer: () =>
+                resolve({ body: { items: Array.from({ length: items }, () => ({ index: ok })) } }),
+            });
+          }),
+      },
+    };
+    return { client: client as unknown as Client, held };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('keeps at most maxConcurrentRequests requests out, and sends the waiting ones in the order they came', async () => {
+    const { client, held } = heldClient();
+    const indexer = new BulkIndexer(client, { maxConcurrentRequests: 2 });
+    const chunks = [0, 1, 2, 3].map((i) => [docs[i % docs.length]]);
+    const done = chunks.map((chunk) => indexer.index(chunk));
+    await settle();
+    expect(held).toHaveLength(2);
+    held[1].answer();
+    await settle();
+    expect(held).toHaveLength(3);
+    expect(held[2].body).toContain(docs[2].id); // the third caller, not the fourth
+    held[0].answer();
+    await settle();
+    held[2].answer();
+    await settle();
+    held[3].answer();
+    await Promise.all(done);
+    expect(held).toHaveLength(4);
+    expect(() => new BulkIndexer(client, { maxConcurrentRequests: 0 })).toThrow(/maxConcurrentRequests/);
+  });
+
+  it('reuses the buffer of an answered chunk only once every request of it is answered', async () => {
+    const { client, held } = heldClient();
+    const indexer = new BulkIndexer(client, { maxConcurrentRequests: 4 });
+    const first = indexer.index(docs);
+    await settle();
+    const sent = held[0].body;
+    held[0].answer();
+    await first;
+    // The next chunks take the buffer back; what the first sent was its own bytes, and each new body is whole.
+    const next = [indexer.index([docs[2]]), indexer.index([docs[0], docs[1]])];
+    await settle();
+    expect(sent.split('\n').filter((l) => l !== '')).toHaveLength(6);
+    expect(
+      held[1].body
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l)),
+    ).toHaveLength(2);
+    expect(held[2].body).toContain(docs[1].id);
+    for (const h of held.slice(1)) h.answer();
+    await Promise.all(next);
+  });
+});
