@@ -32,7 +32,8 @@ export const MIN_CHUNK_SIZE = 1;
  * body: about 5 times its record bytes), and deep enough to keep several `_bulk` requests out while the next chunks
  * are classified. A chunk larger than the budget alone is still taken, alone.
  */
-export const DEFAULT_MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+const FETCH_BYTES_PER_PARTITION = 512 * 1024;
 /** How often a consumer with work in flight heartbeats (kafkajs' own default interval). */
 const HEARTBEAT_EVERY_MS = 3_000;
 
@@ -253,6 +254,11 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     // so kafkajs' 5 s default made every stop (SIGTERM, caught up, a deploy) take 5 s; 1 s costs one idle fetch
     // a second and measured the same throughput (200,000 events: 5.5 s vs 5.6 s; exit 4 s sooner).
     maxWaitTimeInMs: 1_000,
+    // Fetches of 512 KiB per partition instead of kafkajs' 1 MiB: with chunks processed while kafkajs fetches
+    // ahead, a smaller fetch costs no throughput, and a fetch's buffer stays alive as long as one of its records is
+    // in flight (measured on 200,000 events: RSS 280 MB instead of 295 MB; 256 KiB, 266 MB, but cut chunks below
+    // 2,000 records, since a chunk never spans two fetches).
+    maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
     retry: { restartOnFailure: async (error) => isRetriable(error) },
   });
   const recreation = topicRecreationGuard(options.kafka, options.groupId, options.topic);

@@ -2,7 +2,13 @@
 // consumers, against the local stack; prints live counts and lag; exits 1 when the consumer stops on a
 // permanent error. Also replays (reset the group to a time or the beginning, re-consume into the same
 // indices) and re-drives a dead-letter topic, each until caught up.
-import { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, runConsumer, toSourceRecord } from '../core/consumer.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  MIN_CHUNK_SIZE,
+  runConsumer,
+  toSourceRecord,
+} from '../core/consumer.js';
 import { deadLetteredRecord, kafkaDeadLetter } from '../core/dead-letter.js';
 import { DEFAULT_INDEX_PREFIX, emptyCounts } from '../core/documents.js';
 import { ConfigError, PipelineError } from '../core/errors.js';
@@ -43,6 +49,7 @@ interface ConsumeOptions extends Record<string, unknown> {
   readonly fromLatest?: boolean;
   readonly chunkSize: number;
   readonly bulkMaxBytes: number;
+  readonly maxInFlightBytes: number;
   readonly deadLetterTopic?: string;
   readonly resetTo?: ResetTarget;
   readonly untilCaughtUp?: boolean;
@@ -94,6 +101,14 @@ export function consumeCommand() {
         'BULK_MAX_BYTES',
         DEFAULT_MAX_REQUEST_BYTES,
         MIN_MAX_REQUEST_BYTES,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--max-in-flight-bytes <n>',
+        'record bytes of the chunks processed at once, all partitions together: the bound of what is in flight',
+        integer(),
+        DEFAULT_MAX_IN_FLIGHT_BYTES,
       ),
     )
     .addOption(
@@ -194,6 +209,7 @@ async function main(): Promise<number> {
     topic: values.topic,
     fromBeginning: values.fromLatest !== true,
     chunkSize,
+    maxInFlightBytes: values.maxInFlightBytes,
     process: pipeline.process,
     toRecord: values.redrive === true ? deadLetteredRecord : toSourceRecord,
     deadLetter: deadLetter?.sink,
