@@ -18,7 +18,7 @@ import { acknowledgeNag } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { ISearch } from './search.js';
 import { type IStreaming, MSK_IAM_PORT } from './streaming.js';
-import { type IUsersDatabase, MYSQL_PORT } from './users-database.js';
+import type { IUsersDatabase } from './users-database.js';
 import { type Fail, failIn } from './validation.js';
 
 /** The group `ops:redrive` reads the dead-letter topic as: the one `npm run consume -- --redrive` suggests. */
@@ -118,7 +118,7 @@ export class OpsFunction extends Construct {
     );
     this.securityGroup.addEgressRule(
       props.database.securityGroup,
-      ec2.Port.tcp(MYSQL_PORT),
+      ec2.Port.tcp(props.database.port),
       'users lookups of the re-drive',
     );
     this.securityGroup.addEgressRule(

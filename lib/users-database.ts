@@ -53,8 +53,10 @@ export interface IUsersDatabase extends IConstruct {
   readonly readerSecret: secretsmanager.ISecret;
   /** The database (schema) that holds the `users` table. */
   readonly databaseName: string;
-  /** A security group of the database: clients are admitted to it on the MySQL port. */
+  /** A security group of the database: clients are admitted to it on `port`. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The TCP port the database listens on, for the clients' security group rules. */
+  readonly port: number;
   /** The database instance, for its metrics and alarms, when the pipeline knows it. */
   readonly instance?: rds.IDatabaseInstance;
   /** Lets `client` reach the database port and `grantee` read the read-only login. */
@@ -84,6 +86,8 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
   readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName: string;
   readonly securityGroup: ec2.SecurityGroup;
+  /** The MySQL port, 3306: a custom port adds nothing behind security groups (see AwsSolutions-RDS11 below). */
+  readonly port = MYSQL_PORT;
   /** Switches the instance's deletion protection on or off; the stack orders it last (`orderLast`). */
   readonly protection: DatabaseProtection;
 
@@ -285,7 +289,7 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
   }
 
   private allowConnectionsFrom(client: ec2.ISecurityGroup, description: string): void {
-    this.securityGroup.addIngressRule(client, ec2.Port.tcp(MYSQL_PORT), description);
+    this.securityGroup.addIngressRule(client, ec2.Port.tcp(this.port), description);
   }
 }
 

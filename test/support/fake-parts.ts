@@ -145,6 +145,7 @@ export class FakeSearch extends Construct implements ISearch {
 export class FakeUsersDatabase extends Construct implements IUsersDatabase {
   readonly readerSecret: secretsmanager.ISecret;
   readonly databaseName = 'fake_users';
+  readonly port = 3306;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly instance: rds.IDatabaseInstance;
 
@@ -165,7 +166,7 @@ export class FakeUsersDatabase extends Construct implements IUsersDatabase {
   }
 
   grantConnect(client: ec2.ISecurityGroup, grantee: iam.IGrantable): void {
-    this.securityGroup.connections.allowFrom(client, ec2.Port.tcp(3306), 'users table reader');
+    this.securityGroup.connections.allowFrom(client, ec2.Port.tcp(this.port), 'users table reader');
     this.readerSecret.grantRead(grantee);
   }
 }
