@@ -3,7 +3,6 @@
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { checkFargateConsumerProps } from './fargate-consumer.js';
 import { checkGeneratorFleetProps } from './generator-fleet.js';
 import { checkLambdaConsumerProps } from './lambda-consumer.js';
@@ -13,6 +12,7 @@ import { DEFAULT_PROFILE, PROFILE_NAMES, PROFILES, type ProfileName } from './pr
 import { checkBrokerStorageScalingProps } from './scaling/broker-storage-scaling.js';
 import { checkSearchIndexProps, checkSearchProps } from './search.js';
 import { checkStreamingProps, checkTopicSpecs, instanceTypeOfMskName, type TopicSpec } from './streaming.js';
+import { checkUsersDatabaseProps } from './users-database.js';
 import { type Fail, PropsError } from './validation.js';
 
 /** How records leave Kafka: a Lambda event source mapping, or a Fargate kafkajs consumer group. */
@@ -562,17 +562,21 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
       'searchInstanceType',
     );
   }
-  pattern(
-    c,
-    'dbInstanceType',
-    /^[a-z0-9]+\.[a-z0-9]+$/,
-    'use an RDS class without the db. prefix, such as t4g.micro',
+  checkUsersDatabaseProps(
+    {
+      instanceType: new ec2.InstanceType(c.dbInstanceType),
+      multiAz: c.dbMultiAz,
+      deletionProtection: c.dbDeletionProtection,
+      backupRetention: Duration.days(c.dbBackupRetentionDays),
+      seedAccounts: c.seedAccounts,
+    },
+    failAsContextKey({
+      instanceType: 'dbInstanceType',
+      multiAz: 'dbMultiAz',
+      deletionProtection: 'dbDeletionProtection',
+      backupRetention: 'dbBackupRetentionDays',
+    }),
   );
-  boolean(c, 'dbMultiAz');
-  boolean(c, 'dbDeletionProtection');
-  integer(c, 'dbBackupRetentionDays', 1, 35);
-  // At least one: the fleet's generator needs known accounts, and the SSM document defaults to this count.
-  integer(c, 'seedAccounts', 1, MAX_SEEDED_ACCOUNTS);
   checkGeneratorFleetProps(
     {
       instanceType: new ec2.InstanceType(c.generatorInstanceType),

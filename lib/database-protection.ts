@@ -9,18 +9,32 @@
 import { CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
 import { PipelineProvider } from './pipeline-provider.js';
 
 export interface DatabaseProtectionProps {
+  /** The instance whose deletion protection the custom resource sets (its identifier and ARN are used). */
   readonly instance: rds.IDatabaseInstance;
-  /** Switch the protection on (true) or off (false: the way to let a stack delete remove the instance). */
-  readonly enabled: boolean;
+  /**
+   * Switch the protection on (true) or off (false: the way to let a stack delete remove the instance, after a
+   * deploy that switched it off).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /** The VPC the custom resource's function runs in. */
   readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly logRetention: logs.RetentionDays;
+  /**
+   * Subnets of `vpc` for the function: private, with a route to the RDS API.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Retention of the custom resource's function logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 export class DatabaseProtection extends Construct {
@@ -39,9 +53,9 @@ export class DatabaseProtection extends Construct {
       description:
         "Switches the users database's deletion protection on once the stack is created (custom resource)",
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [securityGroup],
-      logRetention: props.logRetention,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     iam.Grant.addToPrincipal({
       grantee: provider.handler.function,
@@ -53,7 +67,7 @@ export class DatabaseProtection extends Construct {
       resourceType: 'Custom::DatabaseDeletionProtection',
       properties: {
         DBInstanceIdentifier: props.instance.instanceIdentifier,
-        Enabled: props.enabled,
+        Enabled: props.enabled ?? true,
       },
     });
   }

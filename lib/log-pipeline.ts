@@ -329,8 +329,8 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
 
   parts.database = new UsersDatabase(scope, 'UsersDatabase', {
     vpc,
-    subnets,
-    instanceType: config.dbInstanceType,
+    vpcSubnets: subnets,
+    instanceType: new ec2.InstanceType(config.dbInstanceType),
     multiAz: config.dbMultiAz,
     deletionProtection: config.dbDeletionProtection,
     backupRetention: Duration.days(config.dbBackupRetentionDays),

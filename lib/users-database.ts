@@ -9,10 +9,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { DEFAULT_SEEDED_ACCOUNTS, MAX_SEEDED_ACCOUNTS } from '../core/users-schema.js';
 import { DatabaseProtection } from './database-protection.js';
 import { acknowledgeCheckov } from './iac-checks.js';
 import { acknowledgeNag } from './nag.js';
 import { PipelineProvider } from './pipeline-provider.js';
+import { checkBoolean, checkInteger, checkPattern, type Fail, failIn } from './validation.js';
 
 export const MYSQL_PORT = 3306;
 
@@ -64,18 +66,99 @@ export interface IUsersDatabase extends IConstruct {
 }
 
 export interface UsersDatabaseProps {
+  /** The VPC the instance and its custom resources' functions run in. */
   readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  /** RDS instance class without the `db.` prefix, e.g. `t4g.micro`. */
-  readonly instanceType: string;
-  readonly multiAz: boolean;
-  readonly deletionProtection: boolean;
-  readonly backupRetention: Duration;
-  /** Accounts 1..seedAccounts get a users row. */
-  readonly seedAccounts: number;
-  readonly logRetention: logs.RetentionDays;
-  /** @default 'logpipeline' */
+  /**
+   * Subnets of `vpc` for the instance and the custom resources' functions: private, with a route to the RDS and
+   * Secrets Manager APIs (the functions call them).
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * The instance class, without the `db.` prefix, which RDS adds (as `rds.DatabaseInstance` takes it).
+   * @default - t4g.micro (db.t4g.micro)
+   */
+  readonly instanceType?: ec2.InstanceType;
+  /**
+   * A standby in a second availability zone, which RDS fails over to.
+   * @default false - one instance: the table can be seeded again; set it for production
+   */
+  readonly multiAz?: boolean;
+  /**
+   * Deletion protection, switched on once the stack is created (lib/database-protection.ts), and a final
+   * snapshot when the instance is deleted or replaced. Off: a stack delete removes the instance and its data.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * How long RDS keeps automated backups: whole days, 1 to 35 (0 would switch backups off, which the
+   * pipeline refuses).
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+  /**
+   * Accounts 1..seedAccounts get a `users` row when the schema is created (and again when this changes); the
+   * generator fleet draws its known accounts from the same range. 1 to 10,000,000.
+   * @default 10000
+   */
+  readonly seedAccounts?: number;
+  /**
+   * Retention of the instance's exported logs (error, general, slow query) and of the custom resources' logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The database (schema) created on the instance for the `users` table: a letter, then letters, digits or
+   * underscores, 64 characters at most (RDS's DBName for MySQL).
+   * @default 'logpipeline'
+   */
   readonly databaseName?: string;
+}
+
+/** Where the instance runs unless told: private subnets, as `rds.DatabaseInstance` places an instance too. */
+const DEFAULT_SUBNETS: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+const DEFAULT_INSTANCE_TYPE = 't4g.micro';
+
+/**
+ * The checks of a UsersDatabase's props, run by its constructor and by lib/config.ts on the context (which
+ * maps `instanceType` to `dbInstanceType` and so on). Values that are not given pass: their defaults are valid.
+ */
+export function checkUsersDatabaseProps(props: Omit<UsersDatabaseProps, 'vpc'>, fail: Fail): void {
+  if (props.instanceType !== undefined) {
+    checkPattern(
+      fail,
+      'instanceType',
+      // The identifier as given (a string unless the context held something else), so the error quotes it.
+      props.instanceType.toString(),
+      /^[a-z0-9]+\.[a-z0-9]+$/,
+      'use an RDS class without the db. prefix, such as t4g.micro',
+    );
+  }
+  if (props.multiAz !== undefined) checkBoolean(fail, 'multiAz', props.multiAz);
+  if (props.deletionProtection !== undefined) {
+    checkBoolean(fail, 'deletionProtection', props.deletionProtection);
+  }
+  if (props.backupRetention !== undefined && !props.backupRetention.isUnresolved()) {
+    // RDS keeps automated backups 0 to 35 days, 0 switching them off (Amazon RDS User Guide, "Introduction to
+    // backups": https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html).
+    const days = props.backupRetention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 35) {
+      fail('backupRetention', days, 'must be whole days from 1 to 35 (0 would switch backups off)');
+    }
+  }
+  // At least one: the fleet's generator needs known accounts, and its SSM document defaults to this count.
+  if (props.seedAccounts !== undefined) {
+    checkInteger(fail, 'seedAccounts', props.seedAccounts, 1, MAX_SEEDED_ACCOUNTS);
+  }
+  if (props.databaseName !== undefined) {
+    checkPattern(
+      fail,
+      'databaseName',
+      props.databaseName,
+      /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+      'use a letter, then letters, digits or "_", 64 characters at most',
+    );
+  }
 }
 
 export class UsersDatabase extends Construct implements IUsersDatabase {
@@ -93,6 +176,11 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
 
   constructor(scope: Construct, id: string, props: UsersDatabaseProps) {
     super(scope, id);
+    checkUsersDatabaseProps(props, failIn(this));
+    const subnets = props.vpcSubnets ?? DEFAULT_SUBNETS;
+    const multiAz = props.multiAz ?? false;
+    const deletionProtection = props.deletionProtection ?? true;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.databaseName = props.databaseName ?? 'logpipeline';
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine: rds.DatabaseInstanceEngine.mysql({ version: MYSQL_ENGINE_VERSION }),
@@ -125,7 +213,7 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
       (type) =>
         new logs.LogGroup(this, `${type}Logs`, {
           logGroupName: `/aws/rds/instance/${instanceIdentifier}/${type}`,
-          retention: props.logRetention,
+          retention: logRetention,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
     );
@@ -133,23 +221,23 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
       instanceIdentifier,
       securityGroups: [this.securityGroup],
       engine: rds.DatabaseInstanceEngine.mysql({ version: MYSQL_ENGINE_VERSION }),
-      instanceType: new ec2.InstanceType(props.instanceType),
+      instanceType: props.instanceType ?? new ec2.InstanceType(DEFAULT_INSTANCE_TYPE),
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: subnets,
       credentials: rds.Credentials.fromGeneratedSecret('pipeline_admin'),
       databaseName: this.databaseName,
       parameterGroup,
-      multiAz: props.multiAz,
+      multiAz,
       storageEncrypted: true,
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
       storageType: rds.StorageType.GP3,
       iamAuthentication: true,
-      backupRetention: props.backupRetention,
+      backupRetention: props.backupRetention ?? Duration.days(7),
       // Not set here (the template leaves DeletionProtection out): the DeletionProtection resource below switches
       // it on once the whole first create has succeeded, so that a failed create can still delete the instance.
       // A stack delete or a replacement keeps a final snapshot while protected.
-      removalPolicy: props.deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      removalPolicy: deletionProtection ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       // RDS must not move the instance off the pinned version behind the template's back (see above).
       autoMinorVersionUpgrade: false,
       cloudwatchLogsExports: exportedLogs,
@@ -169,7 +257,7 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
       'AwsSolutions-RDS11',
       'The default MySQL port is reachable only from the pipeline security groups inside private subnets; a custom port adds no protection',
     );
-    if (!props.multiAz) {
+    if (!multiAz) {
       acknowledgeNag(
         this.instance,
         'AwsSolutions-RDS3',
@@ -184,14 +272,14 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
     acknowledgeNag(
       this.instance,
       'AwsSolutions-RDS10',
-      props.deletionProtection
+      deletionProtection
         ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
         : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
     );
     acknowledgeCheckov(
       this.instance,
       'CKV_AWS_293',
-      props.deletionProtection
+      deletionProtection
         ? 'Deletion protection is switched on by the DeletionProtection custom resource once the stack is created (lib/database-protection.ts): set in the template, a failed first create could not roll back'
         : 'dbDeletionProtection is false for this disposable deployment so that cdk destroy removes it',
     );
@@ -236,9 +324,9 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
       entry: 'lambdas/users-schema-provider.ts',
       description: 'Creates and seeds the users table and the read-only login (custom resource)',
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: subnets,
       securityGroups: [schemaSecurityGroup],
-      logRetention: props.logRetention,
+      logRetention,
     });
     this.allowConnectionsFrom(schemaSecurityGroup, 'users schema custom resource');
     this.secret.grantRead(provider.handler.function);
@@ -250,7 +338,7 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
         SecretArn: this.secret.secretArn,
         ReaderSecretArn: this.readerSecret.secretArn,
         DatabaseName: this.databaseName,
-        SeedAccounts: props.seedAccounts,
+        SeedAccounts: props.seedAccounts ?? DEFAULT_SEEDED_ACCOUNTS,
       },
     });
     // The handler connects at once: it waits for the instance, for the secrets' connection details and for
@@ -262,10 +350,10 @@ export class UsersDatabase extends Construct implements IUsersDatabase {
     // and the reader login must exist before its first rotation clones it.
     this.protection = new DatabaseProtection(this, 'DeletionProtection', {
       instance: this.instance,
-      enabled: props.deletionProtection,
+      enabled: deletionProtection,
       vpc: props.vpc,
-      subnets: props.subnets,
-      logRetention: props.logRetention,
+      vpcSubnets: subnets,
+      logRetention,
     });
     const schedules = [this.secret, this.readerSecret].map((s) => s.node.findChild('RotationSchedule'));
     for (const schedule of schedules) schedule.node.addDependency(schema);

@@ -93,6 +93,21 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ seedAccounts: 10_000_001 })).toThrow(PipelineConfigError);
   });
 
+  it('names the db context keys when the users database refuses their values', () => {
+    expect(() => resolveConfig({ dbInstanceType: 'db.t4g.micro' })).toThrow(
+      'logPipeline.dbInstanceType: use an RDS class without the db. prefix, such as t4g.micro, got "db.t4g.micro"',
+    );
+    expect(() => resolveConfig({ dbBackupRetentionDays: 0 })).toThrow(
+      'logPipeline.dbBackupRetentionDays: must be whole days from 1 to 35 (0 would switch backups off), got 0',
+    );
+    expect(() => resolveConfig({ dbMultiAz: 'maybe' })).toThrow(
+      'logPipeline.dbMultiAz: must be true or false, got "maybe"',
+    );
+    expect(() => resolveConfig({ dbDeletionProtection: 'off' })).toThrow(
+      'logPipeline.dbDeletionProtection: must be true or false, got "off"',
+    );
+  });
+
   it('fails on a non-integer batch size and on a zero window with large batches', () => {
     expect(() => resolveConfig({ batchSize: 1.5 })).toThrow(
       /batchSize: must be an integer between 1 and 10000/,

@@ -54,8 +54,8 @@ describe('OpsFunction', () => {
     });
     const database = new UsersDatabase(stack, 'UsersDatabase', {
       vpc,
-      subnets,
-      instanceType: 't4g.micro',
+      vpcSubnets: subnets,
+      instanceType: new ec2.InstanceType('t4g.micro'),
       multiAz: false,
       deletionProtection: true,
       backupRetention: Duration.days(7),

@@ -1,10 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ROTATION_WINDOWS, UsersDatabase } from '../../lib/users-database.js';
+import {
+  checkUsersDatabaseProps,
+  ROTATION_WINDOWS,
+  UsersDatabase,
+  type UsersDatabaseProps,
+} from '../../lib/users-database.js';
+import { failIn, PropsError } from '../../lib/validation.js';
 import { type CfnProperties, constructStack, removeOutdir } from './stack-fixture.js';
 
 describe('UsersDatabase', () => {
@@ -15,8 +21,8 @@ describe('UsersDatabase', () => {
     fixture = constructStack();
     new UsersDatabase(fixture.stack, 'UsersDatabase', {
       vpc: fixture.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      instanceType: 't4g.micro',
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      instanceType: new ec2.InstanceType('t4g.micro'),
       multiAz: true,
       deletionProtection: true,
       backupRetention: Duration.days(7),
@@ -192,16 +198,8 @@ describe('UsersDatabase', () => {
   it('switches deletion protection on only after every other resource of the stack is created', () => {
     const scratch = constructStack();
     onTestFinished(() => removeOutdir(scratch));
-    const database = new UsersDatabase(scratch.stack, 'UsersDatabase', {
-      vpc: scratch.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      instanceType: 't4g.micro',
-      multiAz: false,
-      deletionProtection: true,
-      backupRetention: Duration.days(1),
-      seedAccounts: 10,
-      logRetention: logs.RetentionDays.ONE_MONTH,
-    });
+    // The defaults: protected, single-AZ.
+    const database = new UsersDatabase(scratch.stack, 'UsersDatabase', { vpc: scratch.vpc });
     // Something created late in the stack, which may fail after the database exists.
     new logs.LogGroup(scratch.stack, 'SomethingElse');
     database.protectOnceCreated(scratch.stack);
@@ -235,13 +233,7 @@ describe('UsersDatabase', () => {
     onTestFinished(() => removeOutdir(scratch));
     const database = new UsersDatabase(scratch.stack, 'UsersDatabase', {
       vpc: scratch.vpc,
-      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      instanceType: 't4g.micro',
-      multiAz: false,
       deletionProtection: false,
-      backupRetention: Duration.days(1),
-      seedAccounts: 10,
-      logRetention: logs.RetentionDays.ONE_MONTH,
     });
     const consumer = new iam.Role(scratch.stack, 'Consumer', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -264,5 +256,89 @@ describe('UsersDatabase', () => {
     for (const group of Object.values(groups) as Array<{ Properties: { RetentionInDays: number } }>) {
       expect(group.Properties.RetentionInDays).toBe(30);
     }
+  });
+});
+
+describe('UsersDatabase props', () => {
+  // The constructor checks its props before it creates anything: a stack with an imported VPC is enough.
+  const build = (props: Partial<UsersDatabaseProps>) => () => {
+    const stack = new Stack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-1', 'subnet-2'],
+    });
+    new UsersDatabase(stack, 'UsersDatabase', { vpc, ...props });
+  };
+
+  it.each([
+    [
+      'an instance class with the db. prefix',
+      { instanceType: new ec2.InstanceType('db.t4g.micro') },
+      'Default/UsersDatabase: instanceType: use an RDS class without the db. prefix, such as t4g.micro, got "db.t4g.micro"',
+    ],
+    [
+      'backups switched off',
+      { backupRetention: Duration.days(0) },
+      'Default/UsersDatabase: backupRetention: must be whole days from 1 to 35 (0 would switch backups off), got 0',
+    ],
+    [
+      'backups kept longer than RDS allows',
+      { backupRetention: Duration.days(36) },
+      'Default/UsersDatabase: backupRetention: must be whole days from 1 to 35 (0 would switch backups off), got 36',
+    ],
+    [
+      'backups kept for part of a day',
+      { backupRetention: Duration.hours(36) },
+      'Default/UsersDatabase: backupRetention: must be whole days from 1 to 35 (0 would switch backups off), got 1.5',
+    ],
+    [
+      'a seed of no accounts',
+      { seedAccounts: 0 },
+      'Default/UsersDatabase: seedAccounts: must be an integer between 1 and 10000000, got 0',
+    ],
+    [
+      'a seed above the accounts the generator keeps known',
+      { seedAccounts: 10_000_001 },
+      'Default/UsersDatabase: seedAccounts: must be an integer between 1 and 10000000, got 10000001',
+    ],
+    [
+      'a database name RDS refuses',
+      { databaseName: 'log-pipeline' },
+      'Default/UsersDatabase: databaseName: use a letter, then letters, digits or "_", 64 characters at most, got "log-pipeline"',
+    ],
+    [
+      'a multiAz that is not a boolean',
+      { multiAz: 'yes' as unknown as boolean },
+      'Default/UsersDatabase: multiAz: must be true or false, got "yes"',
+    ],
+    [
+      'a deletionProtection that is not a boolean',
+      { deletionProtection: 1 as unknown as boolean },
+      'Default/UsersDatabase: deletionProtection: must be true or false, got 1',
+    ],
+  ])('refuses %s, naming the prop, the value and the fix', (_, props, message) => {
+    let thrown: unknown;
+    try {
+      build(props)();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PropsError);
+    expect((thrown as PropsError).message).toBe(message);
+  });
+
+  it('accepts a retention, a seed and a class known only at deploy time', () => {
+    const stack = new Stack();
+    expect(() =>
+      checkUsersDatabaseProps(
+        {
+          backupRetention: Duration.days(Token.asNumber({ Ref: 'Days' })),
+          seedAccounts: Token.asNumber({ Ref: 'Accounts' }),
+          instanceType: new ec2.InstanceType(Token.asString({ Ref: 'Class' })),
+        },
+        failIn(stack),
+      ),
+    ).not.toThrow();
   });
 });
