@@ -21,6 +21,7 @@ export {
   type ExistingSearchDomainAttributes,
   type ExistingSearchDomainProps,
 } from './existing-search-domain.js';
+export { ExistingUsersTable, type ExistingUsersTableProps } from './existing-users-table.js';
 export { FargateConsumer, type FargateConsumerProps } from './fargate-consumer.js';
 export { GeneratorCommand, type GeneratorCommandProps } from './generator-command.js';
 export { GeneratorFleet, type GeneratorFleetProps } from './generator-fleet.js';
