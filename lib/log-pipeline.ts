@@ -9,6 +9,7 @@ import type { DashboardsAuth } from './dashboards-auth.js';
 import { DASHBOARDS_HOP_TAG, DashboardsHop } from './dashboards-hop.js';
 import { ExistingKafkaCluster, type ExistingKafkaClusterAttributes } from './existing-kafka-cluster.js';
 import { ExistingSearchDomain, type ExistingSearchDomainAttributes } from './existing-search-domain.js';
+import { ExistingUsersTable, type ExistingUsersTableProps } from './existing-users-table.js';
 import { FargateConsumer } from './fargate-consumer.js';
 import { GeneratorCommand } from './generator-command.js';
 import { GENERATOR_READY_MARKER, GENERATOR_TAG, GeneratorFleet } from './generator-fleet.js';
@@ -21,7 +22,7 @@ import { BrokerStorageScaling } from './scaling/broker-storage-scaling.js';
 import { GeneratorFleetScaling } from './scaling/generator-fleet-scaling.js';
 import { type ISearch, Search } from './search.js';
 import { type IStreaming, instanceTypeOfMskName, Streaming } from './streaming.js';
-import { UsersDatabase } from './users-database.js';
+import { type IUsersDatabase, UsersDatabase } from './users-database.js';
 import { PropsError } from './validation.js';
 
 /** Namespace of the consumers' embedded metrics (core/metrics.ts). */
@@ -71,6 +72,17 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * @default - a new domain (lib/search.ts) sized by those settings
    */
   readonly existingSearchDomain?: ExistingSearchDomainAttributes;
+  /**
+   * A users table in a MySQL database the platform already runs (RDS for MySQL or Aurora MySQL), read through a
+   * read-only login, instead of a new UsersDatabase. The pipeline then creates no database instance, no
+   * administrator login, no rotation, no schema or seed and no deletion protection, and never writes to the
+   * table; `dbInstanceType`, `dbMultiAz`, `dbDeletionProtection` and `dbBackupRetentionDays` are not used. The
+   * table must have the pipeline's columns (`account_id` BIGINT UNSIGNED primary key, `default_device`
+   * VARCHAR(16): core/users-schema.ts), and `seedAccounts` only tells the generator fleet which account ids
+   * (1..seedAccounts) to draw its known accounts from.
+   * @default - a new UsersDatabase (lib/users-database.ts), seeded with accounts 1..seedAccounts
+   */
+  readonly existingUsersTable?: ExistingUsersTableProps;
 }
 
 /** The keys that describe the MSK cluster the pipeline creates: meaningless with `existingKafkaCluster`. */
@@ -108,7 +120,8 @@ export interface PipelineParts {
   readonly network?: Network;
   /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
   readonly streaming: IStreaming;
-  readonly database: UsersDatabase;
+  /** The users table: the new UsersDatabase, or the ExistingUsersTable given as `existingUsersTable`. */
+  readonly database: IUsersDatabase;
   readonly search: ISearch;
   /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
   readonly dashboardsAuth?: DashboardsAuth;
@@ -153,7 +166,8 @@ export class LogPipeline extends Construct implements PipelineParts {
   readonly network?: Network;
   /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
   readonly streaming: IStreaming;
-  readonly database: UsersDatabase;
+  /** The users table: the new UsersDatabase, or the ExistingUsersTable given as `existingUsersTable`. */
+  readonly database: IUsersDatabase;
   readonly search: ISearch;
   /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
   readonly dashboardsAuth?: DashboardsAuth;
@@ -207,8 +221,15 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     );
   }
   stacksWithPipeline.add(stack);
-  const { searchSetupRun, existingVpc, vpcSubnets, existingKafkaCluster, existingSearchDomain, ...settings } =
-    props;
+  const {
+    searchSetupRun,
+    existingVpc,
+    vpcSubnets,
+    existingKafkaCluster,
+    existingSearchDomain,
+    existingUsersTable,
+    ...settings
+  } = props;
   if (vpcSubnets && !existingVpc) {
     throw new Error(
       `${scope.node.path}: vpcSubnets selects subnets of existingVpc, which is not given; give both, or neither for a new VPC`,
@@ -327,16 +348,21 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     };
   }
 
-  parts.database = new UsersDatabase(scope, 'UsersDatabase', {
-    vpc,
-    vpcSubnets: subnets,
-    instanceType: new ec2.InstanceType(config.dbInstanceType),
-    multiAz: config.dbMultiAz,
-    deletionProtection: config.dbDeletionProtection,
-    backupRetention: Duration.days(config.dbBackupRetentionDays),
-    seedAccounts: config.seedAccounts,
-    logRetention,
-  });
+  // The pipeline's own database, or only a reference to the platform's: nothing is created for it.
+  const ownDatabase = existingUsersTable
+    ? undefined
+    : new UsersDatabase(scope, 'UsersDatabase', {
+        vpc,
+        vpcSubnets: subnets,
+        instanceType: new ec2.InstanceType(config.dbInstanceType),
+        multiAz: config.dbMultiAz,
+        deletionProtection: config.dbDeletionProtection,
+        backupRetention: Duration.days(config.dbBackupRetentionDays),
+        seedAccounts: config.seedAccounts,
+        logRetention,
+      });
+  parts.database =
+    ownDatabase ?? new ExistingUsersTable(scope, 'UsersTable', existingUsersTable as ExistingUsersTableProps);
 
   if (existingSearchDomain) {
     parts.search = new ExistingSearchDomain(scope, 'Search', {
@@ -465,16 +491,16 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     alarmEmail: config.alarmEmail,
   });
 
-  pipelineOutputs(scope, parts);
+  pipelineOutputs(scope, parts, ownDatabase);
   // Last: the database's deletion protection waits for every other resource (see lib/database-protection.ts).
-  parts.database.protectOnceCreated(scope);
+  ownDatabase?.protectOnceCreated(scope);
   return parts;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What the operator scripts (ops/) read from the stack, under fixed output names. */
-function pipelineOutputs(scope: Construct, parts: PipelineParts): void {
+function pipelineOutputs(scope: Construct, parts: PipelineParts, ownDatabase?: UsersDatabase): void {
   const out = (id: string, value: string, description: string) =>
     new CfnOutput(scope, id, { value, description }).overrideLogicalId(id);
   out('ClusterArn', parts.streaming.clusterArn, 'MSK cluster ARN (resolve brokers with ops scripts)');
@@ -499,7 +525,9 @@ function pipelineOutputs(scope: Construct, parts: PipelineParts): void {
       'Tag of the instance to port-forward through to Dashboards (aws ssm start-session)',
     );
   }
-  out('DatabaseSecretArn', parts.database.secret.secretArn, 'Users database administrator credentials');
+  if (ownDatabase) {
+    out('DatabaseSecretArn', ownDatabase.secret.secretArn, 'Users database administrator credentials');
+  }
   out(
     'DatabaseReaderSecretArn',
     parts.database.readerSecret.secretArn,

@@ -1,8 +1,13 @@
 // LogPipeline composed into a user's own stack: the same pipeline as LogPipelineStack, under the user's
 // construct id, with the outputs the operator commands read under their fixed names.
-import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogPipeline } from '../../lib/index.js';
 import { removeScratchOutdirs, testApp } from './stack-fixture.js';
@@ -90,5 +95,110 @@ describe('LogPipeline in an existing VPC', () => {
     expect(
       () => new LogPipeline(stack, 'Logs', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }),
     ).toThrow(/vpcSubnets selects subnets of existingVpc, which is not given/);
+  });
+});
+
+describe('LogPipeline with an existing users table', () => {
+  const readerSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:users-reader-AbCdEf';
+  let template: Template;
+  let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+
+  beforeAll(() => {
+    const app = testApp();
+    const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      vpcCidrBlock: '10.20.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
+    });
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'UsersDbSg', 'sg-0db0000000000000a');
+    new LogPipeline(stack, 'Logs', {
+      existingVpc: vpc,
+      existingUsersTable: {
+        readerSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'UsersReader', readerSecretArn),
+        databaseName: 'accounts',
+        securityGroup,
+        instance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'UsersDb', {
+          instanceIdentifier: 'platform-users',
+          instanceEndpointAddress: 'platform-users.abc123.eu-west-1.rds.amazonaws.com',
+          port: 3306,
+          securityGroups: [securityGroup],
+        }),
+      },
+    });
+    // cdk-nag AwsSolutions, as `cdk synth` runs it; the report lands in the cloud assembly.
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    template = Template.fromStack(stack);
+    app.synth();
+    report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+  });
+  afterAll(removeScratchOutdirs);
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')).toBeDefined();
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it('creates no database, administrator login, rotation, schema or deletion protection', () => {
+    const types = new Set(
+      Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type),
+    );
+    for (const type of [
+      'AWS::RDS::DBInstance',
+      'AWS::RDS::DBParameterGroup',
+      'AWS::RDS::DBSubnetGroup',
+      'AWS::SecretsManager::Secret',
+      'AWS::SecretsManager::RotationSchedule',
+      'Custom::UsersSchema',
+      'Custom::DatabaseDeletionProtection',
+    ]) {
+      expect({ type, created: types.has(type) }).toEqual({ type, created: false });
+    }
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.DatabaseSecretArn).toBeUndefined();
+    expect(outputs.DatabaseReaderSecretArn?.Value).toBe(readerSecretArn);
+  });
+
+  it("points the consumer at the platform's read-only login and database", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DB_SECRET_ARN: readerSecretArn, DB_NAME: 'accounts' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: readerSecretArn,
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("admits the consumer and the ops function to the platform's database security group, on the MySQL port", () => {
+    const rules = template.findResources('AWS::EC2::SecurityGroupIngress', {
+      Properties: { GroupId: 'sg-0db0000000000000a', FromPort: 3306, ToPort: 3306 },
+    });
+    const sources = Object.values(rules).map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId));
+    expect(sources).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/"LogsLambdaConsumer/),
+        expect.stringMatching(/"LogsOpsFunction/),
+      ]),
+    );
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      DestinationSecurityGroupId: 'sg-0db0000000000000a',
+      FromPort: 3306,
+    });
+  });
+
+  it("alarms on the given instance's CPU", () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CPUUtilization',
+      Namespace: 'AWS/RDS',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'platform-users' }],
+    });
   });
 });
