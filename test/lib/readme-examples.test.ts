@@ -23,7 +23,7 @@ const EXAMPLE_CONTEXT = {
   'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
 };
 /** Each one must stay in the README: a bring-your-own example that disappeared would otherwise pass unseen. */
-const REQUIRED = ['own-stack', 'existing-opensearch'];
+const REQUIRED = ['own-stack', 'existing-msk', 'existing-opensearch', 'existing-mysql'];
 
 interface ValidationReport {
   pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
