@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
 import { PipelineProvider } from './pipeline-provider.js';
+import { checkBoolean, type Fail, failIn } from './validation.js';
 
 export interface DatabaseProtectionProps {
   /** The instance whose deletion protection the custom resource sets (its identifier and ARN are used). */
@@ -37,12 +38,22 @@ export interface DatabaseProtectionProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** The checks of DatabaseProtection's props, run by its constructor. */
+export function checkDatabaseProtectionProps(
+  props: Pick<DatabaseProtectionProps, 'enabled'>,
+  fail: Fail,
+): void {
+  // The custom resource's handler reads Enabled as a boolean: a string "false" must not arrive there.
+  if (props.enabled !== undefined) checkBoolean(fail, 'enabled', props.enabled);
+}
+
 export class DatabaseProtection extends Construct {
   /** The custom resource that sets the protection: everything else in the stack comes before it. */
   readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: DatabaseProtectionProps) {
     super(scope, id);
+    checkDatabaseProtectionProps(props, failIn(this));
     const securityGroup = new ec2.SecurityGroup(this, 'ProviderSecurityGroup', {
       vpc: props.vpc,
       description: 'Database deletion protection custom resource handler of the log pipeline (RDS API only)',

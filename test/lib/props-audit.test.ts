@@ -36,11 +36,6 @@ const NO_CHECK_NEEDED: Readonly<Record<string, string>> = {
  * - no-validation: the construct's module exports no `check...Props(props, fail)` run by its constructor.
  */
 const KNOWN_OFFENDERS: readonly string[] = [
-  'DatabaseProtection: no-validation',
-  'DatabaseProtectionProps.instance: undocumented',
-  'DatabaseProtectionProps.logRetention: undocumented',
-  'DatabaseProtectionProps.subnets: undocumented',
-  'DatabaseProtectionProps.vpc: undocumented',
   'LogPipelineProps.brokerInstanceType: string-instance-type',
   'LogPipelineProps.dbInstanceType: string-instance-type',
   'LogPipelineProps.generatorInstanceType: string-instance-type',
@@ -48,15 +43,6 @@ const KNOWN_OFFENDERS: readonly string[] = [
   'LogPipelineProps.searchMasterInstanceType: string-instance-type',
   'SearchProps.instanceType: string-instance-type',
   'SearchProps.masterInstanceType: string-instance-type',
-  'UsersDatabase: no-validation',
-  'UsersDatabaseProps.backupRetention: undocumented',
-  'UsersDatabaseProps.databaseName: undocumented',
-  'UsersDatabaseProps.deletionProtection: undocumented',
-  'UsersDatabaseProps.instanceType: string-instance-type',
-  'UsersDatabaseProps.logRetention: undocumented',
-  'UsersDatabaseProps.multiAz: undocumented',
-  'UsersDatabaseProps.subnets: undocumented',
-  'UsersDatabaseProps.vpc: undocumented',
 ];
 
 /** String instance types that follow the CDK's own construct for the service (a string there too). */

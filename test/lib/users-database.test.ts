@@ -3,7 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DatabaseProtection } from '../../lib/database-protection.js';
 import {
   checkUsersDatabaseProps,
   ROTATION_WINDOWS,
@@ -326,6 +328,24 @@ describe('UsersDatabase props', () => {
     }
     expect(thrown).toBeInstanceOf(PropsError);
     expect((thrown as PropsError).message).toBe(message);
+  });
+
+  it('refuses a deletion protection switch that is not a boolean, naming the prop, the value and the fix', () => {
+    const stack = new Stack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-1', 'subnet-2'],
+    });
+    const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Instance', {
+      instanceIdentifier: 'users',
+      instanceEndpointAddress: 'users.abc.eu-west-1.rds.amazonaws.com',
+      port: 3306,
+      securityGroups: [],
+    });
+    const build = () =>
+      new DatabaseProtection(stack, 'Protection', { instance, vpc, enabled: 'false' as unknown as boolean });
+    expect(build).toThrow(new PropsError('Default/Protection', 'enabled', 'false', 'must be true or false'));
   });
 
   it('accepts a retention, a seed and a class known only at deploy time', () => {
