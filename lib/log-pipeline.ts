@@ -76,7 +76,7 @@ export interface LogPipelineProps extends Partial<PipelineConfig> {
    * A users table in a MySQL database the platform already runs (RDS for MySQL or Aurora MySQL), read through a
    * read-only login, instead of a new UsersDatabase. The pipeline then creates no database instance, no
    * administrator login, no rotation, no schema or seed and no deletion protection, and never writes to the
-   * table; `dbInstanceType`, `dbMultiAz`, `dbDeletionProtection` and `dbBackupRetentionDays` are not used. The
+   * table; it refuses `dbInstanceType`, `dbMultiAz`, `dbDeletionProtection` and `dbBackupRetentionDays`. The
    * table must have the pipeline's columns (`account_id` BIGINT UNSIGNED primary key, `default_device`
    * VARCHAR(16): core/users-schema.ts), and `seedAccounts` only tells the generator fleet which account ids
    * (1..seedAccounts) to draw its known accounts from.
@@ -95,6 +95,14 @@ const NEW_KAFKA_CLUSTER_KEYS = [
   'brokerStorageTargetPercent',
   'mskMonitoringLevel',
   'minInsyncReplicas',
+] as const;
+
+/** The keys that describe the users database the pipeline creates: meaningless with `existingUsersTable`. */
+const NEW_USERS_DATABASE_KEYS = [
+  'dbInstanceType',
+  'dbMultiAz',
+  'dbDeletionProtection',
+  'dbBackupRetentionDays',
 ] as const;
 
 /** The keys that describe the OpenSearch domain the pipeline creates: meaningless with `existingSearchDomain`. */
@@ -243,6 +251,18 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
           key,
           settings[key],
           'describes the MSK cluster the pipeline would create, not existingKafkaCluster; remove it (give existingKafkaCluster.brokerCount or .minInsyncReplicas to have the topics checked against the cluster)',
+        );
+      }
+    }
+  }
+  if (existingUsersTable) {
+    for (const key of NEW_USERS_DATABASE_KEYS) {
+      if (settings[key] !== undefined) {
+        throw new PropsError(
+          scope.node.path,
+          key,
+          settings[key],
+          "describes the users database the pipeline would create, not existingUsersTable; remove it (the table's database is its owner's to size and protect)",
         );
       }
     }

@@ -194,6 +194,23 @@ describe('LogPipeline with an existing users table', () => {
     });
   });
 
+  it('refuses a setting of the database it does not create, naming the key, the value and the fix', () => {
+    const stack = new Stack(testApp(), 'Other');
+    const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'UsersDbSg', 'sg-0db0000000000000a');
+    const build = () =>
+      new LogPipeline(stack, 'Logs', {
+        dbMultiAz: true,
+        existingUsersTable: {
+          readerSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'UsersReader', readerSecretArn),
+          databaseName: 'accounts',
+          securityGroup,
+        },
+      });
+    expect(build).toThrow(
+      'Other/Logs: dbMultiAz: describes the users database the pipeline would create, not existingUsersTable; remove it',
+    );
+  });
+
   it("alarms on the given instance's CPU", () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'CPUUtilization',
