@@ -25,6 +25,7 @@ function platform(options: { mutable?: boolean; encryptionKey?: boolean } = {}) 
     vpcId: 'vpc-0123456789abcdef0',
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
     privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+    privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
   });
   const props: ExistingUsersTableProps = {
     readerSecret: secretsmanager.Secret.fromSecretAttributes(stack, 'ReaderSecret', {
