@@ -18,7 +18,7 @@ const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-
 /** A stack with the platform's imported database pieces and one client (security group and role). */
 function platform(options: { mutable?: boolean; encryptionKey?: boolean } = {}) {
   // Under cdk.json's feature flags, as `cdk synth` builds it (they sort a policy's actions, for one).
-  const stack = new Stack(testApp(), 'PlatformStack', {
+  const stack = new Stack(testApp(undefined, { bundling: false }), 'PlatformStack', {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {

@@ -104,7 +104,7 @@ describe('LogPipeline with an existing users table', () => {
   let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
 
   beforeAll(() => {
-    const app = testApp();
+    const app = testApp(undefined, { bundling: false });
     const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
       vpcId: 'vpc-0123456789abcdef0',
@@ -195,7 +195,7 @@ describe('LogPipeline with an existing users table', () => {
   });
 
   it('refuses a setting of the database it does not create, naming the key, the value and the fix', () => {
-    const stack = new Stack(testApp(), 'Other');
+    const stack = new Stack(testApp(undefined, { bundling: false }), 'Other');
     const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'UsersDbSg', 'sg-0db0000000000000a');
     const build = () =>
       new LogPipeline(stack, 'Logs', {
