@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -217,5 +219,98 @@ describe('LogPipeline with an existing users table', () => {
       Namespace: 'AWS/RDS',
       Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'platform-users' }],
     });
+  });
+});
+
+describe('LogPipeline with an existing cluster, domain and users table at once', () => {
+  let template: Template;
+  let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+
+  beforeAll(() => {
+    const app = testApp(undefined, { bundling: false });
+    const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      vpcCidrBlock: '10.20.0.0/16',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
+    });
+    const sg = (id: string, groupId: string) => ec2.SecurityGroup.fromSecurityGroupId(stack, id, groupId);
+    new LogPipeline(stack, 'Logs', {
+      consumerMode: 'fargate',
+      existingVpc: vpc,
+      existingKafkaCluster: {
+        clusterArn:
+          'arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0b6c3e8f-aaaa-bbbb-cccc-444455556666-2',
+        securityGroup: sg('Brokers', 'sg-0b0000000000000aa'),
+      },
+      existingSearchDomain: {
+        domain: opensearch.Domain.fromDomainAttributes(stack, 'SharedSearch', {
+          domainArn: 'arn:aws:es:eu-west-1:123456789012:domain/shared-logs',
+          domainEndpoint: 'vpc-shared-logs-abcdefghijklmnopqrstuvwxyz.eu-west-1.es.amazonaws.com',
+        }),
+        securityGroup: sg('SearchSg', 'sg-0e0000000000000aa'),
+        setupRole: iam.Role.fromRoleArn(
+          stack,
+          'SetupRole',
+          'arn:aws:iam::123456789012:role/log-pipeline-setup',
+        ),
+      },
+      existingUsersTable: {
+        readerSecret: secretsmanager.Secret.fromSecretCompleteArn(
+          stack,
+          'UsersReader',
+          'arn:aws:secretsmanager:eu-west-1:123456789012:secret:users-reader-AbCdEf',
+        ),
+        databaseName: 'accounts',
+        securityGroup: sg('UsersDbSg', 'sg-0d0000000000000aa'),
+      },
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    template = Template.fromStack(stack);
+    app.synth();
+    report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+  });
+  afterAll(removeScratchOutdirs);
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    expect(report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')).toBeDefined();
+    expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it('creates none of the three, nor a VPC, and still runs its consumer, topics and search setup', () => {
+    const types = new Set(
+      Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type),
+    );
+    for (const type of [
+      'AWS::EC2::VPC',
+      'AWS::MSK::Cluster',
+      'AWS::OpenSearchService::Domain',
+      'AWS::RDS::DBInstance',
+      'AWS::Cognito::UserPool',
+    ]) {
+      expect({ type, created: types.has(type) }).toEqual({ type, created: false });
+    }
+    for (const type of ['AWS::ECS::Service', 'Custom::KafkaTopics', 'Custom::SearchSetup']) {
+      expect({ type, created: types.has(type) }).toEqual({ type, created: true });
+    }
+  });
+
+  it("admits the consumer to each of the platform's security groups on its port", () => {
+    for (const [groupId, port] of [
+      ['sg-0b0000000000000aa', 9098],
+      ['sg-0e0000000000000aa', 443],
+      ['sg-0d0000000000000aa', 3306],
+    ] as const) {
+      const rules = template.findResources('AWS::EC2::SecurityGroupIngress', {
+        Properties: { GroupId: groupId, FromPort: port },
+      });
+      const sources = Object.values(rules).map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId));
+      expect({ groupId, sources }).toEqual({
+        groupId,
+        sources: expect.arrayContaining([expect.stringMatching(/"LogsFargateConsumer/)]),
+      });
+    }
   });
 });
