@@ -34,6 +34,12 @@ export const MIN_CHUNK_SIZE = 1;
  */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
 const FETCH_BYTES_PER_PARTITION = 512 * 1024;
+/**
+ * Chunks of one partition being processed at once. Under a steady stream, fetches are small and so are chunks;
+ * a partition that may not take more makes kafkajs wait, so the next fetch brings what came meanwhile in one
+ * larger chunk, as one chunk at a time did, instead of a queue of small `_bulk` requests.
+ */
+export const MAX_CHUNKS_PER_PARTITION = 3;
 /** How often a consumer with work in flight heartbeats (kafkajs' own default interval). */
 const HEARTBEAT_EVERY_MS = 3_000;
 
@@ -170,6 +176,8 @@ interface Line {
   tail: Promise<void>;
   /** Settles once the last chunk taken is processed: a chunk dead-letters only after those before it. */
   processed: Promise<void>;
+  /** Chunks taken and not yet processed (MAX_CHUNKS_PER_PARTITION at most). */
+  active: number;
 }
 
 interface Chunk {
@@ -204,10 +212,11 @@ function byteWindow(limit: number) {
       bytes: number,
       keepWaiting: () => boolean,
       heartbeat: () => Promise<void>,
+      roomElsewhere: () => boolean,
     ): Promise<boolean> {
       for (;;) {
         if (!keepWaiting()) return false;
-        if (used === 0 || used + bytes <= limit) {
+        if ((used === 0 || used + bytes <= limit) && roomElsewhere()) {
           used += bytes;
           return true;
         }
@@ -492,6 +501,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     queue: [],
     tail: Promise.resolve(),
     processed: Promise.resolve(),
+    active: 0,
   });
 
   /** Processes one chunk, then queues a commit round of its line. Never rejects. */
@@ -518,6 +528,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     } catch (error) {
       stopOnPermanentError(error);
     } finally {
+      line.active--;
       window.release(bytes);
       processed();
     }
@@ -546,7 +557,9 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
       if (!keepGoing()) break;
       const messages = batch.messages.slice(i, i + chunkSize);
       const bytes = recordBytes(messages);
-      if (!(await window.acquire(bytes, keepGoing, () => payload.heartbeat()))) break;
+      const roomInPartition = () => ours.active < MAX_CHUNKS_PER_PARTITION;
+      if (!(await window.acquire(bytes, keepGoing, () => payload.heartbeat(), roomInPartition))) break;
+      ours.active++;
       const chunk: Chunk = {
         firstOffset: messages[0].offset,
         lastOffset: messages[messages.length - 1].offset,
