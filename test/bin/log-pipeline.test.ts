@@ -24,7 +24,12 @@ describe('bin/log-pipeline.ts', () => {
       env: {
         ...process.env,
         CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ account: '123456789012', region: 'eu-west-1' }),
+        // No esbuild: these tests are about the app, its environment and its checks, not the bundles.
+        CDK_CONTEXT_JSON: JSON.stringify({
+          account: '123456789012',
+          region: 'eu-west-1',
+          'aws:cdk:bundling-stacks': [],
+        }),
       },
     });
     manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as Manifest;
