@@ -34,8 +34,21 @@ interface ValidationReport {
 
 const examples = readmeExamples(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
 
+/** Synthesizes one example as the CLI would and reads its validation report. */
+async function synthesize(dir: string, name: string): Promise<ValidationReport> {
+  const outdir = path.join(EXAMPLES_OUT, name);
+  fs.rmSync(outdir, { recursive: true, force: true });
+  await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(dir, `${name}.ts`)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(EXAMPLE_CONTEXT) },
+  });
+  return JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+}
+
 describe('README examples', () => {
   let dir: string;
+  /** Every example synthesizes at once, in processes of its own: together they take a fraction of one after another. */
+  const synths = new Map<string, Promise<ValidationReport>>();
 
   beforeAll(async () => {
     // Inside the repository, so that the examples resolve aws-cdk-lib and cdk-nag as a user's app would.
@@ -49,8 +62,17 @@ describe('README examples', () => {
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({ extends: '../../../tsconfig.json', include: ['*.ts'] }),
     );
+    for (const example of examples) {
+      const synth = synthesize(dir, example.name);
+      synth.catch(() => undefined); // awaited, and its failure reported, by the example's own beforeAll
+      synths.set(example.name, synth);
+    }
   }, 60_000);
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // After every synth settled: the files they run are in `dir`.
+  afterAll(async () => {
+    await Promise.allSettled(synths.values());
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('holds every required example, each name once', () => {
     const names = examples.map((e) => e.name);
@@ -68,12 +90,7 @@ describe('README examples', () => {
     let report: ValidationReport;
 
     beforeAll(async () => {
-      fs.rmSync(outdir, { recursive: true, force: true });
-      await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(dir, `${example.name}.ts`)], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(EXAMPLE_CONTEXT) },
-      });
-      report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+      report = await (synths.get(example.name) as Promise<ValidationReport>);
     }, 180_000);
 
     it('registers cdk-nag and synthesizes with no unacknowledged finding and no validation finding', () => {
