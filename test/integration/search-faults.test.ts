@@ -1,7 +1,7 @@
 // OpenSearch faults on the real stack, each ending with every record as exactly one document: a write block
 // (403) stops the consumer with exit 1 and one line, commits nothing, and a restart after unblocking
 // completes the run; real 429s (the node's in-flight request breaker) and a SIGKILLed node are waited out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runConsumer } from '../../core/consumer.js';
 import { indexName } from '../../core/documents.js';
 import { type GroundTruth, runGenerator } from '../../generator/run.js';
@@ -68,6 +68,11 @@ describe('OpenSearch faults', () => {
       body: { transient: { 'network.breaker.inflight_requests.limit': null } },
     });
 
+  // Whatever a test left, failed or not, so that no test counts another's documents.
+  afterEach(async () => {
+    await clearIndices().catch(() => undefined);
+  });
+
   afterAll(async () => {
     await resetBreaker().catch(() => undefined);
     await startComponent(opensearch, () => {});
@@ -105,7 +110,6 @@ describe('OpenSearch faults', () => {
     expect((await second.exited).code).toBe(0);
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
-    await clearIndices();
   });
 
   it('waits out real 429s from the node and then indexes every record once', async () => {
@@ -132,7 +136,9 @@ describe('OpenSearch faults', () => {
       const throttled = () =>
         entries.filter((e) => e.message.startsWith('bulk request failed') && e.fields?.status === 429);
       await waitFor('the node to answer 429 a few times', async () => throttled().length >= 5, 60_000);
-      expect(await indexedTotal(pipeline, prefix)).toBe(0);
+      // A request under the limit may pass (a partition's first fetch can be a few records), but nothing is
+      // committed while an earlier chunk is refused: those records are indexed again under the same ids.
+      expect(await indexedTotal(pipeline, prefix)).toBeLessThan(truth.sent);
       expect(await pipeline.lag(group, topic)).toBe(truth.sent);
 
       await resetBreaker();
@@ -145,7 +151,6 @@ describe('OpenSearch faults', () => {
     expect(failure()).toBeUndefined();
     await refreshIndices(pipeline.search, prefix);
     expect(await countIndexed(pipeline.search, prefix)).toEqual(truth.byCategory);
-    await clearIndices();
   });
 
   it('rides out OpenSearch SIGKILLed mid-stream and restarted, with every record indexed once', async () => {
