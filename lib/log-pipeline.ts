@@ -156,7 +156,7 @@ export interface PipelineParts {
  *
  * @example
  * import { App, Stack } from 'aws-cdk-lib';
- * import { LogPipeline } from 'log-pipeline/lib';
+ * import { LogPipeline } from 'log-pipeline';
  *
  * const app = new App();
  * const stack = new Stack(app, 'Logs', { env: { account: '123456789012', region: 'eu-west-1' } });

@@ -1,8 +1,9 @@
 // The README's CDK examples, compiled and synthesized exactly as printed: each ```ts block whose first line is
-// `// example: <name>` is written next to the tests with only its 'log-pipeline' import pointed at lib/index.ts,
-// type-checked with the repository's compiler options, and run as the CDK CLI runs an app (tsx, CDK_OUTDIR, the cdk.json context). The example registers cdk-nag
-// itself, as a user's app should; the test fails on any unacknowledged cdk-nag finding or CloudFormation
-// validation finding. The cloud assemblies stay in cdk.out.examples/<name>/, where CI runs cfn-lint and checkov.
+// `// example: <name>` is written, unchanged, inside the package (its 'log-pipeline' import is the package's own),
+// type-checked with the repository's compiler options, and run as the CDK CLI runs an app (tsx, CDK_OUTDIR, the
+// cdk.json context). The example registers cdk-nag itself, as a user's app should; the test fails on any
+// unacknowledged cdk-nag finding or CloudFormation validation finding. The cloud assemblies stay in
+// cdk.out.examples/<name>/, where CI runs cfn-lint and checkov.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -53,11 +54,8 @@ describe('README examples', () => {
   beforeAll(async () => {
     // Inside the repository, so that the examples resolve aws-cdk-lib and cdk-nag as a user's app would.
     dir = fs.mkdtempSync(path.join(REPO_ROOT, 'test', 'lib', '.examples-'));
-    const libIndex = path.relative(dir, path.join(REPO_ROOT, 'lib', 'index.js'));
-    for (const example of examples) {
-      const code = example.code.replaceAll("from 'log-pipeline'", `from '${libIndex}'`);
-      fs.writeFileSync(path.join(dir, `${example.name}.ts`), code);
-    }
+    // Byte for byte: 'log-pipeline' resolves to lib/index.ts through the package's own `exports`.
+    for (const example of examples) fs.writeFileSync(path.join(dir, `${example.name}.ts`), example.code);
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({ extends: '../../../tsconfig.json', include: ['*.ts'] }),
