@@ -343,7 +343,10 @@ async function timeConsumer(
     seconds: Number(seconds.toFixed(2)),
     firstBatchMs,
     cpuUsPerEvent: Number((usage.cpuUs / events).toFixed(1)),
-    maxRssMb: Math.round(usage.maxRssBytes / 1024 / 1024),
+    // From the samples, not getrusage's maxRSS: Linux keeps across exec the peak of the process it was forked
+    // from, the bench itself (over 1 GB while it holds a million raw bodies), so maxRSS said 595 or 1,137 MB for a
+    // consumer that never went past 300.
+    maxRssMb: Math.round(Math.max(...usage.rssSamples.map(([, bytes]) => bytes)) / 1024 / 1024),
     rssPerTenthMb: peaksPerTenth(usage.rssSamples),
     machine: cpuSplit(cpuAtStart, cpuAtCaughtUp, events),
   };
