@@ -115,37 +115,6 @@ const NEW_SEARCH_DOMAIN_KEYS = [
   'dashboardsAuth',
 ] as const;
 
-/** The parts of a pipeline, for wiring more to it (grants, alarms, outputs). */
-export interface PipelineParts {
-  /** The settings after the profile and the defaults were applied, validated. */
-  readonly config: PipelineConfig;
-  readonly logEncryption: LogEncryption;
-  /** The VPC the pipeline runs in: `existingVpc`, or the new network's. */
-  readonly vpc: ec2.IVpc;
-  /** Where the pipeline's workloads are placed in `vpc`. */
-  readonly vpcSubnets: ec2.SubnetSelection;
-  /** The new network, unless the pipeline was given `existingVpc`. */
-  readonly network?: Network;
-  /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
-  readonly streaming: IStreaming;
-  /** The users table: the new UsersDatabase, or the ExistingUsersTable given as `existingUsersTable`. */
-  readonly database: IUsersDatabase;
-  readonly search: ISearch;
-  /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
-  readonly dashboardsAuth?: DashboardsAuth;
-  /** The Lambda consumer, when `consumerMode` is 'lambda'. */
-  readonly lambdaConsumer?: LambdaConsumer;
-  /** The Fargate consumer, when `consumerMode` is 'fargate'. */
-  readonly fargateConsumer?: FargateConsumer;
-  readonly generatorFleet: GeneratorFleet;
-  readonly generatorCommand: GeneratorCommand;
-  /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
-  readonly dashboardsHop?: DashboardsHop;
-  readonly observability: Observability;
-  /** What the operator commands on a laptop invoke to work inside the VPC. */
-  readonly opsFunction: OpsFunction;
-}
-
 /**
  * The streaming log-classification pipeline: generators on EC2 produce JSON events to MSK, a consumer (Lambda
  * or Fargate) classifies each one as good, suspicious or bad with the users table in MySQL, and OpenSearch
@@ -162,56 +131,70 @@ export interface PipelineParts {
  * const stack = new Stack(app, 'Logs', { env: { account: '123456789012', region: 'eu-west-1' } });
  * new LogPipeline(stack, 'Pipeline', { profile: 'production', alarmEmail: 'oncall@example.com' });
  */
-export class LogPipeline extends Construct implements PipelineParts {
+export class LogPipeline extends Construct {
+  // Declared, not initialized: the constructor assigns them all at once from buildPipeline.
   /** The settings after the profile and the defaults were applied, validated. */
-  readonly config: PipelineConfig;
-  readonly logEncryption: LogEncryption;
+  declare readonly config: PipelineConfig;
+  /** The KMS key of every log group of the pipeline. */
+  declare readonly logEncryption: LogEncryption;
   /** The VPC the pipeline runs in: `existingVpc`, or the new network's. */
-  readonly vpc: ec2.IVpc;
+  declare readonly vpc: ec2.IVpc;
   /** Where the pipeline's workloads are placed in `vpc`. */
-  readonly vpcSubnets: ec2.SubnetSelection;
+  declare readonly vpcSubnets: ec2.SubnetSelection;
   /** The new network, unless the pipeline was given `existingVpc`. */
-  readonly network?: Network;
+  declare readonly network?: Network;
   /** The Kafka cluster: a new `Streaming`, or the `ExistingKafkaCluster` given as `existingKafkaCluster`. */
-  readonly streaming: IStreaming;
+  declare readonly streaming: IStreaming;
   /** The users table: the new UsersDatabase, or the ExistingUsersTable given as `existingUsersTable`. */
-  readonly database: IUsersDatabase;
-  readonly search: ISearch;
+  declare readonly database: IUsersDatabase;
+  /** The OpenSearch domain: a new `Search`, or the `ExistingSearchDomain` given as `existingSearchDomain`. */
+  declare readonly search: ISearch;
   /** Cognito sign-in for Dashboards, when the pipeline created the domain with `dashboardsAuth` 'cognito'. */
-  readonly dashboardsAuth?: DashboardsAuth;
+  declare readonly dashboardsAuth?: DashboardsAuth;
   /** The Lambda consumer, when `consumerMode` is 'lambda'. */
-  readonly lambdaConsumer?: LambdaConsumer;
+  declare readonly lambdaConsumer?: LambdaConsumer;
   /** The Fargate consumer, when `consumerMode` is 'fargate'. */
-  readonly fargateConsumer?: FargateConsumer;
-  readonly generatorFleet: GeneratorFleet;
-  readonly generatorCommand: GeneratorCommand;
+  declare readonly fargateConsumer?: FargateConsumer;
+  /** The EC2 fleet that runs the log generators. */
+  declare readonly generatorFleet: GeneratorFleet;
+  /** The SSM document that starts a generator run on the fleet (`npm run fleet:run`). */
+  declare readonly generatorCommand: GeneratorCommand;
   /** The SSM port-forwarding hop to Dashboards, when Dashboards has sign-in. */
-  readonly dashboardsHop?: DashboardsHop;
-  readonly observability: Observability;
+  declare readonly dashboardsHop?: DashboardsHop;
+  /** The CloudWatch dashboard, the alarms and their SNS topic. */
+  declare readonly observability: Observability;
   /** What the operator commands on a laptop invoke to work inside the VPC. */
-  readonly opsFunction: OpsFunction;
+  declare readonly opsFunction: OpsFunction;
 
   constructor(scope: Construct, id: string, props: LogPipelineProps = {}) {
     super(scope, id);
-    const parts = buildPipeline(this, props);
-    this.config = parts.config;
-    this.logEncryption = parts.logEncryption;
-    this.vpc = parts.vpc;
-    this.vpcSubnets = parts.vpcSubnets;
-    this.network = parts.network;
-    this.streaming = parts.streaming;
-    this.database = parts.database;
-    this.search = parts.search;
-    this.dashboardsAuth = parts.dashboardsAuth;
-    this.lambdaConsumer = parts.lambdaConsumer;
-    this.fargateConsumer = parts.fargateConsumer;
-    this.generatorFleet = parts.generatorFleet;
-    this.generatorCommand = parts.generatorCommand;
-    this.dashboardsHop = parts.dashboardsHop;
-    this.observability = parts.observability;
-    this.opsFunction = parts.opsFunction;
+    Object.assign(this, buildPipeline(this, props));
   }
 }
+
+/**
+ * The parts of a pipeline, for wiring more to it (grants, alarms, outputs): LogPipeline's, which
+ * LogPipelineStack holds too.
+ */
+export type PipelineParts = Pick<
+  LogPipeline,
+  | 'config'
+  | 'logEncryption'
+  | 'vpc'
+  | 'vpcSubnets'
+  | 'network'
+  | 'streaming'
+  | 'database'
+  | 'search'
+  | 'dashboardsAuth'
+  | 'lambdaConsumer'
+  | 'fargateConsumer'
+  | 'generatorFleet'
+  | 'generatorCommand'
+  | 'dashboardsHop'
+  | 'observability'
+  | 'opsFunction'
+>;
 
 /** Stacks that already hold a pipeline: its outputs have fixed names, so a second one could not coexist. */
 const stacksWithPipeline = new WeakSet<Stack>();
