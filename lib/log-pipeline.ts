@@ -226,42 +226,25 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
       `${scope.node.path}: vpcSubnets selects subnets of existingVpc, which is not given; give both, or neither for a new VPC`,
     );
   }
-  if (existingKafkaCluster) {
-    for (const key of NEW_KAFKA_CLUSTER_KEYS) {
-      if (settings[key] !== undefined) {
-        throw new PropsError(
-          scope.node.path,
-          key,
-          settings[key],
-          'describes the MSK cluster the pipeline would create, not existingKafkaCluster; remove it (give existingKafkaCluster.brokerCount or .minInsyncReplicas to have the topics checked against the cluster)',
-        );
-      }
-    }
-  }
-  if (existingUsersTable) {
-    for (const key of NEW_USERS_DATABASE_KEYS) {
-      if (settings[key] !== undefined) {
-        throw new PropsError(
-          scope.node.path,
-          key,
-          settings[key],
-          "describes the users database the pipeline would create, not existingUsersTable; remove it (the table's database is its owner's to size and protect)",
-        );
-      }
-    }
-  }
-  if (existingSearchDomain) {
-    for (const key of NEW_SEARCH_DOMAIN_KEYS) {
-      if (settings[key] !== undefined) {
-        throw new PropsError(
-          scope.node.path,
-          key,
-          settings[key],
-          "describes the OpenSearch domain the pipeline would create, not existingSearchDomain; remove it (the domain's owner sizes it, and people sign in to its own Dashboards)",
-        );
-      }
-    }
-  }
+  const refuse = (given: unknown, keys: readonly (keyof PipelineConfig)[], fix: string) => {
+    const key = given === undefined ? undefined : keys.find((k) => settings[k] !== undefined);
+    if (key !== undefined) throw new PropsError(scope.node.path, key, settings[key], fix);
+  };
+  refuse(
+    existingKafkaCluster,
+    NEW_KAFKA_CLUSTER_KEYS,
+    'describes the MSK cluster the pipeline would create, not existingKafkaCluster; remove it (give existingKafkaCluster.brokerCount or .minInsyncReplicas to have the topics checked against the cluster)',
+  );
+  refuse(
+    existingUsersTable,
+    NEW_USERS_DATABASE_KEYS,
+    "describes the users database the pipeline would create, not existingUsersTable; remove it (the table's database is its owner's to size and protect)",
+  );
+  refuse(
+    existingSearchDomain,
+    NEW_SEARCH_DOMAIN_KEYS,
+    "describes the OpenSearch domain the pipeline would create, not existingSearchDomain; remove it (the domain's owner sizes it, and people sign in to its own Dashboards)",
+  );
   const config = resolveConfigFor(
     {
       kafkaCluster: existingKafkaCluster !== undefined,
