@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExistingKafkaCluster, type ExistingKafkaClusterProps } from '../../lib/existing-kafka-cluster.js';
-import { type CfnProperties, removeScratchOutdirs, testApp } from './stack-fixture.js';
+import { type CfnProperties, platformVpc, removeScratchOutdirs, testApp } from './stack-fixture.js';
 
 const CLUSTER_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0b6c3e8f-aaaa-bbbb-cccc-444455556666-2';
@@ -22,13 +22,7 @@ function platformStack(): { stack: Stack; vpc: ec2.IVpc } {
   const stack = new Stack(testApp(undefined, { bundling: false }), 'PlatformStack', {
     env: { account: '123456789012', region: 'eu-west-1' },
   });
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0123456789abcdef0',
-    vpcCidrBlock: '10.20.0.0/16',
-    availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3'],
-    privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2', 'rtb-0ccccccccccccccc3'],
-  });
+  const vpc = platformVpc(stack, 3);
   return { stack, vpc };
 }
 

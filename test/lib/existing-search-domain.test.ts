@@ -5,15 +5,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExistingSearchDomain, type ExistingSearchDomainProps, LogPipeline } from '../../lib/index.js';
-import { cdkJsonContext, onlyResource, removeScratchOutdirs, testApp } from './stack-fixture.js';
+import {
+  cdkJsonContext,
+  onlyResource,
+  platformVpc,
+  removeScratchOutdirs,
+  synthWithNag,
+  testApp,
+  type ValidationReport,
+} from './stack-fixture.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const DOMAIN_ARN = 'arn:aws:es:eu-west-1:123456789012:domain/shared-logs';
@@ -23,13 +30,7 @@ const READER_ROLE_ARN = 'arn:aws:iam::123456789012:role/platform-dashboards-user
 
 /** What a platform team imports: its VPC, its domain, the domain's security group and the mapped setup role. */
 function imported(stack: Stack) {
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0123456789abcdef0',
-    vpcCidrBlock: '10.20.0.0/16',
-    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
-    privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
-  });
+  const vpc = platformVpc(stack);
   return {
     vpc,
     domain: opensearch.Domain.fromDomainAttributes(stack, 'SharedDomain', {
@@ -196,7 +197,7 @@ describe('ExistingSearchDomain validation', () => {
 
 describe('LogPipeline on an existing VPC and OpenSearch domain', () => {
   let template: Template;
-  let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+  let report: ValidationReport;
   let outdir: string;
 
   beforeAll(() => {
@@ -209,10 +210,7 @@ describe('LogPipeline on an existing VPC and OpenSearch domain', () => {
     const stack = new Stack(app, 'Platform', { env: ENV });
     const { vpc, ...search } = imported(stack);
     new LogPipeline(stack, 'Logs', { existingVpc: vpc, existingSearchDomain: search });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    template = Template.fromStack(stack);
-    app.synth();
-    report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 

@@ -4,30 +4,27 @@
 // (test/lib/readme-examples.test.ts) synthesizes the same pipeline with both.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogPipeline } from '../../lib/index.js';
-import { type CfnProperties, cdkJsonContext, removeScratchOutdirs, testApp } from './stack-fixture.js';
+import {
+  type CfnProperties,
+  cdkJsonContext,
+  platformVpc,
+  removeScratchOutdirs,
+  synthWithNag,
+  testApp,
+  type ValidationReport,
+} from './stack-fixture.js';
 
 const CLUSTER_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0b6c3e8f-aaaa-bbbb-cccc-444455556666-2';
 
-interface ValidationReport {
-  pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
-}
-
 function platformStack(app: App): { stack: Stack; vpc: ec2.IVpc; brokers: ec2.ISecurityGroup } {
   const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0123456789abcdef0',
-    vpcCidrBlock: '10.20.0.0/16',
-    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
-    privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
-  });
+  const vpc = platformVpc(stack);
   const brokers = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Brokers', 'sg-0123456789abcdef0');
   return { stack, vpc, brokers };
 }
@@ -50,10 +47,7 @@ describe('LogPipeline on an existing MSK cluster', () => {
       existingKafkaCluster: { clusterArn: CLUSTER_ARN, securityGroup: brokers, brokerCount: 3 },
       replicationFactor: 3,
     });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    template = Template.fromStack(stack);
-    app.synth();
-    report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -130,16 +124,13 @@ describe('LogPipeline with a Fargate consumer on an existing cluster of undeclar
 
   beforeAll(() => {
     const app = testApp(undefined, { bundling: false });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const { stack, vpc, brokers } = platformStack(app);
     new LogPipeline(stack, 'Logs', {
       consumerMode: 'fargate',
       existingVpc: vpc,
       existingKafkaCluster: { clusterArn: CLUSTER_ARN, securityGroup: brokers, createTopics: false },
     });
-    template = Template.fromStack(stack);
-    const outdir = app.synth().directory;
-    report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(removeScratchOutdirs);
 

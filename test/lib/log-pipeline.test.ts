@@ -1,18 +1,21 @@
 // LogPipeline composed into a user's own stack: the same pipeline as LogPipelineStack, under the user's
 // construct id, with the outputs the operator commands read under their fixed names.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogPipeline } from '../../lib/index.js';
-import { removeScratchOutdirs, testApp } from './stack-fixture.js';
+import {
+  platformVpc,
+  removeScratchOutdirs,
+  synthWithNag,
+  testApp,
+  type ValidationReport,
+} from './stack-fixture.js';
 
 describe('LogPipeline', () => {
   let stack: Stack;
@@ -62,13 +65,7 @@ describe('LogPipeline in an existing VPC', () => {
     const stack = new Stack(testApp(undefined, { bundling: false }), 'PlatformStack', {
       env: { account: '123456789012', region: 'eu-west-1' },
     });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      vpcCidrBlock: '10.20.0.0/16',
-      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
-      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
-    });
+    const vpc = platformVpc(stack);
     new LogPipeline(stack, 'Logs', { existingVpc: vpc });
     template = Template.fromStack(stack);
   });
@@ -103,18 +100,12 @@ describe('LogPipeline in an existing VPC', () => {
 describe('LogPipeline with an existing users table', () => {
   const readerSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:users-reader-AbCdEf';
   let template: Template;
-  let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+  let report: ValidationReport;
 
   beforeAll(() => {
     const app = testApp(undefined, { bundling: false });
     const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      vpcCidrBlock: '10.20.0.0/16',
-      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
-      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
-    });
+    const vpc = platformVpc(stack);
     const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'UsersDbSg', 'sg-0db0000000000000a');
     new LogPipeline(stack, 'Logs', {
       existingVpc: vpc,
@@ -131,10 +122,7 @@ describe('LogPipeline with an existing users table', () => {
       },
     });
     // cdk-nag AwsSolutions, as `cdk synth` runs it; the report lands in the cloud assembly.
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    template = Template.fromStack(stack);
-    app.synth();
-    report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(removeScratchOutdirs);
 
@@ -224,18 +212,12 @@ describe('LogPipeline with an existing users table', () => {
 
 describe('LogPipeline with an existing cluster, domain and users table at once', () => {
   let template: Template;
-  let report: { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
+  let report: ValidationReport;
 
   beforeAll(() => {
     const app = testApp(undefined, { bundling: false });
     const stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      vpcCidrBlock: '10.20.0.0/16',
-      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
-      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
-      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
-    });
+    const vpc = platformVpc(stack);
     const sg = (id: string, groupId: string) => ec2.SecurityGroup.fromSecurityGroupId(stack, id, groupId);
     new LogPipeline(stack, 'Logs', {
       consumerMode: 'fargate',
@@ -267,10 +249,7 @@ describe('LogPipeline with an existing cluster, domain and users table at once',
         securityGroup: sg('UsersDbSg', 'sg-0d0000000000000aa'),
       },
     });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    template = Template.fromStack(stack);
-    app.synth();
-    report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(removeScratchOutdirs);
 

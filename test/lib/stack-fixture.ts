@@ -7,6 +7,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../lib/config.js';
 import { LogPipelineStack } from '../../lib/log-pipeline-stack.js';
 import { REPO_ROOT } from '../../lib/pipeline-function.js';
@@ -120,4 +121,35 @@ export function onlyResource(template: Template, type: string): { id: string; pr
   if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
   const id = ids[0] as string;
   return { id, props: (found[id] as { Properties: CfnProperties }).Properties };
+}
+
+/**
+ * The platform VPC the bring-your-own tests import by its ids (no lookup): private subnets with their route
+ * tables in the first `zones` AZs of eu-west-1.
+ */
+export function platformVpc(scope: Construct, zones: 2 | 3 = 2): ec2.IVpc {
+  const letters = ['a', 'b', 'c'].slice(0, zones);
+  return ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    vpcCidrBlock: '10.20.0.0/16',
+    availabilityZones: letters.map((l) => `eu-west-1${l}`),
+    privateSubnetIds: letters.map((l, i) => `subnet-0${l.repeat(15)}${i + 1}`),
+    privateSubnetRouteTableIds: letters.map((l, i) => `rtb-0${l.repeat(15)}${i + 1}`),
+  });
+}
+
+/** What the validation plugins (cdk-nag) leave in a cloud assembly. */
+export interface ValidationReport {
+  readonly pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+}
+
+/** `stack`'s template and the report of synthesizing its app with cdk-nag AwsSolutions, as `cdk synth` runs it. */
+export function synthWithNag(app: App, stack: Stack): { template: Template; report: ValidationReport } {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const template = Template.fromStack(stack);
+  const outdir = app.synth().directory;
+  return {
+    template,
+    report: JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')),
+  };
 }
