@@ -3,7 +3,7 @@
 // construct builds it in itself; a user who composes their own stacks adds the LogPipeline construct to theirs instead (lib/index.ts).
 import { Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { configFromContext, resolveConfig } from './config.js';
+import { configFromContext } from './config.js';
 import { buildPipeline, type LogPipelineProps, type PipelineParts } from './log-pipeline.js';
 
 export interface LogPipelineStackProps extends StackProps {
@@ -17,7 +17,7 @@ export interface LogPipelineStackProps extends StackProps {
 export class LogPipelineStack extends Stack {
   /** The pipeline's constructs, built directly in the stack (lib/log-pipeline.ts buildPipeline says why). */
   readonly pipeline: PipelineParts;
-  private readonly azCount: number;
+  private azCount = 2;
 
   constructor(scope: Construct, id: string, props: LogPipelineStackProps = {}) {
     super(scope, id, {
@@ -29,10 +29,10 @@ export class LogPipelineStack extends Stack {
       configFromContext(this.node.tryGetContext('logPipeline')),
       props.config,
     ) as LogPipelineProps;
-    // Read by availabilityZones while the pipeline builds its VPC.
-    const { searchSetupRun: _, ...config } = settings;
-    this.azCount = resolveConfig(config).azCount;
-    this.pipeline = buildPipeline(this, settings);
+    // availabilityZones reads the AZ count while the pipeline builds its VPC.
+    this.pipeline = buildPipeline(this, settings, (config) => {
+      this.azCount = config.azCount;
+    });
   }
 
   /**

@@ -204,7 +204,12 @@ const stacksWithPipeline = new WeakSet<Stack>();
  * itself, so that the stack's construct paths (and with them security group descriptions and Name tags, which
  * CloudFormation cannot change in place for a security group) stay what they were before LogPipeline existed.
  */
-export function buildPipeline(scope: Construct, props: LogPipelineProps): PipelineParts {
+export function buildPipeline(
+  scope: Construct,
+  props: LogPipelineProps,
+  /** Told the resolved settings before any part is built (LogPipelineStack reads its AZ count from them). */
+  onResolved?: (config: PipelineConfig) => void,
+): PipelineParts {
   const stack = Stack.of(scope);
   if (stacksWithPipeline.has(stack)) {
     throw new Error(
@@ -252,6 +257,7 @@ export function buildPipeline(scope: Construct, props: LogPipelineProps): Pipeli
     },
     settings as Record<string, unknown>,
   );
+  onResolved?.(config);
   const parts: Mutable<PipelineParts> = { config } as Mutable<PipelineParts>;
   const logRetention = retentionDays(config.logRetentionDays);
   parts.logEncryption = new LogEncryption(scope, 'LogEncryption');

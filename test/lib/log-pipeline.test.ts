@@ -8,7 +8,7 @@ import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogPipeline } from '../../lib/index.js';
+import { LogPipeline, LogPipelineStack } from '../../lib/index.js';
 import {
   platformVpc,
   removeScratchOutdirs,
@@ -291,5 +291,17 @@ describe('LogPipeline with an existing cluster, domain and users table at once',
         sources: expect.arrayContaining([expect.stringMatching(/"LogsFargateConsumer/)]),
       });
     }
+  });
+});
+
+describe('LogPipelineStack with a bring-your-own setting', () => {
+  it('builds in an existing VPC given through its config, creating none', () => {
+    const app = testApp(undefined, { bundling: false });
+    const vpcStack = new Stack(app, 'Platform', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const stack = new LogPipelineStack(app, 'Logs', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      config: { existingVpc: platformVpc(vpcStack) },
+    });
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::EC2::VPC'))).toEqual([]);
   });
 });
