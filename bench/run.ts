@@ -7,7 +7,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
-import { templateName } from '../core/index-templates.js';
+import { isRefreshInterval, templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
 import type { SourceRecord } from '../core/source-record.js';
 import {
@@ -29,7 +29,7 @@ import {
 import { endpointsHelp, localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 import { startupTimeoutOption, waitForLocalStack } from '../local/startup.js';
-import { formatE2e, runE2eBench } from './e2e.js';
+import { formatE2e, formatLatency, runE2eBench, runLatencyBench } from './e2e.js';
 import { cannotPin, type Placement } from './placement.js';
 
 export function benchCommand() {
@@ -60,6 +60,14 @@ export function benchCommand() {
       ),
     )
     .addOption(valueOption('--latency-seconds <n>', 'length of the latency run', integer(), 30))
+    .addOption(
+      valueOption(
+        '--refresh-interval <interval>',
+        "the latency run's consumer sets this index refresh interval (npm run consume --refresh-interval), e.g. 250ms (default: the consumer's, 500ms)",
+        refreshIntervalArg,
+      ),
+    )
+    .option('--latency-only', 'with --e2e and --latency-rate: only the latency run')
     .option(
       '--no-pinned',
       'with --e2e, only the unpinned runs (default: each round also runs the consumer and the raw client pinned to core 1, the stack to core 0)',
@@ -74,6 +82,13 @@ export function benchCommand() {
     .addOption(valueOption('--json <file>', 'also write the --e2e figures to this file', nonEmpty))
     .addOption(startupTimeoutOption())
     .addHelpText('after', endpointsHelp());
+}
+
+function refreshIntervalArg(flag: string, raw: string): string {
+  if (!isRefreshInterval(raw)) {
+    throw new UsageError(`${flag} must be a whole number of ms, s or m, such as 500ms or 1s, got '${raw}'`);
+  }
+  return raw;
 }
 
 const fmt = new Intl.NumberFormat('en-US');
@@ -158,6 +173,8 @@ async function main(): Promise<number> {
     warmUp: number;
     latencyRate?: number;
     latencySeconds: number;
+    refreshInterval?: string;
+    latencyOnly?: boolean;
     pinned: boolean;
     json?: string;
     baseline?: string;
@@ -175,6 +192,21 @@ async function main(): Promise<number> {
       options.e2e === true ? (['kafka', 'mysql', 'opensearch'] as const) : (['mysql', 'opensearch'] as const);
     await waitForLocalStack([...needs], localEndpoints(), { timeoutMs: options.startupTimeout });
   }
+  if (options.latencyOnly === true) {
+    if (options.e2e !== true || options.latencyRate === undefined) {
+      throw new UsageError('--latency-only needs --e2e and --latency-rate');
+    }
+    const latency = await runLatencyBench({
+      rate: options.latencyRate,
+      seconds: options.latencySeconds,
+      refreshInterval: options.refreshInterval,
+      log: (line) => console.error(line),
+    });
+    console.log(formatLatency(latency).join('\n'));
+    console.log(JSON.stringify(latency));
+    if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(latency, null, 2)}\n`);
+    return 0;
+  }
   if (options.e2e === true) {
     const placements: Placement[] = ['unpinned'];
     const why = options.pinned ? cannotPin() : undefined;
@@ -187,6 +219,7 @@ async function main(): Promise<number> {
       warmUp: options.warmUp,
       latencyRate: options.latencyRate,
       latencySeconds: options.latencySeconds,
+      refreshInterval: options.refreshInterval,
       baseline: options.baseline === undefined ? undefined : resolve(options.baseline),
       log: (line) => console.error(line),
     });

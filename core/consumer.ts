@@ -383,12 +383,11 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
   const processChunk = async (
     payload: EachBatchPayload,
     line: Line,
-    messages: KafkaMessage[],
+    records: SourceRecord[],
     deadLetter: DeadLetterSink | undefined,
     log: Logger,
   ): Promise<BatchSummary | undefined> => {
-    const records = messages.map((m) => toRecord(line.topic, line.partition, m));
-    const firstOffset = messages[0].offset;
+    const firstOffset = records[0].offset;
     for (let attempt = 1; ; attempt++) {
       try {
         const summary = await processOrDeadLetter(records, options.process, deadLetter);
@@ -400,7 +399,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
           return undefined;
         }
         const delayMs = backoffMs(attempt, baseDelayMs, maxDelayMs);
-        const lastOffset = messages[messages.length - 1].offset;
+        const lastOffset = records[records.length - 1].offset;
         log.warn('chunk failed on an outage, retrying', { firstOffset, lastOffset, attempt, delayMs, error });
         options.onRetry?.(error, {
           topic: line.topic,
@@ -509,7 +508,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     payload: EachBatchPayload,
     line: Line,
     chunk: Chunk,
-    messages: KafkaMessage[],
+    records: SourceRecord[],
     bytes: number,
     log: Logger,
   ): Promise<void> => {
@@ -524,7 +523,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     });
     let summary: BatchSummary | undefined;
     try {
-      summary = await processChunk(payload, line, messages, deadLetter, log);
+      summary = await processChunk(payload, line, records, deadLetter, log);
     } catch (error) {
       stopOnPermanentError(error);
     } finally {
@@ -566,7 +565,11 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
         highWatermark: batch.highWatermark,
       };
       ours.queue.push(chunk);
-      track(runChunk(payload, ours, chunk, messages, bytes, log));
+      // Records, not kafkajs' messages, are what a chunk keeps while it is in flight: the messages (with their
+      // headers objects and timestamp strings) are garbage once the batch is handed out, instead of surviving into
+      // the old generation with the chunks.
+      const records = messages.map((m) => toRecord(topic, partition, m));
+      track(runChunk(payload, ours, chunk, records, bytes, log));
       // kafkajs fetches the next batch from here on while this one's chunks are processed.
       payload.resolveOffset(chunk.lastOffset);
     }

@@ -12,6 +12,16 @@ export interface IndexTemplateOptions {
   readonly refreshInterval?: string;
 }
 
+/**
+ * An index refresh interval as OpenSearch takes it: a whole number of ms, s or m (e.g. '500ms', '1s'). How long a
+ * document that was acknowledged may stay unsearchable, against the cost of each refresh (a new segment to merge).
+ */
+const REFRESH_INTERVAL = /^[1-9][0-9]*(ms|s|m)$/;
+
+export function isRefreshInterval(text: string): boolean {
+  return REFRESH_INTERVAL.test(text);
+}
+
 export interface IndexTemplate {
   readonly name: string;
   readonly body: Record<string, unknown>;

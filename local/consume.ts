@@ -20,6 +20,7 @@ import {
   type ResetTarget,
   resetGroupOffsets,
 } from '../core/group-offsets.js';
+import { isRefreshInterval } from '../core/index-templates.js';
 import { DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
@@ -39,7 +40,7 @@ import {
   valueOption,
 } from './cli.js';
 import { DEFAULT_GROUP, DEFAULT_TOPIC, endpointsHelp, localEndpoints } from './endpoints.js';
-import { createLocalPipeline, prepareIndices } from './pipeline.js';
+import { createLocalPipeline, DEFAULT_LOCAL_REFRESH_INTERVAL, prepareIndices } from './pipeline.js';
 import { startupTimeoutOption, waitForLocalStack } from './startup.js';
 
 interface ConsumeOptions extends Record<string, unknown> {
@@ -50,6 +51,7 @@ interface ConsumeOptions extends Record<string, unknown> {
   readonly chunkSize: number;
   readonly bulkMaxBytes: number;
   readonly maxInFlightBytes: number;
+  readonly refreshInterval: string;
   readonly deadLetterTopic?: string;
   readonly resetTo?: ResetTarget;
   readonly untilCaughtUp?: boolean;
@@ -62,6 +64,13 @@ interface ConsumeOptions extends Record<string, unknown> {
 /** A live view on a terminal; a log file or a CI console gets a line only now and then, and only on news. */
 const STATUS_EVERY_TTY_MS = 2_000;
 const STATUS_EVERY_PIPE_MS = 30_000;
+
+function refreshInterval(flag: string, raw: string): string {
+  if (!isRefreshInterval(raw)) {
+    throw new UsageError(`${flag} must be a whole number of ms, s or m, such as 500ms or 1s, got '${raw}'`);
+  }
+  return raw;
+}
 
 function resetTarget(flag: string, raw: string): ResetTarget {
   const target = parseResetTarget(raw);
@@ -109,6 +118,14 @@ export function consumeCommand() {
         'record bytes of the chunks processed at once, all partitions together: the bound of what is in flight',
         integer(),
         DEFAULT_MAX_IN_FLIGHT_BYTES,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--refresh-interval <interval>',
+        "the index template's refresh interval: how long an indexed document may stay unsearchable (shorter costs indexing throughput)",
+        refreshInterval,
+        DEFAULT_LOCAL_REFRESH_INTERVAL,
       ),
     )
     .addOption(
@@ -172,7 +189,7 @@ async function main(): Promise<number> {
     logger,
     bulkMaxBytes,
   });
-  await prepareIndices(pipeline.search, values.indexPrefix);
+  await prepareIndices(pipeline.search, values.indexPrefix, values.refreshInterval);
   if (await ensureTopic(pipeline.kafka, values.topic, DEFAULT_TOPIC_PARTITIONS)) {
     console.error(
       `topic ${values.topic} did not exist: created it with ${DEFAULT_TOPIC_PARTITIONS} partitions`,

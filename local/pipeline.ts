@@ -111,9 +111,21 @@ export function lazyAdmin(kafka: Kafka): LazyAdmin {
   };
 }
 
+/**
+ * How long an acknowledged document may stay unsearchable locally. Half of OpenSearch's 1 s default: at 20,000
+ * events/s the pipeline itself takes 24-28 ms (p50) and 132-443 ms (p99) until a document is indexed, so the
+ * refresh was nearly all of produce -> searchable (p99 1.3-1.7 s at 1 s, 0.72 s at 500 ms), and a 1,000,000-event
+ * backlog took as long with either (`npm run bench -- --e2e --latency-only`, README "Performance").
+ */
+export const DEFAULT_LOCAL_REFRESH_INTERVAL = '500ms';
+
 /** Local indices: the same templates as AWS, with 0 replicas so a single node stays green. */
-export async function prepareIndices(search: Client, prefix: string): Promise<void> {
-  await applyIndexTemplates(search, prefix, { replicas: 0, refreshInterval: '1s' });
+export async function prepareIndices(
+  search: Client,
+  prefix: string,
+  refreshInterval = DEFAULT_LOCAL_REFRESH_INTERVAL,
+): Promise<void> {
+  await applyIndexTemplates(search, prefix, { replicas: 0, refreshInterval });
 }
 
 /** Documents per category, as searchable now (refresh first to include everything acknowledged). */

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { peaksPerTenth, rssFlat } from '../../bench/e2e.js';
+import { formatLatency, peaksPerTenth, rssFlat } from '../../bench/e2e.js';
 import { allCores, CLIENT_CORE, cannotPin, placedCommand } from '../../bench/placement.js';
 
 const MB = 1024 * 1024;
@@ -75,5 +75,23 @@ describe.runIf(cannotPin() === undefined)('allCores', () => {
       { encoding: 'utf8' },
     );
     expect(fromPinned).toBe(`0-${cpus().length - 1}`);
+  });
+});
+
+describe('formatLatency', () => {
+  it('prints the pipeline latency (until indexed) and the searchable one with the refresh interval it waits for', () => {
+    expect(
+      formatLatency({
+        rate: 20_000,
+        probes: 199,
+        refreshInterval: '500ms',
+        indexed: { p50Ms: 28, p99Ms: 132 },
+        p50Ms: 383,
+        p99Ms: 722,
+      }),
+    ).toEqual([
+      'produce -> indexed (a realtime GET finds it) at 20,000 ev/s: p50 28 ms, p99 132 ms (199 probes)',
+      'produce -> searchable (then the next refresh, every 500ms): p50 383 ms, p99 722 ms',
+    ]);
   });
 });

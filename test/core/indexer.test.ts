@@ -156,6 +156,17 @@ describe('BulkIndexer', () => {
     expect(requests[1].lines).toEqual([...requests[0].lines.slice(0, 2), ...requests[0].lines.slice(4)]);
   });
 
+  it('writes an id that needs escaping as JSON, and plain ids as they are, each line whole', async () => {
+    const odd = { ...docs[0], id: 'a "quoted"\\id\u00e9' };
+    const { client, requests } = scriptedClient([[ok, ok]]);
+    await new BulkIndexer(client).index([odd, docs[1]]);
+    expect(actions(requests[0])).toEqual([
+      { index: { _index: 'p-events-2026.11.23', _id: 'a "quoted"\\id\u00e9' } },
+      { index: { _index: 'p-events-2026.11.23', _id: docs[1].id } },
+    ]);
+    expect(requests[0].lines[1]).toEqual(JSON.parse(JSON.stringify(docs[0].body)));
+  });
+
   it('encodes documents of mostly multi-byte text whole (3 UTF-8 bytes per character)', async () => {
     const euros = (offset: number, count: number) =>
       badDocument(

@@ -76,6 +76,25 @@ describe('npm run consume', () => {
     expect(stderr).toContain(`consume: environment variable ${message}`);
   });
 
+  it.each([
+    [
+      [...(COMMANDS.consume ?? []), '--refresh-interval', '1'],
+      "consume: --refresh-interval must be a whole number of ms, s or m, such as 500ms or 1s, got '1'",
+    ],
+    [
+      [...(COMMANDS.bench ?? []), '--refresh-interval', '0s'],
+      "bench: --refresh-interval must be a whole number of ms, s or m, such as 500ms or 1s, got '0s'",
+    ],
+    [
+      [...(COMMANDS.bench ?? []), '--e2e', '--latency-only'],
+      'bench: --latency-only needs --e2e and --latency-rate',
+    ],
+  ])('refuses a bad refresh interval or latency run in one line with exit 2: %j', async (args, message) => {
+    const { code, stderr } = await run(args, {});
+    expect(code, stderr).toBe(2);
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(message)]);
+  });
+
   it('takes --chunk-size and --bulk-max-bytes from CHUNK_SIZE and BULK_MAX_BYTES, and says so in --help', async () => {
     const { code, stdout } = await run([...(COMMANDS.consume ?? []), '--help'], {
       CHUNK_SIZE: '3000',
