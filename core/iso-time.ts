@@ -20,8 +20,26 @@ export function isoDate(ms: number): string {
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
+/**
+ * The strings of recent times, by the time's low bits: in a backlog, records of one millisecond (kafka_time) and
+ * events of one second (event_time) come together, so most calls find their string here instead of building it
+ * (two strings per document were a tenth of the consumer's allocations).
+ */
+const RECENT_SLOTS = 256;
+const recentMs = new Float64Array(RECENT_SLOTS).fill(Number.NaN);
+const recentIso: string[] = new Array(RECENT_SLOTS).fill('');
+
 /** Exactly `new Date(ms).toISOString()` for a whole number of milliseconds between years 0 and 9999. */
 export function isoTime(ms: number): string {
+  const slot = ms & (RECENT_SLOTS - 1);
+  if (recentMs[slot] === ms) return recentIso[slot];
+  const iso = buildIsoTime(ms);
+  recentMs[slot] = ms;
+  recentIso[slot] = iso;
+  return iso;
+}
+
+function buildIsoTime(ms: number): string {
   const date = isoDate(ms);
   let rest = ms - Math.floor(ms / DAY_MS) * DAY_MS;
   const hours = Math.floor(rest / 3_600_000);

@@ -8,6 +8,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CONSUMER_MEMORY_MIB, consumerNodeOptions } from '../core/consumer-heap.js';
 import { checkConsumerGroupId, checkUsersCacheTtl, DEFAULT_USERS_CACHE_TTL } from './lambda-consumer.js';
 import { acknowledgeNag } from './nag.js';
 import { REPO_ROOT } from './pipeline-function.js';
@@ -100,7 +101,7 @@ export class FargateConsumer extends Construct {
     });
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: 512,
-      memoryLimitMiB: 1024,
+      memoryLimitMiB: CONSUMER_MEMORY_MIB,
       runtimePlatform: {
         cpuArchitecture: ecs.CpuArchitecture.ARM64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -134,6 +135,8 @@ export class FargateConsumer extends Construct {
         DB_NAME: props.database.databaseName,
         USERS_CACHE_TTL_SECONDS: String((props.usersCacheTtl ?? DEFAULT_USERS_CACHE_TTL).toSeconds()),
         METRICS_NAMESPACE: props.metricsNamespace,
+        // The V8 heap sized for the task, not from Node's defaults for its memory limit (core/consumer-heap.ts).
+        NODE_OPTIONS: consumerNodeOptions(CONSUMER_MEMORY_MIB).join(' '),
       },
     });
     acknowledgeNag(

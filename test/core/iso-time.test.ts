@@ -30,4 +30,20 @@ describe('isoTime', () => {
       if (ms + 1 < from + span) expect(isoTime(ms + 1)).toBe(new Date(ms + 1).toISOString());
     }
   });
+
+  it('gives each time its own string when recent times share a slot of its cache, and again when asked again', () => {
+    const base = Date.parse('2026-12-06T09:00:00.000Z');
+    // 256 apart: the same slot; a second apart: as event times come
+    const times = [
+      base,
+      base + 256,
+      base + 512,
+      base + 1_000,
+      base,
+      base + 256,
+      base + 2_000 * 256,
+      base + 1_000,
+    ];
+    for (const ms of times) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
 });

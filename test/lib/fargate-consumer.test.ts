@@ -72,7 +72,10 @@ describe('FargateConsumer (consumer mode fargate)', () => {
       DB_SECRET_ARN: FAKE_READER_SECRET_ARN,
       DB_NAME: 'fake_users',
       USERS_CACHE_TTL_SECONDS: '60',
+      // sized for the task's 1024 MiB, not left to Node's defaults for that limit (core/consumer-heap.ts)
+      NODE_OPTIONS: '--max-old-space-size=768 --max-semi-space-size=32',
     });
+    expect(task.props.Memory).toBe('1024');
     const manifest = JSON.parse(
       fs.readFileSync(path.join(fixture.outdir, 'TestStack.assets.json'), 'utf8'),
     ) as {
