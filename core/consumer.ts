@@ -568,7 +568,16 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
       // Records, not kafkajs' messages, are what a chunk keeps while it is in flight: the messages (with their
       // headers objects and timestamp strings) are garbage once the batch is handed out, instead of surviving into
       // the old generation with the chunks.
-      const records = messages.map((m) => toRecord(topic, partition, m));
+      let records: SourceRecord[];
+      try {
+        records = messages.map((m) => toRecord(topic, partition, m));
+      } catch (error) {
+        // A toRecord that throws is a bug: the chunk fails for good, as in processing.
+        window.release(bytes);
+        ours.active--;
+        stopOnPermanentError(error);
+        break;
+      }
       track(runChunk(payload, ours, chunk, records, bytes, log));
       // kafkajs fetches the next batch from here on while this one's chunks are processed.
       payload.resolveOffset(chunk.lastOffset);

@@ -4,9 +4,16 @@ import {
   KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
+  type KafkaMessage,
 } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isRetriable, processOrDeadLetter, type RetryInfo, runConsumer } from '../../core/consumer.js';
+import {
+  isRetriable,
+  processOrDeadLetter,
+  type RetryInfo,
+  runConsumer,
+  toSourceRecord,
+} from '../../core/consumer.js';
 import {
   ConfigError,
   DatabaseUnavailableError,
@@ -568,6 +575,27 @@ describe('runConsumer loop', () => {
     expect(consumer.committedOffset()).toBe('1');
     expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['1']);
     expect(consumer.disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stops the same way when turning a message into a record fails (a toRecord bug), before processing it', async () => {
+    const bug = new TypeError('bad header');
+    const { process, calls } = deferredProcess();
+    const toRecord = (topic: string, partition: number, message: KafkaMessage) => {
+      if (message.offset === '2') throw bug;
+      return toSourceRecord(topic, partition, message);
+    };
+    const { consumer, running } = await start(process, { chunkSize: 2, toRecord });
+
+    const delivered = consumer.deliver(messages(0, 6));
+    await settle();
+    expect(calls.map((c) => c.offsets)).toEqual([['0', '1']]);
+    calls[0].resolve();
+    await delivered;
+
+    await expect(running.done).rejects.toBe(bug);
+    // the first chunk (0, 1) and nothing after it
+    expect(consumer.committedOffset()).toBe('1');
+    expect(consumer.log.filter((e) => e.kind === 'commit').map((e) => e.offset)).toEqual(['1']);
   });
 
   it('stops on a permanent refusal (a 403) the same way, without retrying it', async () => {
