@@ -1,23 +1,27 @@
-// Applies everything an OpenSearch domain needs before the consumers write to it: index templates, the ISM
-// retention policy, the consumers' FGAC write-only role, the Dashboards users' read-only role, the pipeline's
-// Dashboards tenant, the role mappings (the readers also to the built-in Dashboards user and read-only roles), the
-// audit log configuration, and the Dashboards saved objects, in the pipeline's tenant and in the global tenant.
+// Applies everything an OpenSearch domain needs before the consumers write to it: index templates (and their
+// refresh interval to the existing indices), the ISM retention policy, the consumers' FGAC write-only role, the
+// Dashboards users' read-only role, the pipeline's Dashboards tenant, the role mappings (the readers also to the
+// built-in Dashboards user and read-only roles), the audit log configuration, and the Dashboards saved objects, in
+// the pipeline's tenant and in the global tenant.
 // Idempotent (every call converges the domain to the desired state), so the custom resource runs it on Create
 // and on Update alike. Requests are built by pure functions (unit-tested); the local OpenSearch has no ISM,
-// security or Dashboards plugin, so only the template step can run against it.
+// security or Dashboards plugin, so only the template steps can run against it.
 //
 // What a deploy needs, and what it does not: the templates, the ISM policy, the roles and their mappings and the
-// audit configuration must be applied, or the consumers write unmapped, unmanaged or refused documents, so they
-// fail the resource (and the deploy). Every request is retried on throttling (429), 5xx and dropped or timed-out
-// connections, with jittered backoff, until the deadline the handler derives from its timeout: a domain that
-// has just become active often answers 503 while its security index initialises. The Dashboards saved objects
+// audit configuration must be applied, or the consumers write unmapped, unmanaged or refused documents, and the
+// existing indices' refresh interval is the setting the deploy was asked for, so they fail the resource (and the
+// deploy). Every request is retried on throttling (429), 5xx and dropped or timed-out connections, with jittered
+// backoff, until the deadline the handler derives from its timeout: a domain that has just become active often
+// answers 503 while its security index initialises. The Dashboards saved objects
 // are a convenience for people: a failed import is logged, reported in the result (and the resource's
 // DashboardsImport attribute and the stack output of that name) and left to a re-run, instead of rolling back a
 // 30-40 minute create or an unrelated update.
 import type { Client } from '@opensearch-project/opensearch';
 import { savedObjectsNdjson } from '../core/dashboards.js';
+import { indexPattern } from '../core/documents.js';
 import {
   applyIndexTemplates,
+  DEFAULT_REFRESH_INTERVAL,
   type IndexTemplateOptions,
   indexTemplates,
   ismRetentionPolicy,
@@ -197,6 +201,22 @@ export function ismChangePolicyRequest(prefix: string, policyId: string): Planne
   };
 }
 
+/**
+ * An index keeps the refresh interval it was created with: a changed template reaches only the indices created
+ * after it (tomorrow's). This gives the prefix's existing daily and undated indices the configured interval now.
+ * `<prefix>-events-*` names only the pipeline's own indices, also on a shared domain; on a first deploy it matches
+ * none, which the update settings API accepts (allow_no_indices).
+ * https://docs.opensearch.org/latest/api-reference/index-apis/update-settings/
+ */
+export function refreshIntervalRequest(prefix: string, refreshInterval: string): PlannedRequest {
+  return {
+    method: 'PUT',
+    path: `/${encodeURIComponent(indexPattern(prefix))}/_settings`,
+    querystring: { allow_no_indices: 'true' },
+    body: { index: { refresh_interval: refreshInterval } },
+  };
+}
+
 export async function putIsmPolicy(
   client: Client,
   prefix: string,
@@ -338,6 +358,9 @@ export async function applySearchSetup(
   } catch (error) {
     throw new SearchSetupError(`cannot apply index templates: ${(error as Error).message}`, { cause: error });
   }
+  // After the templates: an index created meanwhile has the new interval already, one created before gets it here.
+  const refreshInterval = options.templates?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
+  await send(client, refreshIntervalRequest(options.indexPrefix, refreshInterval), [], retry);
   const ismPolicyId = await putIsmPolicy(client, options.indexPrefix, options.retentionDays, retry);
   await putWriterRole(client, options.indexPrefix, options.writerRoleArns, retry);
   const shared = options.sharedDomain === true;

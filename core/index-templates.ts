@@ -8,9 +8,15 @@ export interface IndexTemplateOptions {
   readonly shards?: number;
   /** @default 1; use 0 on a single local node, which would otherwise stay yellow. */
   readonly replicas?: number;
-  /** @default '5s': bulk throughput over freshness; dashboards don't need sub-second. */
+  /** @default DEFAULT_REFRESH_INTERVAL */
   readonly refreshInterval?: string;
 }
+
+/**
+ * The refresh interval of an AWS deployment unless configured (lib/config.ts `indexRefreshInterval`): bulk
+ * throughput over freshness; dashboards don't need sub-second.
+ */
+export const DEFAULT_REFRESH_INTERVAL = '5s';
 
 /**
  * An index refresh interval as OpenSearch takes it: a whole number of ms, s or m (e.g. '500ms', '1s'). How long a
@@ -81,7 +87,7 @@ export function indexTemplates(prefix: string, options: IndexTemplateOptions = {
           settings: {
             number_of_shards: options.shards ?? 1,
             number_of_replicas: options.replicas ?? 1,
-            refresh_interval: options.refreshInterval ?? '5s',
+            refresh_interval: options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
           },
           mappings: DOCUMENT_MAPPINGS,
           aliases,

@@ -1,19 +1,28 @@
-// Custom resource that prepares the OpenSearch domain: index templates, ISM retention, the consumers' FGAC
-// write-only role mapping, the Dashboards users' read-only role mapping and the Dashboards saved objects. It
-// runs the same idempotent setup on Create and on Update; SavedObjectsHash is a property only so that a change
-// to core/dashboards.ts changes the resource and CloudFormation sends an Update. Delete leaves everything in
-// place: the indices hold data and the domain itself goes away with the stack. This function's role must be
-// the domain's FGAC master user, or, in a domain the pipeline did not create (SharedDomain), mapped to
-// all_access and security_manager by its owner (lib/existing-search-domain.ts). What must succeed for the
-// deploy to succeed, and the retries: aws/search-setup.ts.
+// Custom resource that prepares the OpenSearch domain: index templates (their refresh interval, RefreshInterval,
+// put on the existing indices too), ISM retention, the consumers' FGAC write-only role mapping, the Dashboards
+// users' read-only role mapping and the Dashboards saved objects. It runs the same idempotent setup on Create and
+// on Update; SavedObjectsHash is a property only so that a change to core/dashboards.ts changes the resource and
+// CloudFormation sends an Update. Delete leaves everything in place: the indices hold data and the domain itself
+// goes away with the stack. This function's role must be the domain's FGAC master user, or, in a domain the
+// pipeline did not create (SharedDomain), mapped to all_access and security_manager by its owner
+// (lib/existing-search-domain.ts). What must succeed for the deploy to succeed, and the retries:
+// aws/search-setup.ts.
 // A failed Dashboards import does not fail the resource: it is an ERROR log line and the DashboardsImport
 // attribute (a stack output), which says how to run the setup again.
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { createOpenSearchClient } from '../aws/opensearch-client.js';
 import { applySearchSetup, describeDashboardsImport, type SearchSetupOptions } from '../aws/search-setup.js';
 import { requireEnv } from '../core/env.js';
+import { DEFAULT_REFRESH_INTERVAL, isRefreshInterval } from '../core/index-templates.js';
 import { createLogger } from '../core/logger.js';
-import { intProp, type OnEventResponse, type Props, stringListProp, stringProp } from './custom-resource.js';
+import {
+  intProp,
+  type OnEventResponse,
+  PropertyError,
+  type Props,
+  stringListProp,
+  stringProp,
+} from './custom-resource.js';
 
 export interface SearchSetupProps extends SearchSetupOptions {
   readonly endpoint: string;
@@ -34,8 +43,21 @@ export function parseSearchSetupProps(props: Props): SearchSetupProps {
     templates: {
       shards: intProp(props, 'Shards', { min: 1, fallback: 1 }),
       replicas: intProp(props, 'Replicas', { min: 0, fallback: 1 }),
+      refreshInterval: refreshIntervalProp(props),
     },
   };
+}
+
+/** Absent (a stack deployed before the setting existed) means the interval its indices were created with. */
+function refreshIntervalProp(props: Props): string {
+  if (props.RefreshInterval === undefined) return DEFAULT_REFRESH_INTERVAL;
+  const value = stringProp(props, 'RefreshInterval');
+  if (!isRefreshInterval(value)) {
+    throw new PropertyError(
+      `property RefreshInterval must be a whole number of ms, s or m, such as 500ms or 5s, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 const logger = createLogger({ handler: 'search-setup-provider' });

@@ -197,6 +197,7 @@ describe('parseSearchSetupProps', () => {
         OperatorRoleArns: [operatorArn],
         SavedObjectsHash: 'abc',
         Replicas: '2',
+        RefreshInterval: '1s',
       }),
     ).toEqual({
       endpoint: 'vpc-x.eu-west-1.es.amazonaws.com',
@@ -206,8 +207,20 @@ describe('parseSearchSetupProps', () => {
       readerRoleArns: [readerArn],
       operatorRoleArns: [operatorArn],
       sharedDomain: false,
-      templates: { shards: 1, replicas: 2 },
+      templates: { shards: 1, replicas: 2, refreshInterval: '1s' },
     });
+  });
+
+  it('refuses a RefreshInterval OpenSearch would not take or that never refreshes, naming the property', () => {
+    const props = { Endpoint: 'vpc-x', IndexPrefix: 'logs', RetentionDays: 14, WriterRoleArns: [roleArn] };
+    for (const value of ['1.5s', '-1', '5', 'soon', '']) {
+      expect(() => parseSearchSetupProps({ ...props, RefreshInterval: value })).toThrow(
+        /property RefreshInterval/,
+      );
+    }
+    expect(() => parseSearchSetupProps({ ...props, RefreshInterval: '1.5s' })).toThrow(
+      'property RefreshInterval must be a whole number of ms, s or m, such as 500ms or 5s, got "1.5s"',
+    );
   });
 
   it("reads SharedDomain 'true' (a domain the pipeline did not create) as a shared domain", () => {
@@ -227,6 +240,8 @@ describe('parseSearchSetupProps', () => {
     expect(props.readerRoleArns).toEqual([]);
     // A stack deployed before the ops function: no operators.
     expect(props.operatorRoleArns).toEqual([]);
+    // A stack deployed before the refresh interval was a setting: the interval its indices were created with.
+    expect(props.templates?.refreshInterval).toBe('5s');
   });
 });
 
@@ -336,6 +351,7 @@ describe('applySearchSetup against a fake domain', () => {
     });
     expect(domain.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
       'POST /_index_template/logs-events',
+      'PUT /logs-events-*/_settings?allow_no_indices=true',
       'GET /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_ism/policies/logs-retention',
       'PUT /_plugins/_security/api/roles/logs_writer',
@@ -351,9 +367,11 @@ describe('applySearchSetup against a fake domain', () => {
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
       'POST /_dashboards/api/saved_objects/_import?overwrite=true',
     ]);
+    // The existing indices refresh as the template's new ones do: every 5 s unless configured.
+    expect(JSON.parse(domain.requests[1]?.body ?? '{}')).toEqual({ index: { refresh_interval: '5s' } });
     // The audit log records failed logins, missing privileges and security changes, not every request.
-    expect(JSON.parse(domain.requests[11]?.body ?? '{}').backend_roles).toEqual([operatorArn]);
-    expect(JSON.parse(domain.requests[12]?.body ?? '{}')).toMatchObject({
+    expect(JSON.parse(domain.requests[12]?.body ?? '{}').backend_roles).toEqual([operatorArn]);
+    expect(JSON.parse(domain.requests[13]?.body ?? '{}')).toMatchObject({
       enabled: true,
       audit: {
         enable_rest: true,
@@ -363,15 +381,15 @@ describe('applySearchSetup against a fake domain', () => {
       },
       compliance: { enabled: true, internal_config: true },
     });
-    expect(JSON.parse(domain.requests[7]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     expect(JSON.parse(domain.requests[8]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     expect(JSON.parse(domain.requests[9]?.body ?? '{}').backend_roles).toEqual([readerArn]);
+    expect(JSON.parse(domain.requests[10]?.body ?? '{}').backend_roles).toEqual([readerArn]);
     // The readers' own tenant first, then the global one.
     expect([
-      domain.requests[13]?.headers.securitytenant,
       domain.requests[14]?.headers.securitytenant,
+      domain.requests[15]?.headers.securitytenant,
     ]).toEqual(['logs', 'global']);
-    const upload = domain.requests[13];
+    const upload = domain.requests[14];
     expect(upload.headers['osd-xsrf']).toBe('true');
     expect(upload.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(upload.body).toContain(savedObjectsNdjson('logs'));
@@ -396,6 +414,33 @@ describe('applySearchSetup against a fake domain', () => {
     expect(JSON.parse(domain.requests[change]?.body ?? '{}')).toEqual({
       policy_id: 'logs-retention',
       include: [{ state: 'hot' }],
+    });
+  });
+
+  it("applies the resource's RefreshInterval to the template and, now, to the prefix's existing indices only", async () => {
+    domain.requests.length = 0;
+    const props = parseSearchSetupProps({
+      Endpoint: 'vpc-x.eu-west-1.es.amazonaws.com',
+      IndexPrefix: 'applogs',
+      RetentionDays: '14',
+      WriterRoleArns: [roleArn],
+      RefreshInterval: '1s',
+      SharedDomain: 'true',
+    });
+
+    await applySearchSetup(client, props);
+
+    const sent = domain.requests.map((r) => `${r.method} ${r.url}`);
+    const template = sent.indexOf('POST /_index_template/applogs-events');
+    expect(JSON.parse(domain.requests[template]?.body ?? '{}').template.settings.refresh_interval).toBe('1s');
+    // A template reaches only the indices created after it: the existing ones are given the interval too, right
+    // after the template so that none created meanwhile is missed; on a shared domain, no other prefix's index.
+    expect(sent.filter((r) => r.includes('/_settings'))).toEqual([
+      'PUT /applogs-events-*/_settings?allow_no_indices=true',
+    ]);
+    expect(sent[template + 1]).toBe('PUT /applogs-events-*/_settings?allow_no_indices=true');
+    expect(JSON.parse(domain.requests[template + 1]?.body ?? '{}')).toEqual({
+      index: { refresh_interval: '1s' },
     });
   });
 
