@@ -20,6 +20,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type { Construct } from 'constructs';
+import { DEFAULT_REFRESH_INTERVAL } from '../core/index-templates.js';
 import { checkSearchIndexProps, SearchDomainBase, searchSetupProvider } from './search.js';
 import { checkInteger, type Fail, failIn } from './validation.js';
 
@@ -81,6 +82,14 @@ export interface ExistingSearchDomainProps extends ExistingSearchDomainAttribute
    * @default 14
    */
   readonly retentionDays?: number;
+  /**
+   * How often OpenSearch refreshes the pipeline's indices, which makes what was indexed since searchable: a whole
+   * number of ms, s or m (`500ms`, `1s`, `5s`, `2m`). Shorter is fresher, longer indexes more cheaply (see
+   * `SearchProps.refreshInterval`). Put in the pipeline's index template and, on every setup run, on its existing
+   * `<indexPrefix>-events-*` indices, none of the domain's other indices.
+   * @default '5s'
+   */
+  readonly refreshInterval?: string;
   /**
    * Retention of the setup function's logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -170,6 +179,7 @@ export class ExistingSearchDomain extends SearchDomainBase {
     this.setup = this.setupResource({
       serviceToken: setup.provider.serviceToken,
       retentionDays: props.retentionDays ?? 14,
+      refreshInterval: props.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
       readerRoleArns: props.dashboardsReaders?.map((role) => role.roleArn),
       replicas: props.replicas,
       bundleHash: setup.bundleHash,

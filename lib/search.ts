@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, type IConstruct } from 'constructs';
+import { DEFAULT_REFRESH_INTERVAL, isRefreshInterval } from '../core/index-templates.js';
 import type { DashboardsAuthMode } from './config.js';
 import { DashboardsAuth } from './dashboards-auth.js';
 import { acknowledgeNag, logicalIdOf } from './nag.js';
@@ -107,6 +108,14 @@ export interface SearchProps {
    */
   readonly retentionDays?: number;
   /**
+   * How often OpenSearch refreshes the pipeline's indices, which makes what was indexed since searchable: a whole
+   * number of ms, s or m (`500ms`, `1s`, `5s`, `2m`). Shorter is fresher, longer indexes more cheaply: a
+   * refresh takes the resources of the indexing threads and writes a segment that is later merged. Put in the
+   * index template and, on every setup run, on the existing `<indexPrefix>-events-*` indices.
+   * @default '5s'
+   */
+  readonly refreshInterval?: string;
+  /**
    * Retention of the domain's slow, application and audit log groups and of the setup function's logs.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -133,11 +142,12 @@ const SEARCH_DEFAULTS = {
   masterInstanceType: 'm6g.large.search',
   indexPrefix: 'logs',
   retentionDays: 14,
+  refreshInterval: DEFAULT_REFRESH_INTERVAL,
   dashboardsAuth: 'cognito',
 } as const;
 
 /** What `checkSearchIndexProps` checks: the index settings, the same for a new domain and an existing one. */
-export type CheckedSearchIndexProps = Pick<SearchProps, 'indexPrefix' | 'retentionDays'>;
+export type CheckedSearchIndexProps = Pick<SearchProps, 'indexPrefix' | 'retentionDays' | 'refreshInterval'>;
 
 /** What `checkSearchProps` checks: SearchProps without the placement, with the zones resolved. */
 export type CheckedSearchProps = Omit<
@@ -150,7 +160,8 @@ export type CheckedSearchProps = Omit<
 
 /**
  * The checks of the index settings: a prefix that is a legal start of an index name (and of the role and tenant
- * names the setup derives from it), and a retention ISM accepts.
+ * names the setup derives from it), a retention ISM accepts, and a refresh interval OpenSearch takes that
+ * refreshes at all (not `-1`).
  */
 export function checkSearchIndexProps(props: CheckedSearchIndexProps, fail: Fail): void {
   checkPattern(
@@ -161,6 +172,13 @@ export function checkSearchIndexProps(props: CheckedSearchIndexProps, fail: Fail
     'use lower-case letters, digits, "_" or "-", starting with a letter',
   );
   checkInteger(fail, 'retentionDays', props.retentionDays ?? SEARCH_DEFAULTS.retentionDays, 1, 3650);
+  const refreshInterval = props.refreshInterval ?? SEARCH_DEFAULTS.refreshInterval;
+  if (
+    !Token.isUnresolved(refreshInterval) &&
+    (typeof refreshInterval !== 'string' || !isRefreshInterval(refreshInterval))
+  ) {
+    fail('refreshInterval', refreshInterval, 'use a whole number of ms, s or m, such as 500ms, 1s or 5s');
+  }
 }
 
 /**
@@ -371,6 +389,7 @@ export abstract class SearchDomainBase extends Construct implements ISearch {
   protected setupResource(props: {
     serviceToken: string;
     retentionDays: number;
+    refreshInterval: string;
     readerRoleArns?: string[];
     replicas?: number;
     bundleHash: string;
@@ -384,6 +403,7 @@ export abstract class SearchDomainBase extends Construct implements ISearch {
         Endpoint: this.endpointUrl,
         IndexPrefix: this.indexPrefix,
         RetentionDays: props.retentionDays,
+        RefreshInterval: props.refreshInterval,
         WriterRoleArns: Lazy.list({ produce: () => this.writers.map((role) => role.roleArn) }),
         ReaderRoleArns: props.readerRoleArns,
         OperatorRoleArns: Lazy.list({ produce: () => [...this.operators] }, { omitEmpty: true }),
@@ -579,6 +599,7 @@ export class Search extends SearchDomainBase {
     this.setup = this.setupResource({
       serviceToken: setup.provider.serviceToken,
       retentionDays,
+      refreshInterval: props.refreshInterval ?? SEARCH_DEFAULTS.refreshInterval,
       readerRoleArns: this.dashboardsAuth ? [this.dashboardsAuth.authenticatedRole.roleArn] : undefined,
       // A replica needs a second node: on one node it would stay unassigned and the cluster yellow.
       replicas: dataNodes === 1 ? 0 : undefined,

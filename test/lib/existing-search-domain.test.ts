@@ -52,6 +52,7 @@ describe('ExistingSearchDomain', () => {
       ...parts,
       indexPrefix: 'applogs',
       retentionDays: 30,
+      refreshInterval: '1s',
       replicas: 2,
       dashboardsReaders: [iam.Role.fromRoleArn(stack, 'Readers', READER_ROLE_ARN)],
     });
@@ -86,6 +87,7 @@ describe('ExistingSearchDomain', () => {
       Endpoint: `https://${DOMAIN_ENDPOINT}`,
       IndexPrefix: 'applogs',
       RetentionDays: 30,
+      RefreshInterval: '1s',
       Replicas: 2,
       SharedDomain: 'true',
       WriterRoleArns: [{ 'Fn::GetAtt': [expect.stringMatching(/^Writer/), 'Arn'] }],
@@ -171,6 +173,10 @@ describe('ExistingSearchDomain validation', () => {
       'indexPrefix: use lower-case letters, digits, "_" or "-", starting with a letter, got "_logs"',
     ],
     [{ retentionDays: 4000 }, 'retentionDays: must be an integer between 1 and 3650, got 4000'],
+    [
+      { refreshInterval: '5' },
+      'refreshInterval: use a whole number of ms, s or m, such as 500ms, 1s or 5s, got "5"',
+    ],
     [{ replicas: -1 }, 'replicas: must be an integer between 0 and 5, got -1'],
     [
       {

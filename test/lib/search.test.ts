@@ -141,6 +141,8 @@ describe('Search', () => {
     expect(setup.Properties).toMatchObject({
       IndexPrefix: 'logs',
       RetentionDays: 14,
+      // The default: bulk throughput over freshness.
+      RefreshInterval: '5s',
       WriterRoleArns: [{ 'Fn::GetAtt': [expect.stringMatching(/^Writer/), 'Arn'] }],
     });
     expect(setup.Properties.SavedObjectsHash).toMatch(/^[0-9a-f]{64}$/);
@@ -334,6 +336,19 @@ describe('Search setup re-run', () => {
   });
 });
 
+describe('Search refresh interval', () => {
+  it('gives the setup the refresh interval to put in the template and on the existing indices', () => {
+    const scratch = constructStack({ bundling: false });
+    try {
+      new Search(scratch.stack, 'Search', { ...searchProps(scratch.vpc), refreshInterval: '500ms' });
+      const { props } = onlyResource(Template.fromStack(scratch.stack), 'Custom::SearchSetup');
+      expect(props.RefreshInterval).toBe('500ms');
+    } finally {
+      removeOutdir(scratch);
+    }
+  });
+});
+
 describe('Search validation', () => {
   // The checks run first in the constructor: no synthesis, and a failed construct leaves nothing behind.
   const app = testApp(undefined, { bundling: false });
@@ -357,6 +372,15 @@ describe('Search validation', () => {
       'indexPrefix: use lower-case letters, digits, "_" or "-", starting with a letter, got "Logs"',
     ],
     [{ retentionDays: 0 }, 'retentionDays: must be an integer between 1 and 3650, got 0'],
+    [
+      { refreshInterval: '1.5s' },
+      'refreshInterval: use a whole number of ms, s or m, such as 500ms, 1s or 5s, got "1.5s"',
+    ],
+    // -1 turns refreshing off: nothing the pipeline indexes would become searchable.
+    [
+      { refreshInterval: '-1' },
+      'refreshInterval: use a whole number of ms, s or m, such as 500ms, 1s or 5s, got "-1"',
+    ],
     [{ dataNodes: 21 }, 'dataNodes: must be an integer between 1 and 20, got 21'],
     [
       { dataNodes: 3 },
@@ -405,5 +429,6 @@ describe('Search validation', () => {
       build({ instanceType: 't3.medium.search', volumeGiB: 200, retentionDays: 3650 }, twoZones),
     ).not.toThrow();
     expect(build({ indexPrefix: Lazy.string({ produce: () => 'logs' }) }, twoZones)).not.toThrow();
+    expect(build({ refreshInterval: Lazy.string({ produce: () => '1s' }) }, twoZones)).not.toThrow();
   });
 });
