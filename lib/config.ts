@@ -3,6 +3,7 @@
 // validated once at synth so a bad value fails with the key, the value received and the fix.
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DEFAULT_REFRESH_INTERVAL } from '../core/index-templates.js';
 import { checkFargateConsumerProps } from './fargate-consumer.js';
 import { checkGeneratorFleetProps } from './generator-fleet.js';
 import { checkLambdaConsumerProps } from './lambda-consumer.js';
@@ -163,6 +164,18 @@ export interface PipelineConfig {
    */
   readonly indexRetentionDays: number;
   /**
+   * How often OpenSearch refreshes the daily indices: a document the consumer has indexed is searchable (in
+   * Dashboards, `npm run smoke`, the ops commands) only after the next refresh, so produce -> searchable takes the
+   * pipeline's own time plus up to this. A whole number of ms, s or m (`500ms`, `1s`, `5s`, `2m`). Shorter is
+   * fresher and costs indexing throughput: each refresh uses the resources of the indexing threads and writes a
+   * new segment that merges later, which is why AWS advises longer intervals for heavy ingestion
+   * (https://aws.amazon.com/premiumsupport/knowledge-center/opensearch-indexing-performance,
+   * https://docs.opensearch.org/latest/api-reference/index-apis/refresh/). A change reaches the existing indices
+   * too: the setup puts it on `<indexPrefix>-events-*` as well as in the template.
+   * @default '5s'
+   */
+  readonly indexRefreshInterval: string;
+  /**
    * OpenSearch data nodes (zone-aware when 2+; one node gets no replica shards).
    * @default 1 (`production`: 3)
    */
@@ -301,6 +314,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   lagScaleOutThreshold: 10_000,
   indexPrefix: 'logs',
   indexRetentionDays: 14,
+  indexRefreshInterval: DEFAULT_REFRESH_INTERVAL,
   searchDataNodes: 2,
   searchInstanceType: 't3.medium.search',
   searchVolumeGiB: 20,
@@ -542,7 +556,11 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
   );
   if (imported.searchDomain) {
     checkSearchIndexProps(
-      { indexPrefix: c.indexPrefix, retentionDays: c.indexRetentionDays },
+      {
+        indexPrefix: c.indexPrefix,
+        retentionDays: c.indexRetentionDays,
+        refreshInterval: c.indexRefreshInterval,
+      },
       failAsContextKey(SEARCH_KEYS),
     );
   } else {
@@ -556,6 +574,7 @@ function validate(c: PipelineConfig, imported: ImportedParts): void {
         masterInstanceType: c.searchMasterInstanceType,
         indexPrefix: c.indexPrefix,
         retentionDays: c.indexRetentionDays,
+        refreshInterval: c.indexRefreshInterval,
         dashboardsAuth: c.dashboardsAuth,
       },
       failAsContextKey(SEARCH_KEYS),
@@ -671,4 +690,5 @@ const SEARCH_KEYS = {
   masterNodes: 'searchMasterNodes',
   masterInstanceType: 'searchMasterInstanceType',
   retentionDays: 'indexRetentionDays',
+  refreshInterval: 'indexRefreshInterval',
 } as const;

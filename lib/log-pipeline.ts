@@ -363,6 +363,7 @@ export function buildPipeline(
       subnets,
       indexPrefix: config.indexPrefix,
       retentionDays: config.indexRetentionDays,
+      refreshInterval: config.indexRefreshInterval,
       logRetention,
       setupRun: searchSetupRun,
     });
@@ -378,6 +379,7 @@ export function buildPipeline(
       masterInstanceType: config.searchMasterInstanceType,
       indexPrefix: config.indexPrefix,
       retentionDays: config.indexRetentionDays,
+      refreshInterval: config.indexRefreshInterval,
       logRetention,
       dashboardsAuth: config.dashboardsAuth,
       setupRun: searchSetupRun,

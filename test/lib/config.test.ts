@@ -184,6 +184,26 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('refreshes the indices every 5 s in every profile unless indexRefreshInterval says otherwise', () => {
+    expect(resolveConfig().indexRefreshInterval).toBe('5s');
+    expect(resolveConfig({ profile: 'production' }).indexRefreshInterval).toBe('5s');
+    expect(
+      resolveConfig(configFromContext('{"profile":"production","indexRefreshInterval":"500ms"}'))
+        .indexRefreshInterval,
+    ).toBe('500ms');
+  });
+
+  it('fails on a refresh interval OpenSearch would not take or that never refreshes, naming the context key', () => {
+    expect(() => resolveConfig(configFromContext('{"indexRefreshInterval":"1.5s"}'))).toThrow(
+      'logPipeline.indexRefreshInterval: use a whole number of ms, s or m, such as 500ms, 1s or 5s, got "1.5s"',
+    );
+    expect(errorOf(() => resolveConfig({ indexRefreshInterval: '-1' })).key).toBe('indexRefreshInterval');
+    // A bare number has no unit: milliseconds or seconds?
+    expect(() => resolveConfig({ indexRefreshInterval: 5 })).toThrow(
+      /^logPipeline\.indexRefreshInterval: .*, got 5$/,
+    );
+  });
+
   it('fails on a log retention CloudWatch does not offer', () => {
     expect(() => resolveConfig({ logRetentionDays: 10 })).toThrow(
       /logRetentionDays: use one of 1, 3, 5, 7, 14/,
@@ -213,6 +233,9 @@ describe('resolveConfig with an existing OpenSearch domain', () => {
     expect(config.searchDataNodes).toBe(3);
     expect(() => resolveConfigFor({ searchDomain: true }, { indexRetentionDays: 0 })).toThrow(
       'logPipeline.indexRetentionDays: must be an integer between 1 and 3650, got 0',
+    );
+    expect(() => resolveConfigFor({ searchDomain: true }, { indexRefreshInterval: '1 s' })).toThrow(
+      'logPipeline.indexRefreshInterval: use a whole number of ms, s or m, such as 500ms, 1s or 5s, got "1 s"',
     );
     expect(() => resolveConfigFor({}, { searchDataNodes: 3 })).toThrow(/logPipeline\.searchDataNodes/);
   });

@@ -215,7 +215,11 @@ describe('LogPipeline on an existing VPC and OpenSearch domain', () => {
     });
     const stack = new Stack(app, 'Platform', { env: ENV });
     const { vpc, ...search } = imported(stack);
-    new LogPipeline(stack, 'Logs', { existingVpc: vpc, existingSearchDomain: search });
+    new LogPipeline(stack, 'Logs', {
+      existingVpc: vpc,
+      existingSearchDomain: search,
+      indexRefreshInterval: '2m',
+    });
     ({ template, report } = synthWithNag(app, stack));
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -254,6 +258,10 @@ describe('LogPipeline on an existing VPC and OpenSearch domain', () => {
     ).toThrow(
       /^Other\/Logs: searchDataNodes: describes the OpenSearch domain the pipeline would create, not existingSearchDomain; remove it .*, got 3$/,
     );
+  });
+
+  it('keeps indexRefreshInterval, a setting of its indices, not of the domain', () => {
+    expect(onlyResource(template, 'Custom::SearchSetup').props.RefreshInterval).toBe('2m');
   });
 
   it("maps the consumer and the ops function in the domain, and admits them in the domain's security group", () => {

@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogPipeline, LogPipelineStack } from '../../lib/index.js';
 import {
+  onlyResource,
   platformVpc,
   removeScratchOutdirs,
   synthWithNag,
@@ -24,10 +25,18 @@ describe('LogPipeline', () => {
   beforeAll(() => {
     const app = testApp(undefined, { bundling: false });
     stack = new Stack(app, 'PlatformStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-    new LogPipeline(stack, 'Logs', { consumerMode: 'fargate', topicName: 'app-logs' });
+    new LogPipeline(stack, 'Logs', {
+      consumerMode: 'fargate',
+      topicName: 'app-logs',
+      indexRefreshInterval: '1s',
+    });
     template = Template.fromStack(stack);
   });
   afterAll(removeScratchOutdirs);
+
+  it("gives its domain's setup the configured refresh interval", () => {
+    expect(onlyResource(template, 'Custom::SearchSetup').props.RefreshInterval).toBe('1s');
+  });
 
   it("keeps the operator commands' output names whatever the construct's id", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
