@@ -15,11 +15,22 @@ export const CLIENT_CORE = '1';
 
 const STACK: readonly ComponentName[] = ['kafka', 'opensearch', 'mariadb'];
 
-/** Why pinning cannot be done here, or undefined when it can (two cores or more, and taskset). */
+/** Why pinning cannot be done on this machine, or undefined when it can (two cores or more, and taskset). */
 export function cannotPin(): string | undefined {
   if (cpus().length < 2) return 'one core only';
   if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return 'no taskset (util-linux)';
   return undefined;
+}
+
+/**
+ * Why the running stack cannot be placed, or undefined when it can: pinning needs the pids of the Kafka and the
+ * OpenSearch this checkout started (MariaDB may be an external server), or "pinned" runs would be unpinned
+ * without a word.
+ */
+export function cannotPlaceStack(): string | undefined {
+  const unknown = STACK.filter((component) => component !== 'mariadb' && readPid(component) === undefined);
+  if (unknown.length === 0) return undefined;
+  return `${unknown.join(' and ')} not started by this checkout's npm run stack:start (no pid file under .local/run): run the bench in the checkout that started the stack`;
 }
 
 // Every core of the machine: not availableParallelism(), which counts only this process's affinity (one core once

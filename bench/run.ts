@@ -30,7 +30,7 @@ import { endpointsHelp, localEndpoints } from '../local/endpoints.js';
 import { createLocalPipeline, prepareIndices } from '../local/pipeline.js';
 import { startupTimeoutOption, waitForLocalStack } from '../local/startup.js';
 import { formatE2e, formatLatency, runE2eBench, runLatencyBench } from './e2e.js';
-import { cannotPin, type Placement } from './placement.js';
+import { cannotPin, cannotPlaceStack, type Placement } from './placement.js';
 
 export function benchCommand() {
   return createCommand(
@@ -209,7 +209,7 @@ async function main(): Promise<number> {
   }
   if (options.e2e === true) {
     const placements: Placement[] = ['unpinned'];
-    const why = options.pinned ? cannotPin() : undefined;
+    const why = options.pinned ? (cannotPin() ?? cannotPlaceStack()) : undefined;
     if (options.pinned && why === undefined) placements.push('pinned');
     else if (why !== undefined) console.error(`no pinned runs: ${why}`);
     const result = await runE2eBench({
