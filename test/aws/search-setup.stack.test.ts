@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshIntervalRequest } from '../../aws/search-setup.js';
 import { applyIndexTemplates } from '../../core/index-templates.js';
 import { localEndpoints } from '../../local/endpoints.js';
 
@@ -48,5 +49,32 @@ describe('index templates on the local OpenSearch', () => {
       await count(`${prefix}-suspicious`),
       await count(`${prefix}-bad`),
     ]).toEqual([1, 0, 2]);
+  });
+
+  it('puts a changed refresh interval on the existing indices of its prefix only, and takes a prefix with none', async () => {
+    const other = `${prefix}x`;
+    await applyIndexTemplates(client, prefix, { replicas: 0, refreshInterval: '5s' });
+    const send = (request: ReturnType<typeof refreshIntervalRequest>) =>
+      client.transport.request({
+        method: request.method,
+        path: request.path,
+        querystring: request.querystring,
+        body: request.body,
+      });
+    // A first deploy: no index of the prefix yet.
+    expect((await send(refreshIntervalRequest(`${prefix}-none`, '1s'))).statusCode).toBe(200);
+
+    const ours = `${prefix}-events-2026.01.02`;
+    const theirs = `${other}-events-2026.01.02`;
+    await client.indices.create({ index: ours });
+    await client.indices.create({ index: theirs, body: { settings: { refresh_interval: '5s' } } });
+    await send(refreshIntervalRequest(prefix, '250ms'));
+
+    const interval = async (index: string) =>
+      (await client.indices.getSettings({ index, name: 'index.refresh_interval' })).body[index]?.settings
+        ?.index?.refresh_interval;
+    expect(await interval(ours)).toBe('250ms');
+    expect(await interval(theirs)).toBe('5s');
+    await client.indices.delete({ index: theirs });
   });
 });
