@@ -7,7 +7,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { accountIdsOf, classify, decodeAll } from '../core/classify.js';
-import { isRefreshInterval, templateName } from '../core/index-templates.js';
+import { templateName } from '../core/index-templates.js';
 import { silentLogger } from '../core/logger.js';
 import type { SourceRecord } from '../core/source-record.js';
 import {
@@ -22,6 +22,7 @@ import {
   integer,
   nonEmpty,
   parseCommand,
+  refreshInterval,
   runCli,
   UsageError,
   valueOption,
@@ -64,7 +65,7 @@ export function benchCommand() {
       valueOption(
         '--refresh-interval <interval>',
         "the latency run's consumer sets this index refresh interval (npm run consume --refresh-interval), e.g. 250ms (default: the consumer's, 500ms)",
-        refreshIntervalArg,
+        refreshInterval,
       ),
     )
     .option('--latency-only', 'with --e2e and --latency-rate: only the latency run')
@@ -82,13 +83,6 @@ export function benchCommand() {
     .addOption(valueOption('--json <file>', 'also write the --e2e figures to this file', nonEmpty))
     .addOption(startupTimeoutOption())
     .addHelpText('after', endpointsHelp());
-}
-
-function refreshIntervalArg(flag: string, raw: string): string {
-  if (!isRefreshInterval(raw)) {
-    throw new UsageError(`${flag} must be a whole number of ms, s or m, such as 500ms or 1s, got '${raw}'`);
-  }
-  return raw;
 }
 
 const fmt = new Intl.NumberFormat('en-US');

@@ -22,7 +22,7 @@ export const DEFAULT_REFRESH_INTERVAL = '5s';
  * An index refresh interval as OpenSearch takes it: a whole number of ms, s or m (e.g. '500ms', '1s'). How long a
  * document that was acknowledged may stay unsearchable, against the cost of each refresh (a new segment to merge).
  */
-const REFRESH_INTERVAL = /^[1-9][0-9]*(ms|s|m)$/;
+export const REFRESH_INTERVAL = /^[1-9][0-9]*(ms|s|m)$/;
 
 export function isRefreshInterval(text: string): boolean {
   return REFRESH_INTERVAL.test(text);

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { checkEnvAtLoad, intEnv } from '../core/env.js';
 import { ConfigError, EnvError, PipelineError } from '../core/errors.js';
+import { REFRESH_INTERVAL } from '../core/index-templates.js';
 import { checkLogEnv } from '../core/logger.js';
 
 /** A command line the command cannot run: the runner prints the message and exits 2. */
@@ -137,6 +138,12 @@ export const indexPrefix = matching(
 
 /** A non-empty value. */
 export const nonEmpty = matching(/\S/, 'non-empty');
+
+/** An index refresh interval as OpenSearch takes it (core/index-templates.ts). */
+export const refreshInterval = matching(
+  REFRESH_INTERVAL,
+  'a whole number of ms, s or m, such as 500ms or 1s',
+);
 
 /**
  * A duration: `90`, `90s`, `2m` or `500ms` (a bare number is seconds), in milliseconds; used by flags and

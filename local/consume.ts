@@ -20,7 +20,6 @@ import {
   type ResetTarget,
   resetGroupOffsets,
 } from '../core/group-offsets.js';
-import { isRefreshInterval } from '../core/index-templates.js';
 import { DEFAULT_MAX_REQUEST_BYTES, MIN_MAX_REQUEST_BYTES } from '../core/indexer.js';
 import { createLogger } from '../core/logger.js';
 import { DEFAULT_TOPIC_PARTITIONS, ensureTopic } from '../core/topics.js';
@@ -34,6 +33,7 @@ import {
   integer,
   nonEmpty,
   parseCommand,
+  refreshInterval,
   runCli,
   topicName,
   UsageError,
@@ -64,13 +64,6 @@ interface ConsumeOptions extends Record<string, unknown> {
 /** A live view on a terminal; a log file or a CI console gets a line only now and then, and only on news. */
 const STATUS_EVERY_TTY_MS = 2_000;
 const STATUS_EVERY_PIPE_MS = 30_000;
-
-function refreshInterval(flag: string, raw: string): string {
-  if (!isRefreshInterval(raw)) {
-    throw new UsageError(`${flag} must be a whole number of ms, s or m, such as 500ms or 1s, got '${raw}'`);
-  }
-  return raw;
-}
 
 function resetTarget(flag: string, raw: string): ResetTarget {
   const target = parseResetTarget(raw);
