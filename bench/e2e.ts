@@ -126,12 +126,9 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       partitions: 3,
     });
 
-    // Built before the clock starts, as it is on any machine that has run the consumer since the last change.
-    spawnSync(process.execPath, consumeArgs(['--help']), { cwd: PROJECT_ROOT, stdio: 'ignore' });
     const { baseline } = options;
-    if (baseline !== undefined) {
-      spawnSync(process.execPath, consumeArgs(['--help']), { cwd: baseline, stdio: 'ignore' });
-    }
+    buildConsumer(PROJECT_ROOT);
+    if (baseline !== undefined) buildConsumer(baseline);
     // Connected before any clock starts: it watches each consumer's first commit.
     const admin = pipeline.kafka.admin();
     await admin.connect();
@@ -199,7 +196,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
     const rate = options.latencyRate ?? Math.max(100, Math.round(best / 2 / 100) * 100);
     const latencyTopic = `bench-${run}-latency`;
     topics.push(latencyTopic);
-    log(`latency: ${fmt.format(rate)} ev/s for ${options.latencySeconds} s, a probe every 100 ms`);
+    log(latencyLine(rate, options.latencySeconds));
     const latency = await measureLatency(
       pipeline,
       latencyTopic,
@@ -234,12 +231,7 @@ export async function runE2eBench(options: E2eOptions): Promise<E2eResult> {
       latency,
     };
   } finally {
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
-    await dropPrefix(pipeline.search, `bench-${run}`);
-    await pipeline.close();
+    await removeRun(pipeline, run, topics);
   }
 }
 
@@ -254,8 +246,8 @@ export async function runLatencyBench(options: {
   const pipeline = createLocalPipeline({ ...localEndpoints(), indexPrefix: run, logger: silentLogger });
   const topic = `bench-${run}-latency`;
   try {
-    spawnSync(process.execPath, consumeArgs(['--help']), { cwd: PROJECT_ROOT, stdio: 'ignore' });
-    options.log(`latency: ${fmt.format(options.rate)} ev/s for ${options.seconds} s, a probe every 100 ms`);
+    buildConsumer(PROJECT_ROOT);
+    options.log(latencyLine(options.rate, options.seconds));
     return await measureLatency(
       pipeline,
       topic,
@@ -265,14 +257,28 @@ export async function runLatencyBench(options: {
       options.refreshInterval,
     );
   } finally {
-    const admin = pipeline.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropPrefix(pipeline.search, `bench-${run}`);
-    await pipeline.close();
+    await removeRun(pipeline, run, [topic]);
   }
 }
+
+/** Deletes what a bench run made (its topics, and its indices and templates, all named after it), then disconnects. */
+async function removeRun(pipeline: LocalPipeline, run: string, topics: string[]): Promise<void> {
+  const admin = pipeline.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  await dropPrefix(pipeline.search, `bench-${run}`);
+  await pipeline.close();
+}
+
+/** Builds a checkout's consumer bundle before any clock starts, as on any machine that ran it since its last change. */
+function buildConsumer(root: string): void {
+  spawnSync(process.execPath, consumeArgs(['--help']), { cwd: root, stdio: 'ignore' });
+}
+
+/** The latency run's first line of progress. */
+const latencyLine = (rate: number, seconds: number) =>
+  `latency: ${fmt.format(rate)} ev/s for ${seconds} s, a probe every 100 ms`;
 
 /** The real Lambda handler as bundled JavaScript in a process of its own (bench/lambda-handler.ts). */
 function runLambdaHandler(events: number, prefix: string): LambdaHandlerRun {
