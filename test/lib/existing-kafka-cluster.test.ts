@@ -6,7 +6,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExistingKafkaCluster, type ExistingKafkaClusterProps } from '../../lib/existing-kafka-cluster.js';
-import { type CfnProperties, platformVpc, removeScratchOutdirs, testApp } from './stack-fixture.js';
+import {
+  type CfnProperties,
+  platformVpc,
+  removeScratchOutdirs,
+  resourceTypes,
+  testApp,
+} from './stack-fixture.js';
 
 const CLUSTER_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0b6c3e8f-aaaa-bbbb-cccc-444455556666-2';
@@ -66,9 +72,7 @@ describe('ExistingKafkaCluster', () => {
   afterAll(removeScratchOutdirs);
 
   it('creates no cluster, configuration, broker key, broker log group or storage scaling', () => {
-    const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map(
-      (r) => r.Type,
-    );
+    const types = resourceTypes(template);
     expect(types.filter((t) => t.startsWith('AWS::MSK::'))).toEqual([]);
     expect(types).not.toContain('AWS::KMS::Key');
     expect(types).not.toContain('AWS::ApplicationAutoScaling::ScalableTarget');

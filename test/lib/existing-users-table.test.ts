@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExistingUsersTable, type ExistingUsersTableProps } from '../../lib/existing-users-table.js';
 import { PropsError } from '../../lib/validation.js';
-import { removeScratchOutdirs, testApp } from './stack-fixture.js';
+import { removeScratchOutdirs, resourceTypes, testApp } from './stack-fixture.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:users-reader-AbCdEf';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -118,11 +118,7 @@ describe('ExistingUsersTable', () => {
   it('creates no database, login, rotation, schema or protection: no RDS, secret, function or custom resource', () => {
     const { stack, props, clientSg, client } = platform();
     new ExistingUsersTable(stack, 'UsersTable', props).grantConnect(clientSg, client);
-    const types = Object.values(
-      Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>,
-    )
-      .map((r) => r.Type)
-      .sort();
+    const types = resourceTypes(Template.fromStack(stack)).sort();
     expect(types).toEqual([
       'AWS::EC2::SecurityGroup',
       'AWS::EC2::SecurityGroupIngress',

@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { expect } from 'vitest';
 import type { PipelineConfig } from '../../lib/config.js';
 import { LogPipelineStack } from '../../lib/log-pipeline-stack.js';
 import { REPO_ROOT } from '../../lib/pipeline-function.js';
@@ -141,6 +142,17 @@ export function platformVpc(scope: Construct, zones: 2 | 3 = 2): ec2.IVpc {
 /** What the validation plugins (cdk-nag) leave in a cloud assembly. */
 export interface ValidationReport {
   readonly pluginReports: Array<{ pluginName: string; violations: unknown[] }>;
+}
+
+/** cdk-nag's AwsSolutions pack ran, and no plugin reported a finding that is not acknowledged. */
+export function expectNoNagFindings(report: ValidationReport): void {
+  expect(report.pluginReports.find((r) => r.pluginName === 'AwsSolutions')).toBeDefined();
+  expect(report.pluginReports.flatMap((r) => r.violations)).toEqual([]);
+}
+
+/** The resource types of a template, in its order. */
+export function resourceTypes(template: Template): string[] {
+  return Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
 }
 
 /** `stack`'s template and the report of synthesizing its app with cdk-nag AwsSolutions, as `cdk synth` runs it. */
