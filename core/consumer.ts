@@ -555,6 +555,17 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
     for (let i = 0; i < batch.messages.length; i += chunkSize) {
       if (!keepGoing()) break;
       const messages = batch.messages.slice(i, i + chunkSize);
+      // Records, not kafkajs' messages, are what a chunk keeps while it is in flight: the messages (with their
+      // headers objects and timestamp strings) are garbage once the batch is handed out, instead of surviving into
+      // the old generation with the chunks.
+      let records: SourceRecord[];
+      try {
+        records = messages.map((m) => toRecord(topic, partition, m));
+      } catch (error) {
+        // A toRecord that throws is a bug: the chunk fails for good, as in processing.
+        stopOnPermanentError(error);
+        break;
+      }
       const bytes = recordBytes(messages);
       const roomInPartition = () => ours.active < MAX_CHUNKS_PER_PARTITION;
       if (!(await window.acquire(bytes, keepGoing, () => payload.heartbeat(), roomInPartition))) break;
@@ -565,19 +576,6 @@ export async function runConsumer(options: RunConsumerOptions): Promise<RunningC
         highWatermark: batch.highWatermark,
       };
       ours.queue.push(chunk);
-      // Records, not kafkajs' messages, are what a chunk keeps while it is in flight: the messages (with their
-      // headers objects and timestamp strings) are garbage once the batch is handed out, instead of surviving into
-      // the old generation with the chunks.
-      let records: SourceRecord[];
-      try {
-        records = messages.map((m) => toRecord(topic, partition, m));
-      } catch (error) {
-        // A toRecord that throws is a bug: the chunk fails for good, as in processing.
-        window.release(bytes);
-        ours.active--;
-        stopOnPermanentError(error);
-        break;
-      }
       track(runChunk(payload, ours, chunk, records, bytes, log));
       // kafkajs fetches the next batch from here on while this one's chunks are processed.
       payload.resolveOffset(chunk.lastOffset);
