@@ -48,7 +48,7 @@ export function benchCommand() {
     .addOption(
       valueOption(
         '--warm-up <n>',
-        'rounds of each run first and left out of the figures with --e2e (a fresh node indexes at half speed)',
+        'rounds of each run first and left out of the figures with --e2e, latency runs with --latency-only (a fresh node indexes at half speed)',
         integer({ min: 0 }),
         1,
       ),
@@ -194,6 +194,7 @@ async function main(): Promise<number> {
       rate: options.latencyRate,
       seconds: options.latencySeconds,
       refreshInterval: options.refreshInterval,
+      warmUp: options.warmUp,
       log: (line) => console.error(line),
     });
     console.log(formatLatency(latency).join('\n'));
